@@ -1,0 +1,33 @@
+// JS values -> core views, with TypeError/RangeError naming the argument. The TypeScript layer
+// (src/native/validate.ts) checks everything first with friendlier messages; these checks are the
+// last line that keeps bad input from reaching memory it does not own.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+#include "fspd/fsp.h"
+#include "jobs.h"
+
+namespace fspd::binding {
+
+// {data: Float32Array, shape: [4 positive ints], layout: 'NHWC'|'NCHW'}; shape per layout.
+// The job keeps `data` alive; data.length must equal the product of the shape.
+MapView ReadMap(const Napi::Value& value, const std::string& name, Job& job);
+
+// {first, second} of two maps.
+PairView ReadPair(const Napi::Value& value, const std::string& name, Job& job);
+
+// A Float32Array of exactly `length` elements, kept alive by the job.
+const float* ReadFloats(const Napi::Value& value, const std::string& name, int64_t length, Job& job);
+
+int64_t ReadPositiveInt(const Napi::Value& value, const std::string& name);
+Pooling ReadPooling(const Napi::Value& value, const std::string& name);
+Reduction ReadReduction(const Napi::Value& value, const std::string& name);
+Context ReadContext(const Napi::Value& threads);
+
+// A new Float32Array of n elements whose storage the job may write from a worker thread.
+Napi::Float32Array NewOutput(Napi::Env env, int64_t n, Job& job);
+
+}  // namespace fspd::binding

@@ -1,0 +1,65 @@
+// `fspd doctor`: what this process found (kernels, addon build, machine) and why it chose it.
+import os from 'node:os';
+import { nativeInfo } from '../native/index.js';
+
+export interface DoctorReport {
+  native: {
+    variant: 'cpu' | 'cuda' | 'ts';
+    reason: string;
+    simd: string;
+    threads: number;
+    cudaCompiled: boolean;
+    cudaDevices: number;
+    addonPath: string;
+    version?: string;
+    compiler?: string;
+    loadError?: string;
+  };
+  machine: { platform: string; arch: string; cpus: number; cpuModel: string; node: string };
+  env: Record<string, string>;
+}
+
+export function doctorReport(): DoctorReport {
+  const info = nativeInfo();
+  return {
+    native: {
+      variant: info.variant,
+      reason: info.reason,
+      simd: info.simd,
+      threads: info.threads,
+      cudaCompiled: info.cudaCompiled,
+      cudaDevices: info.cudaDevices,
+      addonPath: info.addonPath,
+      ...(info.build ? { version: info.build.version, compiler: info.build.compiler } : {}),
+      ...(info.loadError ? { loadError: info.loadError } : {}),
+    },
+    machine: {
+      platform: os.platform(),
+      arch: os.arch(),
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+    },
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('FSPD_')) as [string, string][]),
+  };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const n = r.native;
+  const lines = [
+    `kernels      ${n.variant} (${n.reason})`,
+    n.variant === 'ts' ? `addon        not loaded: ${n.loadError ?? 'disabled'}` : `addon        ${n.addonPath}`,
+  ];
+  if (n.version) lines.push(`build        fspd ${n.version}, ${n.compiler}`);
+  lines.push(
+    `simd         ${n.simd}`,
+    `threads      ${n.threads}`,
+    `cuda         ${n.cudaCompiled ? `compiled, ${n.cudaDevices} device(s)` : 'not compiled'}`,
+    `machine      ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, ${r.machine.platform}-${r.machine.arch}, Node ${r.machine.node}`,
+    `environment  ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ') || '(no FSPD_* variables)'}`,
+  );
+  if (n.variant === 'ts') {
+    lines.push('', 'The pure-TypeScript kernels are much slower. To build the addon: install CMake and a C++17 compiler, then `npm run build:native`.');
+  }
+  return lines.join('\n');
+}

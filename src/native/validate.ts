@@ -1,0 +1,160 @@
+// Argument checks at the kernel boundary, sharp-style: every error names the argument and says what
+// was expected, so the kernels (native or TS) only ever see well-formed input.
+// TypeError: the wrong kind of value. RangeError: the right kind with a wrong size or value.
+import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, Pooling, Teacher } from './types.js';
+import { dimsOf, type MapDims } from './types.js';
+
+export function checkMap(value: unknown, name: string): MapDims {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name}: expected a feature map {data, shape, layout}`);
+  const map = value as Partial<FeatureMap>;
+  if (map.layout !== 'NHWC' && map.layout !== 'NCHW') {
+    throw new RangeError(`${name}.layout: expected 'NHWC' or 'NCHW', got ${String(map.layout)}`);
+  }
+  if (!Array.isArray(map.shape) || map.shape.length !== 4) {
+    throw new TypeError(`${name}.shape: expected 4 dimensions ${map.layout === 'NHWC' ? '[batch, height, width, channels]' : '[batch, channels, height, width]'}`);
+  }
+  map.shape.forEach((d, i) => checkPositiveInt(d, `${name}.shape[${i}]`));
+  if (!(map.data instanceof Float32Array)) {
+    throw new TypeError(`${name}.data: expected a Float32Array, got ${describe(map.data)}`);
+  }
+  const expected = map.shape.reduce((a, b) => a * b, 1);
+  if (map.data.length !== expected) {
+    throw new RangeError(`${name}.data: length ${map.data.length} does not match shape [${map.shape.join(', ')}] (${expected} elements)`);
+  }
+  return dimsOf(map as FeatureMap);
+}
+
+/** A pair whose maps may differ in h×w (pooled) but not in batch or layout. */
+export function checkPair(value: unknown, name: string): { first: MapDims; second: MapDims } {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name}: expected a pair {first, second}`);
+  const pair = value as Partial<FeaturePair>;
+  const first = checkMap(pair.first, `${name}.first`);
+  const second = checkMap(pair.second, `${name}.second`);
+  if (pair.first!.layout !== pair.second!.layout) {
+    throw new RangeError(`${name}.second.layout: ${pair.second!.layout} differs from ${name}.first.layout ${pair.first!.layout}`);
+  }
+  if (first.batch !== second.batch) {
+    throw new RangeError(`${name}.second.shape: batch ${second.batch} differs from ${name}.first batch ${first.batch}`);
+  }
+  return { first, second };
+}
+
+export function checkPositiveInt(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${name}: expected a positive integer, got ${describe(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name}: expected a positive integer, got ${value}`);
+  return value;
+}
+
+export function checkPooling(value: unknown, name = 'pooling'): Pooling {
+  if (value !== 'max' && value !== 'avg') throw new RangeError(`${name}: expected 'max' or 'avg', got ${String(value)}`);
+  return value;
+}
+
+function checkFloat32(value: unknown, name: string, length: number, shape: string): Float32Array {
+  if (!(value instanceof Float32Array)) throw new TypeError(`${name}: expected a Float32Array ${shape}, got ${describe(value)}`);
+  if (value.length !== length) throw new RangeError(`${name}: length ${value.length}, expected ${length} for ${shape}`);
+  return value;
+}
+
+function checkSameSize(first: MapDims, second: MapDims) {
+  if (first.height !== second.height || first.width !== second.width) {
+    throw new RangeError(
+      `second.shape: spatial size ${second.height}x${second.width} differs from first's ${first.height}x${first.width} ` +
+        '(pool one to the other first; fspMatrix and fspLoss do it for you)',
+    );
+  }
+}
+
+function checkOutSize(map: MapDims, outHeight: unknown, outWidth: unknown) {
+  const h = checkPositiveInt(outHeight, 'outHeight');
+  const w = checkPositiveInt(outWidth, 'outWidth');
+  if (h > map.height || w > map.width) {
+    throw new RangeError(`outHeight x outWidth: ${h}x${w} exceeds the map's ${map.height}x${map.width} (pooling only shrinks)`);
+  }
+}
+
+export function checkLoss(student: unknown, teacher: unknown, options: unknown): Required<Omit<LossOptions, 'weights'>> & { weights: number[] } {
+  if (!Array.isArray(student) || student.length === 0) throw new TypeError('student: expected a non-empty array of feature pairs');
+  const dims = student.map((p, i) => checkPair(p, `student[${i}]`));
+  if (typeof teacher !== 'object' || teacher === null) throw new TypeError('teacher: expected {pairs} or {matrices}');
+  const t = teacher as Partial<{ pairs: unknown; matrices: unknown }>;
+  if ((t.pairs === undefined) === (t.matrices === undefined)) throw new TypeError('teacher: expected exactly one of {pairs} or {matrices}');
+  const list = (t.pairs ?? t.matrices) as unknown;
+  const field = t.pairs !== undefined ? 'teacher' : 'teacherMatrices';
+  if (!Array.isArray(list)) throw new TypeError(`${field}: expected an array`);
+  if (list.length !== student.length) throw new RangeError(`${field}: ${list.length} entries for ${student.length} student pairs`);
+  dims.forEach(({ first, second }, i) => {
+    const shape = `[${first.batch}, ${first.channels}, ${second.channels}]`;
+    if (t.pairs === undefined) {
+      checkFloat32(list[i], `teacherMatrices[${i}]`, first.batch * first.channels * second.channels, shape);
+      return;
+    }
+    const tp = checkPair(list[i], `teacher[${i}]`);
+    if (tp.first.batch !== first.batch) throw new RangeError(`teacher[${i}].first.shape: batch ${tp.first.batch} differs from student[${i}] batch ${first.batch}`);
+    if (tp.first.channels !== first.channels || tp.second.channels !== second.channels) {
+      throw new RangeError(`teacher[${i}]: FSP matrix ${tp.first.channels}x${tp.second.channels} does not match student[${i}] ${first.channels}x${second.channels}`);
+    }
+  });
+
+  const opts = (options ?? {}) as LossOptions;
+  if (typeof opts !== 'object') throw new TypeError('options: expected an object');
+  const weights = opts.weights === undefined || opts.weights.length === 0 ? student.map(() => 1) : [...opts.weights];
+  if (weights.length !== student.length) throw new RangeError(`weights: ${weights.length} weights for ${student.length} pairs`);
+  weights.forEach((w, i) => {
+    if (typeof w !== 'number') throw new TypeError(`weights[${i}]: expected a number, got ${describe(w)}`);
+    if (!Number.isFinite(w) || w < 0) throw new RangeError(`weights[${i}]: expected a finite number >= 0, got ${w}`);
+  });
+  const reduction = opts.reduction ?? 'paper';
+  if (reduction !== 'paper' && reduction !== 'mean') throw new RangeError(`reduction: expected 'paper' or 'mean', got ${String(reduction)}`);
+  return {
+    weights,
+    reduction,
+    pooling: checkPooling(opts.pooling ?? 'max', 'pooling'),
+    returnGradients: Boolean(opts.returnGradients),
+    returnTeacherMatrices: Boolean(opts.returnTeacherMatrices),
+  };
+}
+
+/** Wraps a backend so every call is checked first. */
+export function validated(backend: KernelBackend): KernelBackend {
+  const forward = (first: FeatureMap, second: FeatureMap) => {
+    const { first: a, second: b } = checkPair({ first, second }, 'pair');
+    checkSameSize(a, b);
+    return { a, b };
+  };
+  const backward = (first: FeatureMap, second: FeatureMap, grad: Float32Array) => {
+    const { a, b } = forward(first, second);
+    checkFloat32(grad, 'gradMatrices', a.batch * a.channels * b.channels, `[${a.batch}, ${a.channels}, ${b.channels}]`);
+  };
+  const pool = (map: FeatureMap, h: number, w: number, pooling: Pooling) => {
+    const dims = checkMap(map, 'map');
+    checkOutSize(dims, h, w);
+    checkPooling(pooling);
+    return dims;
+  };
+  const poolBack = (map: FeatureMap, h: number, w: number, pooling: Pooling, grad: Float32Array) => {
+    const dims = pool(map, h, w, pooling);
+    checkFloat32(grad, 'gradOut', dims.batch * dims.channels * h * w, `[${dims.batch}, ${dims.channels}, ${h}, ${w}] in the map's layout`);
+  };
+  const loss = (student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossOptions => checkLoss(student, teacher, options);
+  return {
+    variant: backend.variant,
+    fspForward: (f, s) => (forward(f, s), backend.fspForward(f, s)),
+    fspBackward: (f, s, g) => (backward(f, s, g), backend.fspBackward(f, s, g)),
+    poolTo: (m, h, w, p) => (pool(m, h, w, p), backend.poolTo(m, h, w, p)),
+    poolBackward: (m, h, w, p, g) => (poolBack(m, h, w, p, g), backend.poolBackward(m, h, w, p, g)),
+    fspLoss: (s, t, o) => backend.fspLoss(s, t, loss(s, t, o)),
+    fspForwardAsync: async (f, s) => (forward(f, s), backend.fspForwardAsync(f, s)),
+    fspBackwardAsync: async (f, s, g) => (backward(f, s, g), backend.fspBackwardAsync(f, s, g)),
+    poolToAsync: async (m, h, w, p) => (pool(m, h, w, p), backend.poolToAsync(m, h, w, p)),
+    poolBackwardAsync: async (m, h, w, p, g) => (poolBack(m, h, w, p, g), backend.poolBackwardAsync(m, h, w, p, g)),
+    fspLossAsync: async (s, t, o) => backend.fspLossAsync(s, t, loss(s, t, o)),
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an Array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value;
+}

@@ -1,0 +1,269 @@
+// The native addon behind src/native: agreement with the float64 reference and the TS kernels, sync
+// vs async, the event loop during async work, every bad input, and how the implementation is chosen.
+import assert from 'node:assert/strict';
+import { describe, it, after } from 'node:test';
+import { addonBackend, loadAddon, type NativeAddon } from '../src/native/addon.js';
+import { getKernels, nativeInfo, resetKernelChoice } from '../src/native/index.js';
+import { tsKernels } from '../src/native/ts-kernels.js';
+import type { FeatureMap, FeaturePair, KernelBackend, Layout } from '../src/native/types.js';
+import { validated } from '../src/native/validate.js';
+import { finiteDifferences, relErr } from './helpers/check.js';
+import { dims, randomArray, randomMap, seededRandom } from './helpers/random.js';
+import { refFsp, refFspBackward, refLoss, refPool, refPoolBackward, refPairFsp } from './helpers/reference.js';
+
+let addon: NativeAddon | undefined;
+let loadError = '';
+try {
+  addon = loadAddon();
+} catch (err) {
+  loadError = (err as Error).message;
+}
+const skip = addon ? false : `native addon not built (${loadError.split('\n')[0]}); run npm run build:native`;
+const TOL = 1e-5;
+
+describe('native addon', () => {
+  it('is built and chosen (required in CI)', { skip: process.env.CI ? false : skip }, () => {
+    assert.ok(addon, `the addon must load in CI: ${loadError}`);
+    assert.equal(nativeInfo().variant, 'cpu');
+    const info = addon.buildInfo();
+    assert.match(info.version, /^\d+\.\d+\.\d+/);
+    assert.ok(['avx512', 'avx2', 'portable'].includes(info.simd));
+    assert.ok(info.threads >= 1);
+    assert.equal(typeof info.cudaCompiled, 'boolean');
+  });
+
+  const native = (): KernelBackend => validated(addonBackend(addon!, 0));
+
+  describe('agrees with the float64 reference and the TS kernels', { skip }, () => {
+    const rng = seededRandom(7);
+    const cases: [number, number, number, number, number][] = [
+      // batch, height, width, C1, C2
+      [1, 1, 1, 1, 1],
+      [2, 1, 1, 3, 17],
+      [3, 5, 7, 17, 3],
+      [2, 4, 4, 33, 129],
+      [4, 8, 8, 16, 32],
+      [1, 9, 3, 129, 33],
+    ];
+    for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
+      for (const [b, h, w, c1, c2] of cases) {
+        it(`fspForward/fspBackward ${layout} B=${b} ${h}x${w} C1=${c1} C2=${c2}`, () => {
+          const first = randomMap(rng, dims(b, h, w, c1), layout);
+          const second = randomMap(rng, dims(b, h, w, c2), layout);
+          const g = native().fspForward(first, second);
+          assert.ok(relErr(g, refFsp(first, second)) <= TOL);
+          assert.ok(relErr(g, tsKernels.fspForward(first, second)) <= TOL);
+          const dG = randomArray(rng, g.length);
+          const grads = native().fspBackward(first, second, dG);
+          const ref = refFspBackward(first, second, dG);
+          assert.ok(relErr(grads.first, ref.first) <= TOL, `dF1 ${relErr(grads.first, ref.first)}`);
+          assert.ok(relErr(grads.second, ref.second) <= TOL, `dF2 ${relErr(grads.second, ref.second)}`);
+        });
+      }
+      for (const pooling of ['max', 'avg'] as const) {
+        it(`poolTo/poolBackward ${layout} ${pooling} with uneven windows`, () => {
+          const map = randomMap(rng, dims(3, 7, 10, 5), layout);
+          const pooled = native().poolTo(map, 3, 4, pooling);
+          assert.deepEqual(pooled.shape, layout === 'NHWC' ? [3, 3, 4, 5] : [3, 5, 3, 4]);
+          assert.ok(relErr(pooled.data, refPool(map, 3, 4, pooling).data) <= TOL);
+          const gradOut = randomArray(rng, pooled.data.length);
+          const gradIn = native().poolBackward(map, 3, 4, pooling, gradOut);
+          assert.ok(relErr(gradIn, refPoolBackward(map, 3, 4, pooling, gradOut)) <= TOL);
+        });
+      }
+    }
+
+    it('fused loss: two pairs, one needing pooling, weights, both reductions, teacher as pairs and as matrices', () => {
+      for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
+        const student: FeaturePair[] = [
+          { first: randomMap(rng, dims(3, 8, 8, 4), layout), second: randomMap(rng, dims(3, 4, 4, 6), layout) },
+          { first: randomMap(rng, dims(3, 5, 5, 17), layout), second: randomMap(rng, dims(3, 5, 5, 3), layout) },
+        ];
+        const teacher: FeaturePair[] = [
+          { first: randomMap(rng, dims(3, 16, 16, 4), 'NHWC'), second: randomMap(rng, dims(3, 8, 8, 6), 'NHWC') },
+          { first: randomMap(rng, dims(3, 5, 5, 17), layout), second: randomMap(rng, dims(3, 5, 5, 3), layout) },
+        ];
+        for (const reduction of ['paper', 'mean'] as const) {
+          for (const pooling of ['max', 'avg'] as const) {
+            const options = { weights: [0.5, 2], reduction, pooling };
+            const ref = refLoss(student, { pairs: teacher }, options);
+            const got = native().fspLoss(student, { pairs: teacher }, { ...options, returnGradients: true, returnTeacherMatrices: true });
+            assert.ok(Math.abs(got.loss - ref.loss) <= TOL * Math.abs(ref.loss), `${layout} ${reduction} ${pooling}: ${got.loss} vs ${ref.loss}`);
+            got.pairLosses.forEach((l, i) => assert.ok(Math.abs(l - ref.pairLosses[i]!) <= TOL * Math.abs(ref.pairLosses[i]!)));
+            got.teacherMatrices!.forEach((m, i) => assert.ok(relErr(m, refPairFsp(teacher[i]!, pooling)) <= TOL));
+            const viaMatrices = native().fspLoss(student, { matrices: got.teacherMatrices! }, { ...options, returnGradients: true });
+            assert.ok(Math.abs(viaMatrices.loss - got.loss) <= TOL * got.loss);
+            const ts = tsKernels.fspLoss(student, { pairs: teacher }, { ...options, returnGradients: true });
+            got.gradients!.forEach((g, i) => {
+              assert.ok(relErr(g.first, ts.gradients![i]!.first) <= TOL);
+              assert.ok(relErr(g.second, ts.gradients![i]!.second) <= TOL);
+              assert.ok(relErr(viaMatrices.gradients![i]!.first, g.first) <= TOL);
+            });
+          }
+        }
+      }
+    });
+
+    it('loss gradients match float64 finite differences', () => {
+      const first = randomMap(rng, dims(2, 4, 4, 3), 'NCHW');
+      const second = randomMap(rng, dims(2, 2, 2, 5), 'NCHW');
+      const teacher = randomArray(rng, 2 * 3 * 5);
+      const options = { weights: [1.5], pooling: 'max' as const };
+      const got = native().fspLoss([{ first, second }], { matrices: [teacher] }, { ...options, returnGradients: true });
+      const lossOf = (which: 'first' | 'second') => (x: Float64Array) => {
+        const pair = { first: { ...first, data: which === 'first' ? x : first.data }, second: { ...second, data: which === 'second' ? x : second.data } };
+        return refLoss([pair], { matrices: [teacher] }, options).loss;
+      };
+      assert.ok(relErr(got.gradients![0]!.first, finiteDifferences(lossOf('first'), first.data)) <= 1e-4);
+      assert.ok(relErr(got.gradients![0]!.second, finiteDifferences(lossOf('second'), second.data)) <= 1e-4);
+    });
+
+    it('async results equal sync results', async () => {
+      const first = randomMap(rng, dims(4, 6, 6, 8), 'NHWC');
+      const second = randomMap(rng, dims(4, 3, 3, 8), 'NHWC');
+      const k = native();
+      const pooled = k.poolTo(first, 3, 3, 'max');
+      assert.deepEqual(await k.fspForwardAsync(pooled, second), k.fspForward(pooled, second));
+      assert.deepEqual((await k.poolToAsync(first, 3, 3, 'avg')).data, k.poolTo(first, 3, 3, 'avg').data);
+      const t = { matrices: [randomArray(rng, 4 * 8 * 8)] };
+      const sync = k.fspLoss([{ first, second }], t, { returnGradients: true });
+      const async_ = await k.fspLossAsync([{ first, second }], t, { returnGradients: true });
+      assert.equal(async_.loss, sync.loss);
+      assert.deepEqual(async_.gradients, sync.gradients);
+    });
+
+    it('NaN in an input propagates to the matrices and the loss', () => {
+      const first = randomMap(rng, dims(2, 3, 3, 4), 'NHWC');
+      const second = randomMap(rng, dims(2, 3, 3, 4), 'NHWC');
+      first.data[5] = NaN; // sample 0
+      const g = native().fspForward(first, second);
+      assert.ok(g.slice(0, 16).some(Number.isNaN));
+      assert.ok(!g.slice(16).some(Number.isNaN), 'sample 1 must stay finite');
+      assert.ok(Number.isNaN(native().fspLoss([{ first, second }], { matrices: [new Float32Array(32)] }, {}).loss));
+    });
+  });
+
+  it('async work leaves the event loop free', { skip }, async () => {
+    const rng = seededRandom(3);
+    const first = randomMap(rng, dims(64, 32, 32, 64), 'NHWC');
+    const second = randomMap(rng, dims(64, 32, 32, 64), 'NHWC');
+    const teacher = { matrices: [randomArray(rng, 64 * 64 * 64)] };
+    const k = native();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const start = performance.now();
+    for (let i = 0; i < 3; i++) await k.fspLossAsync([{ first, second }], teacher, { returnGradients: true });
+    const elapsed = performance.now() - start;
+    clearInterval(timer);
+    // A blocked loop would fire the timer at most once per call; a free one fires it throughout.
+    assert.ok(ticks >= Math.min(20, elapsed / 5), `timer fired ${ticks} times in ${elapsed.toFixed(0)} ms`);
+  });
+});
+
+describe('bad input gives a clear error and the process survives', () => {
+  const rng = seededRandom(11);
+  const map = (b: number, h: number, w: number, c: number, layout: Layout = 'NHWC') => randomMap(rng, dims(b, h, w, c), layout);
+  const a = map(2, 4, 4, 3);
+  const b = map(2, 4, 4, 5);
+  const t = { matrices: [new Float32Array(2 * 3 * 5)] };
+  const pair = { first: a, second: b };
+
+  const cases: [string, (k: KernelBackend) => unknown, ErrorConstructor, RegExp][] = [
+    ['wrong data length', (k) => k.fspForward({ ...a, data: new Float32Array(5) }, b), RangeError, /pair\.first\.data: length 5 does not match shape \[2, 4, 4, 3\]/],
+    ['zero dimension', (k) => k.fspForward({ ...a, shape: [2, 0, 4, 3] }, b), RangeError, /pair\.first\.shape\[1\]: expected a positive integer, got 0/],
+    ['negative dimension', (k) => k.poolTo({ ...a, shape: [2, 4, -4, 3] }, 1, 1, 'max'), RangeError, /map\.shape\[2\]/],
+    ['fractional dimension', (k) => k.poolTo({ ...a, shape: [2, 4, 4.5, 3] }, 1, 1, 'max'), RangeError, /map\.shape\[2\]/],
+    ['three dimensions', (k) => k.poolTo({ ...a, shape: [2, 4, 4] as never }, 1, 1, 'max'), TypeError, /map\.shape: expected 4 dimensions/],
+    ['Float64Array data', (k) => k.fspForward({ ...a, data: new Float64Array(96) as never }, b), TypeError, /pair\.first\.data: expected a Float32Array, got a Float64Array/],
+    ['plain array data', (k) => k.fspForward(a, { ...b, data: [1, 2] as never }), TypeError, /pair\.second\.data: expected a Float32Array, got an Array/],
+    ['missing map', (k) => k.fspForward(a, undefined as never), TypeError, /pair\.second: expected a feature map/],
+    ['bad layout', (k) => k.fspForward({ ...a, layout: 'HWC' as never }, b), RangeError, /pair\.first\.layout: expected 'NHWC' or 'NCHW'/],
+    ['layout mismatch', (k) => k.fspForward(a, { ...b, shape: [2, 5, 4, 4], layout: 'NCHW' }), RangeError, /pair\.second\.layout/],
+    ['batch mismatch', (k) => k.fspForward(a, map(3, 4, 4, 5)), RangeError, /pair\.second\.shape: batch 3 differs from pair\.first batch 2/],
+    ['spatial mismatch in fspForward', (k) => k.fspForward(a, map(2, 2, 2, 5)), RangeError, /spatial size 2x2 differs from first's 4x4/],
+    ['gradMatrices length', (k) => k.fspBackward(a, b, new Float32Array(3)), RangeError, /gradMatrices: length 3, expected 30/],
+    ['pooling to a larger size', (k) => k.poolTo(a, 5, 4, 'max'), RangeError, /outHeight x outWidth: 5x4 exceeds the map's 4x4/],
+    ['unknown pooling', (k) => k.poolTo(a, 2, 2, 'min' as never), RangeError, /pooling: expected 'max' or 'avg'/],
+    ['gradOut length', (k) => k.poolBackward(a, 2, 2, 'avg', new Float32Array(7)), RangeError, /gradOut: length 7, expected 24/],
+    ['no student pairs', (k) => k.fspLoss([], t, {}), TypeError, /student: expected a non-empty array/],
+    ['teacher count', (k) => k.fspLoss([pair], { matrices: [] }, {}), RangeError, /teacherMatrices: 0 entries for 1 student pairs/],
+    ['teacher both ways', (k) => k.fspLoss([pair], { matrices: [], pairs: [] } as never, {}), TypeError, /teacher: expected exactly one/],
+    ['teacher matrix size', (k) => k.fspLoss([pair], { matrices: [new Float32Array(29)] }, {}), RangeError, /teacherMatrices\[0\]: length 29, expected 30 for \[2, 3, 5\]/],
+    ['teacher matrix type', (k) => k.fspLoss([pair], { matrices: [new Float64Array(30) as never] }, {}), TypeError, /teacherMatrices\[0\]: expected a Float32Array/],
+    ['teacher channel mismatch', (k) => k.fspLoss([pair], { pairs: [{ first: a, second: map(2, 4, 4, 6) }] }, {}), RangeError, /teacher\[0\]: FSP matrix 3x6 does not match student\[0\] 3x5/],
+    ['teacher batch mismatch', (k) => k.fspLoss([pair], { pairs: [{ first: map(1, 4, 4, 3), second: map(1, 4, 4, 5) }] }, {}), RangeError, /teacher\[0\]\.first\.shape: batch 1 differs from student\[0\] batch 2/],
+    ['student pair batch mismatch', (k) => k.fspLoss([{ first: a, second: map(1, 4, 4, 5) }], t, {}), RangeError, /student\[0\]\.second\.shape: batch 1/],
+    ['NaN weight', (k) => k.fspLoss([pair], t, { weights: [NaN] }), RangeError, /weights\[0\]: expected a finite number >= 0, got NaN/],
+    ['negative weight', (k) => k.fspLoss([pair], t, { weights: [-1] }), RangeError, /weights\[0\]/],
+    ['weight count', (k) => k.fspLoss([pair], t, { weights: [1, 2] }), RangeError, /weights: 2 weights for 1 pairs/],
+    ['unknown reduction', (k) => k.fspLoss([pair], t, { reduction: 'sum' as never }), RangeError, /reduction: expected 'paper' or 'mean'/],
+  ];
+
+  const backends: [string, () => KernelBackend, boolean | string][] = [
+    ['ts', () => validated(tsKernels), false],
+    ['native', () => validated(addonBackend(addon!, 0)), skip],
+  ];
+  for (const [name, backend, skipIt] of backends) {
+    it(`${name}: every bad input throws TypeError/RangeError naming the argument`, { skip: skipIt }, async () => {
+      for (const [what, call, type, message] of cases) {
+        assert.throws(() => call(backend()), (err: Error) => err instanceof type && message.test(err.message), what);
+      }
+      // The async API rejects instead of throwing.
+      await assert.rejects(backend().fspLossAsync([pair], t, { weights: [NaN] }), RangeError);
+    });
+  }
+
+  it('the addon itself rejects bad input without crashing (the last line of defence)', { skip }, async () => {
+    const raw = addon!;
+    const small = { data: new Float32Array(3), shape: [1, 1, 1, 4], layout: 'NHWC' } as unknown as FeatureMap;
+    assert.throws(() => raw.fspForward(small, small, 0), /first\.data: length 3 does not match shape/);
+    assert.throws(() => raw.fspForward(a, { ...b, data: new Int32Array(160) } as never, 0), TypeError);
+    assert.throws(() => raw.fspForward(a, map(3, 4, 4, 5), 0), RangeError);
+    assert.throws(() => raw.fspForward(a, map(2, 2, 2, 5), 0), RangeError);
+    assert.throws(() => raw.poolTo(a, 9, 1, 'max', 0), RangeError);
+    assert.throws(() => raw.fspLoss([pair], [], [new Float32Array(29)], { weights: [], reduction: 'paper', pooling: 'max', returnGradients: false, returnTeacherMatrices: false }, 0), RangeError);
+    assert.throws(() => raw.fspLoss([pair], [], [new Float32Array(30)], { weights: [Infinity], reduction: 'paper', pooling: 'max', returnGradients: true, returnTeacherMatrices: false }, 0), /weights\[0\]/);
+    await assert.rejects(raw.fspForwardAsync(a, map(2, 2, 2, 5), 0), RangeError);
+  });
+});
+
+describe('choosing the implementation', () => {
+  const saved = { ...process.env };
+  after(() => {
+    process.env = saved;
+    resetKernelChoice();
+  });
+  const withEnv = (env: Record<string, string>) => {
+    process.env = { ...saved, ...env };
+    resetKernelChoice();
+  };
+
+  it('FSPD_NATIVE=0 forces the TypeScript kernels', () => {
+    withEnv({ FSPD_NATIVE: '0' });
+    assert.equal(getKernels().variant, 'ts');
+    assert.equal(nativeInfo().reason, 'FSPD_NATIVE=0');
+  });
+
+  it('FSPD_DEVICE=cuda without CUDA fails with a clear message', () => {
+    withEnv({ FSPD_DEVICE: 'cuda' });
+    assert.throws(() => getKernels(), /FSPD_DEVICE=cuda/);
+  });
+
+  it('bad FSPD_DEVICE and FSPD_THREADS values are rejected', () => {
+    withEnv({ FSPD_DEVICE: 'tpu' });
+    assert.throws(() => getKernels(), /FSPD_DEVICE: expected auto, cpu or cuda, got tpu/);
+    withEnv({ FSPD_THREADS: '0' });
+    assert.throws(() => getKernels(), /FSPD_THREADS: expected a positive integer, got 0/);
+  });
+
+  it('FSPD_THREADS=1 gives the same numbers as all threads', { skip }, () => {
+    const rng = seededRandom(5);
+    const first = randomMap(rng, dims(8, 8, 8, 16), 'NHWC');
+    const second = randomMap(rng, dims(8, 8, 8, 24), 'NHWC');
+    withEnv({ FSPD_THREADS: '1' });
+    assert.equal(nativeInfo().threads, 1);
+    const one = getKernels().fspForward(first, second);
+    withEnv({});
+    assert.deepEqual(getKernels().fspForward(first, second), one);
+  });
+});
