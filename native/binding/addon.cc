@@ -241,4 +241,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace fspd::binding
 
-NODE_API_MODULE(fspd, fspd::binding::Init)
+// NODE_API_MODULE pastes the function name into an identifier, so it needs an unqualified one.
+static Napi::Object InitFspd(Napi::Env env, Napi::Object exports) { return fspd::binding::Init(env, exports); }
+NODE_API_MODULE(fspd, InitFspd)

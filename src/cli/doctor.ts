@@ -1,5 +1,6 @@
 // `fspd doctor`: what this process found (kernels, addon build, machine) and why it chose it.
 import os from 'node:os';
+import { backendInfo, type BackendInfo } from '../models/backend.js';
 import { nativeInfo } from '../native/index.js';
 
 export interface DoctorReport {
@@ -15,12 +16,17 @@ export interface DoctorReport {
     compiler?: string;
     loadError?: string;
   };
+  /** The TensorFlow.js backend in use (FSPD_BACKEND) and why. */
+  backend: Omit<BackendInfo, 'tensorflow'>;
+  /** What was found of libtensorflow for @tensorflow/tfjs-node (npm run setup:tensorflow). */
+  tensorflow: BackendInfo['tensorflow'];
   machine: { platform: string; arch: string; cpus: number; cpuModel: string; node: string };
   env: Record<string, string>;
 }
 
-export function doctorReport(): DoctorReport {
+export async function doctorReport(): Promise<DoctorReport> {
   const info = nativeInfo();
+  const { tensorflow, ...backend } = await backendInfo({ logger: () => {} });
   return {
     native: {
       variant: info.variant,
@@ -33,6 +39,8 @@ export function doctorReport(): DoctorReport {
       ...(info.build ? { version: info.build.version, compiler: info.build.compiler } : {}),
       ...(info.loadError ? { loadError: info.loadError } : {}),
     },
+    backend,
+    tensorflow,
     machine: {
       platform: os.platform(),
       arch: os.arch(),
@@ -55,6 +63,8 @@ export function formatDoctor(r: DoctorReport): string {
     `simd         ${n.simd}`,
     `threads      ${n.threads}`,
     `cuda         ${n.cudaCompiled ? `compiled, ${n.cudaDevices} device(s)` : 'not compiled'}`,
+    `tfjs         ${r.backend.backend ?? 'none'} backend (${r.backend.error ?? r.backend.reason}), tfjs ${r.backend.tfjsVersion}`,
+    `tensorflow   ${r.tensorflow.available ? `${r.tensorflow.package} ${r.tensorflow.version}, libtensorflow ${r.tensorflow.tensorflowVersion ?? '?'}` : `not available${r.tensorflow.error ? `: ${r.tensorflow.error.split('\n')[0]}` : ''} (npm run setup:tensorflow)`}`,
     `machine      ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, ${r.machine.platform}-${r.machine.arch}, Node ${r.machine.node}`,
     `environment  ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ') || '(no FSPD_* variables)'}`,
   );

@@ -8,8 +8,8 @@ program
   .command('doctor')
   .description('print what fspd found on this machine (kernels, addon build, CUDA) and why')
   .option('--json', 'machine-readable output')
-  .action((opts: { json?: boolean }) => {
-    const report = doctorReport();
+  .action(async (opts: { json?: boolean }) => {
+    const report = await doctorReport();
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
   });
 
