@@ -1,0 +1,5 @@
+// fspd's public library surface.
+export * from './fsp/index.js';
+export { getKernels, nativeInfo, type NativeInfo } from './native/index.js';
+export type { KernelBackend, MapDims } from './native/types.js';
+export { initBackend, backendInfo, type BackendInfo } from './models/backend.js';
