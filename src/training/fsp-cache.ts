@@ -1,0 +1,186 @@
+// The teacher-FSP cache (PAPER.md "Speed claims": storing the teacher's FSP matrices makes stage 1 about
+// 2× cheaper). Key: (teacher, pair index, sample id, augmentation parameters); value: that one sample's
+// C1×C2 matrix. Bounded in bytes of matrix data (the Map entry and key string, ~100 bytes each, are not
+// counted), least recently used entries evicted first. Counters count matrix lookups.
+//
+// teacherFspMatrices() assembles a batch's teacher matrices ([B, C1, C2] per pair) from the cache and runs
+// the teacher once, in inference mode, on the samples that miss. A sample is served from the cache only
+// when all of its pairs are there; otherwise all its pairs are recomputed (one teacher pass yields them all).
+import * as tf from '@tensorflow/tfjs';
+import { NO_AUG, type AugParams } from '../data/index.js';
+import { computeFsp, type FeatureMap, type Pooling } from '../fsp/index.js';
+import { forwardWithTaps, type TappedModel } from '../models/index.js';
+import { tapChannels } from './shuffle.js';
+
+export interface CacheKey {
+  /** Identifies the teacher's weights and the FSP settings that shape its matrices (see Trainer: id, revision, pooling). */
+  teacher: string;
+  pair: number;
+  sampleId: string;
+  /** How the sample was augmented; omitted = not augmented (NO_AUG). */
+  aug?: AugParams;
+}
+
+/** An unambiguous string for the key (JSON: no two keys collide, whatever the ids contain). */
+export function cacheKey({ teacher, pair, sampleId, aug = NO_AUG }: CacheKey): string {
+  return JSON.stringify([teacher, pair, sampleId, aug.dx, aug.dy, aug.flip ? 1 : 0]);
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Values not stored because one alone is larger than maxBytes. */
+  rejected: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+
+export class TeacherFspCache {
+  readonly maxBytes: number;
+  private readonly entries = new Map<string, Float32Array>(); // insertion order = least recently used first
+  private bytes = 0;
+  private counts = { hits: 0, misses: 0, evictions: 0, rejected: 0 };
+
+  constructor({ maxBytes = DEFAULT_CACHE_BYTES }: { maxBytes?: number } = {}) {
+    if (!(Number.isInteger(maxBytes) && maxBytes >= 0)) throw new RangeError(`maxBytes: expected an integer >= 0, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
+  }
+
+  /** The matrix, counting a hit and making it the most recently used; undefined counts a miss. */
+  get(key: string): Float32Array | undefined {
+    const v = this.entries.get(key);
+    if (v === undefined) {
+      this.counts.misses++;
+      return undefined;
+    }
+    this.counts.hits++;
+    this.entries.delete(key);
+    this.entries.set(key, v);
+    return v;
+  }
+
+  /** Looks without counting or touching. */
+  peek(key: string): Float32Array | undefined {
+    return this.entries.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /**
+   * Stores `value` (kept by reference: do not modify it afterwards) as the most recently used entry,
+   * evicting the least recently used until it fits. Returns false when the value alone exceeds maxBytes.
+   */
+  set(key: string, value: Float32Array): boolean {
+    this.delete(key);
+    if (value.byteLength > this.maxBytes) {
+      this.counts.rejected++;
+      return false;
+    }
+    while (this.bytes + value.byteLength > this.maxBytes) {
+      const oldest = this.entries.keys().next().value as string;
+      this.delete(oldest);
+      this.counts.evictions++;
+    }
+    this.entries.set(key, value);
+    this.bytes += value.byteLength;
+    return true;
+  }
+
+  delete(key: string): boolean {
+    const v = this.entries.get(key);
+    if (v === undefined) return false;
+    this.entries.delete(key);
+    this.bytes -= v.byteLength;
+    return true;
+  }
+
+  /** Drops every entry (counters stay). */
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  /** Keys from least to most recently used. */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  stats(): CacheStats {
+    return { ...this.counts, entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes };
+  }
+}
+
+export interface TeacherInput {
+  /** [B, H, W, C]; not disposed here. */
+  images: tf.Tensor4D;
+  /** Sample ids; without them nothing is cached (every sample runs through the teacher). */
+  ids?: readonly string[];
+  /** Per sample; omitted = not augmented. */
+  aug?: readonly AugParams[];
+}
+
+export interface TeacherFspOptions {
+  cache?: TeacherFspCache;
+  /** The cache key's teacher part. */
+  teacherKey: string;
+  pooling: Pooling;
+}
+
+export interface TeacherFspResult {
+  /** One [B, C1, C2] array per teacher pair, in pair order. */
+  matrices: Float32Array[];
+  /** [C1, C2] per pair. */
+  dims: [number, number][];
+  /** Samples served from the cache, and samples the teacher ran on. */
+  hits: number;
+  misses: number;
+}
+
+export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, options: TeacherFspOptions): TeacherFspResult {
+  const { images, ids, aug } = input;
+  const batch = images.shape[0];
+  const channels = tapChannels(teacher);
+  const dims = teacher.pairs.map(([a, b]) => [channels[a]!, channels[b]!] as [number, number]);
+  const sizes = dims.map(([c1, c2]) => c1 * c2);
+  const matrices = sizes.map((size) => new Float32Array(batch * size));
+  const cache = ids ? options.cache : undefined;
+  const keyOf = (s: number, pair: number) => cacheKey({ teacher: options.teacherKey, pair, sampleId: ids![s]!, aug: aug?.[s] ?? NO_AUG });
+
+  const missing: number[] = [];
+  for (let s = 0; s < batch; s++) {
+    if (!cache) {
+      missing.push(s);
+      continue;
+    }
+    const found = sizes.map((_, p) => cache.get(keyOf(s, p)));
+    if (found.every((m): m is Float32Array => m !== undefined)) found.forEach((m, p) => matrices[p]!.set(m, s * sizes[p]!));
+    else missing.push(s);
+  }
+  if (missing.length > 0) {
+    const sub = missing.length === batch ? images : (tf.gather(images, missing) as tf.Tensor4D);
+    const { logits, features } = forwardWithTaps(teacher, sub, { training: false });
+    try {
+      teacher.pairs.forEach(([a, b], p) => {
+        const m = computeFsp({ first: mapOf(features[a]!), second: mapOf(features[b]!) }, options.pooling);
+        const size = sizes[p]!;
+        missing.forEach((s, k) => {
+          const one = m.subarray(k * size, (k + 1) * size);
+          matrices[p]!.set(one, s * size);
+          cache?.set(keyOf(s, p), one.slice());
+        });
+      });
+    } finally {
+      tf.dispose([logits, ...features]);
+      if (sub !== images) sub.dispose();
+    }
+  }
+  return { matrices, dims, hits: batch - missing.length, misses: missing.length };
+}
+
+const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
