@@ -1,0 +1,34 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { FspServiceClient as _fspd_v1_FspServiceClient, FspServiceDefinition as _fspd_v1_FspServiceDefinition } from './fspd/v1/FspService.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  fspd: {
+    v1: {
+      ComputeFspRequest: MessageTypeDefinition
+      ComputeFspResponse: MessageTypeDefinition
+      DataType: EnumTypeDefinition
+      FeaturePair: MessageTypeDefinition
+      FspLossRequest: MessageTypeDefinition
+      FspLossResponse: MessageTypeDefinition
+      /**
+       * FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+       * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+       */
+      FspService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_FspServiceClient> & { service: _fspd_v1_FspServiceDefinition }
+      Layout: EnumTypeDefinition
+      Pooling: EnumTypeDefinition
+      Reduction: EnumTypeDefinition
+      TapPair: MessageTypeDefinition
+      TeacherFspRequest: MessageTypeDefinition
+      TeacherFspResponse: MessageTypeDefinition
+      Tensor: MessageTypeDefinition
+    }
+  }
+}
+

@@ -1,0 +1,86 @@
+// Original file: proto/fspd/v1/fsp_service.proto
+
+import type { FeaturePair as _fspd_v1_FeaturePair, FeaturePair__Output as _fspd_v1_FeaturePair__Output } from '../../fspd/v1/FeaturePair.js';
+import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Output } from '../../fspd/v1/Tensor.js';
+import type { Reduction as _fspd_v1_Reduction, Reduction__Output as _fspd_v1_Reduction__Output } from '../../fspd/v1/Reduction.js';
+import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
+
+/**
+ * L = Σ_i λ_i · reduce(‖G_i^S − G_i^T‖²) over the pairs; student pair i is compared with teacher pair i.
+ */
+export interface FspLossRequest {
+  /**
+   * The student's pairs, at least one.
+   */
+  'student'?: (_fspd_v1_FeaturePair)[];
+  /**
+   * The teacher's pairs, one per student pair with the same batch and channel counts (h×w may differ).
+   * Set exactly one of teacher and teacher_matrices.
+   */
+  'teacher'?: (_fspd_v1_FeaturePair)[];
+  /**
+   * The teacher's FSP matrices, float32-decodable [B, C1, C2] per student pair (e.g. cached from an
+   * earlier response's teacher_matrices or from TeacherFsp).
+   */
+  'teacherMatrices'?: (_fspd_v1_Tensor)[];
+  /**
+   * λ per pair, finite and >= 0; empty = all 1.
+   */
+  'weights'?: (number | string)[];
+  /**
+   * How each pair's squared distances are reduced; unspecified = PAPER.
+   */
+  'reduction'?: (_fspd_v1_Reduction);
+  /**
+   * How pairs with mismatched h×w are aligned; unspecified = MAX.
+   */
+  'pooling'?: (_fspd_v1_Pooling);
+  /**
+   * Also return dL/d(student maps).
+   */
+  'returnGradients'?: (boolean);
+  /**
+   * Also return the teacher's FSP matrices (only when the teacher came as pairs), so the client can cache them.
+   */
+  'returnTeacherMatrices'?: (boolean);
+}
+
+/**
+ * L = Σ_i λ_i · reduce(‖G_i^S − G_i^T‖²) over the pairs; student pair i is compared with teacher pair i.
+ */
+export interface FspLossRequest__Output {
+  /**
+   * The student's pairs, at least one.
+   */
+  'student': (_fspd_v1_FeaturePair__Output)[];
+  /**
+   * The teacher's pairs, one per student pair with the same batch and channel counts (h×w may differ).
+   * Set exactly one of teacher and teacher_matrices.
+   */
+  'teacher': (_fspd_v1_FeaturePair__Output)[];
+  /**
+   * The teacher's FSP matrices, float32-decodable [B, C1, C2] per student pair (e.g. cached from an
+   * earlier response's teacher_matrices or from TeacherFsp).
+   */
+  'teacherMatrices': (_fspd_v1_Tensor__Output)[];
+  /**
+   * λ per pair, finite and >= 0; empty = all 1.
+   */
+  'weights': (number)[];
+  /**
+   * How each pair's squared distances are reduced; unspecified = PAPER.
+   */
+  'reduction': (_fspd_v1_Reduction__Output);
+  /**
+   * How pairs with mismatched h×w are aligned; unspecified = MAX.
+   */
+  'pooling': (_fspd_v1_Pooling__Output);
+  /**
+   * Also return dL/d(student maps).
+   */
+  'returnGradients': (boolean);
+  /**
+   * Also return the teacher's FSP matrices (only when the teacher came as pairs), so the client can cache them.
+   */
+  'returnTeacherMatrices': (boolean);
+}

@@ -1,0 +1,23 @@
+// Original file: proto/fspd/v1/training_service.proto
+
+import type { Session as _fspd_v1_Session, Session__Output as _fspd_v1_Session__Output } from '../../fspd/v1/Session.js';
+
+/**
+ * The session after the restore.
+ */
+export interface RestoreCheckpointResponse {
+  /**
+   * Its state.
+   */
+  'session'?: (_fspd_v1_Session | null);
+}
+
+/**
+ * The session after the restore.
+ */
+export interface RestoreCheckpointResponse__Output {
+  /**
+   * Its state.
+   */
+  'session': (_fspd_v1_Session__Output | null);
+}

@@ -1,0 +1,59 @@
+// Original file: proto/fspd/v1/fsp_service.proto
+
+import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Output } from '../../fspd/v1/Tensor.js';
+import type { TapPair as _fspd_v1_TapPair, TapPair__Output as _fspd_v1_TapPair__Output } from '../../fspd/v1/TapPair.js';
+import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
+
+/**
+ * An input batch for a teacher model held by the server (ModelService).
+ */
+export interface TeacherFspRequest {
+  /**
+   * The teacher: a model id from ModelService.
+   */
+  'modelId'?: (string);
+  /**
+   * Input images [B, H, W, C] (NHWC), already normalised as the model expects.
+   */
+  'images'?: (_fspd_v1_Tensor | null);
+  /**
+   * One id per sample, the cache key of its matrices: the same id must always mean the same input
+   * (include the augmentation in the id when inputs are augmented). Empty = no caching.
+   */
+  'sampleIds'?: (string)[];
+  /**
+   * The FSP pairs as indices into the model's taps; empty = the model's own pairs.
+   */
+  'pairs'?: (_fspd_v1_TapPair)[];
+  /**
+   * How pairs with mismatched h×w are aligned; unspecified = MAX.
+   */
+  'pooling'?: (_fspd_v1_Pooling);
+}
+
+/**
+ * An input batch for a teacher model held by the server (ModelService).
+ */
+export interface TeacherFspRequest__Output {
+  /**
+   * The teacher: a model id from ModelService.
+   */
+  'modelId': (string);
+  /**
+   * Input images [B, H, W, C] (NHWC), already normalised as the model expects.
+   */
+  'images': (_fspd_v1_Tensor__Output | null);
+  /**
+   * One id per sample, the cache key of its matrices: the same id must always mean the same input
+   * (include the augmentation in the id when inputs are augmented). Empty = no caching.
+   */
+  'sampleIds': (string)[];
+  /**
+   * The FSP pairs as indices into the model's taps; empty = the model's own pairs.
+   */
+  'pairs': (_fspd_v1_TapPair__Output)[];
+  /**
+   * How pairs with mismatched h×w are aligned; unspecified = MAX.
+   */
+  'pooling': (_fspd_v1_Pooling__Output);
+}

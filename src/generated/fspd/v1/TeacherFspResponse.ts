@@ -1,0 +1,31 @@
+// Original file: proto/fspd/v1/fsp_service.proto
+
+import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Output } from '../../fspd/v1/Tensor.js';
+
+/**
+ * The teacher's FSP matrices for the batch.
+ */
+export interface TeacherFspResponse {
+  /**
+   * float32 [B, C1, C2] per pair, in pair order.
+   */
+  'matrices'?: (_fspd_v1_Tensor)[];
+  /**
+   * How many of the batch's samples came from the cache.
+   */
+  'cacheHits'?: (number);
+}
+
+/**
+ * The teacher's FSP matrices for the batch.
+ */
+export interface TeacherFspResponse__Output {
+  /**
+   * float32 [B, C1, C2] per pair, in pair order.
+   */
+  'matrices': (_fspd_v1_Tensor__Output)[];
+  /**
+   * How many of the batch's samples came from the cache.
+   */
+  'cacheHits': (number);
+}

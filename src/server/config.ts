@@ -1,0 +1,142 @@
+// The server's configuration: one typed object from flags > FSPD_* environment > defaults. Errors name
+// where the bad value came from (`--max-message-size` or `FSPD_MAX_MESSAGE_SIZE`).
+import type { Level } from 'pino';
+
+export interface TlsConfig {
+  /** PEM server certificate chain. */
+  cert: string;
+  /** PEM private key of cert. */
+  key: string;
+  /** PEM CA bundle; when set, clients must present a certificate it signed (mTLS). */
+  ca?: string;
+}
+
+export interface ServerConfig {
+  /** Where gRPC listens: `HOST:PORT` (port 0 = any free port) or `unix:/path`. */
+  addresses: string[];
+  /** `HOST:PORT` of the Prometheus /metrics HTTP endpoint. */
+  metricsAddress: string;
+  /** Largest request or response message in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
+  maxMessageSize: number;
+  /** When set, every call but health checks needs `authorization: Bearer <token>`. */
+  token?: string;
+  /** Paths of the PEM files; unset = plaintext. */
+  tls?: TlsConfig;
+  logLevel: Level;
+  /** On SIGTERM/SIGINT, how long in-flight calls may take before they are cancelled. */
+  shutdownGraceMs: number;
+}
+
+/** The values as commander hands them over (all strings; address repeatable). */
+export interface ConfigFlags {
+  address?: string[];
+  metricsAddress?: string;
+  maxMessageSize?: string;
+  token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  logLevel?: string;
+  shutdownGrace?: string;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  addresses: ['127.0.0.1:50051'],
+  metricsAddress: '127.0.0.1:9464',
+  maxMessageSize: 64 * 1024 ** 2,
+  logLevel: 'info',
+  shutdownGraceMs: 20_000,
+};
+
+const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A raw value and the name of the flag or variable it came from, for error messages. */
+interface Source {
+  value: string;
+  from: string;
+}
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const pick = (flag: keyof ConfigFlags, option: string, variable: string): Source | undefined => {
+    const f = flags[flag];
+    if (typeof f === 'string') return { value: f, from: `--${option}` };
+    const e = env[variable];
+    return e === undefined || e === '' ? undefined : { value: e, from: variable };
+  };
+
+  const addresses = flags.address?.length
+    ? flags.address.map((value) => ({ value, from: '--address' }))
+    : env.FSPD_ADDRESS
+      ? env.FSPD_ADDRESS.split(',').map((value) => ({ value: value.trim(), from: 'FSPD_ADDRESS' }))
+      : undefined;
+  const metrics = pick('metricsAddress', 'metrics-address', 'FSPD_METRICS_ADDRESS');
+  const size = pick('maxMessageSize', 'max-message-size', 'FSPD_MAX_MESSAGE_SIZE');
+  const token = pick('token', 'token', 'FSPD_TOKEN');
+  const cert = pick('tlsCert', 'tls-cert', 'FSPD_TLS_CERT');
+  const key = pick('tlsKey', 'tls-key', 'FSPD_TLS_KEY');
+  const ca = pick('tlsCa', 'tls-ca', 'FSPD_TLS_CA');
+  const level = pick('logLevel', 'log-level', 'FSPD_LOG_LEVEL');
+  const grace = pick('shutdownGrace', 'shutdown-grace', 'FSPD_SHUTDOWN_GRACE');
+
+  return {
+    addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
+    metricsAddress: metrics ? parseHostPort(metrics) : DEFAULT_CONFIG.metricsAddress,
+    maxMessageSize: size ? parseSize(size) : DEFAULT_CONFIG.maxMessageSize,
+    ...(token ? { token: token.value } : {}),
+    ...tlsOf(cert, key, ca),
+    logLevel: level ? parseLevel(level) : DEFAULT_CONFIG.logLevel,
+    shutdownGraceMs: grace ? parseSeconds(grace) * 1000 : DEFAULT_CONFIG.shutdownGraceMs,
+  };
+}
+
+/** The config as printed at start: the token masked. */
+export function maskConfig(config: ServerConfig): Record<string, unknown> {
+  return { ...config, ...(config.token ? { token: '***' } : {}) };
+}
+
+function tlsOf(cert?: Source, key?: Source, ca?: Source): { tls?: TlsConfig } {
+  if (!cert && !key && !ca) return {};
+  if (!cert || !key) {
+    const given = [cert, key, ca].filter((s): s is Source => s !== undefined).map((s) => s.from);
+    throw new RangeError(`${given.join(', ')}: TLS needs both a certificate (--tls-cert) and its key (--tls-key)`);
+  }
+  return { tls: { cert: cert.value, key: key.value, ...(ca ? { ca: ca.value } : {}) } };
+}
+
+function parseAddress(s: Source): string {
+  if (s.value.startsWith('unix:') ? s.value.length > 'unix:'.length : isHostPort(s.value)) return s.value;
+  throw new RangeError(`${s.from}: expected HOST:PORT (port 0..65535) or unix:/path, got '${s.value}'`);
+}
+
+function parseHostPort(s: Source): string {
+  if (isHostPort(s.value)) return s.value;
+  throw new RangeError(`${s.from}: expected HOST:PORT (port 0..65535), got '${s.value}'`);
+}
+
+function isHostPort(value: string): boolean {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(value);
+  return m !== null && Number(m[2]) <= 65535;
+}
+
+function parseSize(s: Source): number {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(s.value.trim());
+  const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
+  // grpc-js takes a signed 32-bit limit.
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > 2 ** 31 - 1) {
+    throw new RangeError(`${s.from}: expected a size in bytes from 1 to 2GiB-1, e.g. 67108864 or 64MiB, got '${s.value}'`);
+  }
+  return bytes;
+}
+
+function parseLevel(s: Source): Level {
+  const level = s.value.toLowerCase() as Level;
+  if (!LEVELS.includes(level)) throw new RangeError(`${s.from}: expected one of ${LEVELS.join(', ')}, got '${s.value}'`);
+  return level;
+}
+
+function parseSeconds(s: Source): number {
+  const n = Number(s.value);
+  if (s.value.trim() === '' || !Number.isFinite(n) || n < 0) throw new RangeError(`${s.from}: expected seconds >= 0, got '${s.value}'`);
+  return n;
+}

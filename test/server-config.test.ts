@@ -1,0 +1,61 @@
+// Server config: flags > FSPD_* environment > defaults, validation naming the source, secrets masked.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_CONFIG, loadConfig, maskConfig } from '../src/server/config.js';
+
+describe('loadConfig', () => {
+  it('defaults', () => {
+    assert.deepEqual(loadConfig({}, {}), DEFAULT_CONFIG, 'defaults');
+    assert.deepEqual(DEFAULT_CONFIG.addresses, ['127.0.0.1:50051'], 'address');
+    assert.equal(DEFAULT_CONFIG.metricsAddress, '127.0.0.1:9464', 'metrics address');
+    assert.equal(DEFAULT_CONFIG.maxMessageSize, 64 * 1024 * 1024, '64 MiB');
+  });
+
+  it('environment over defaults, flags over environment', () => {
+    const env = {
+      FSPD_ADDRESS: '0.0.0.0:7000, unix:/tmp/fspd.sock',
+      FSPD_METRICS_ADDRESS: '[::1]:9000',
+      FSPD_MAX_MESSAGE_SIZE: '16MiB',
+      FSPD_TOKEN: 'from-env',
+      FSPD_LOG_LEVEL: 'debug',
+      FSPD_SHUTDOWN_GRACE: '2.5',
+    };
+    const fromEnv = loadConfig({}, env);
+    assert.deepEqual(fromEnv.addresses, ['0.0.0.0:7000', 'unix:/tmp/fspd.sock'], 'FSPD_ADDRESS, comma-separated');
+    assert.equal(fromEnv.metricsAddress, '[::1]:9000', 'IPv6 metrics address');
+    assert.equal(fromEnv.maxMessageSize, 16 * 1024 * 1024, 'MiB');
+    assert.equal(fromEnv.token, 'from-env', 'token');
+    assert.equal(fromEnv.logLevel, 'debug', 'log level');
+    assert.equal(fromEnv.shutdownGraceMs, 2500, 'grace in seconds');
+
+    const fromFlags = loadConfig({ address: ['127.0.0.1:1', '127.0.0.1:2'], maxMessageSize: '1048576', token: 'from-flag' }, env);
+    assert.deepEqual(fromFlags.addresses, ['127.0.0.1:1', '127.0.0.1:2'], 'repeated --address');
+    assert.equal(fromFlags.maxMessageSize, 1048576, 'plain bytes');
+    assert.equal(fromFlags.token, 'from-flag', 'flag wins');
+    assert.equal(fromFlags.metricsAddress, '[::1]:9000', 'unset flag falls back to the environment');
+  });
+
+  it('TLS paths: cert and key together, CA optional', () => {
+    assert.deepEqual(loadConfig({ tlsCert: 'c.pem', tlsKey: 'k.pem' }, { FSPD_TLS_CA: 'ca.pem' }).tls, { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' }, 'tls');
+    assert.throws(() => loadConfig({ tlsCert: 'c.pem' }, {}), /--tls-cert: TLS needs both a certificate \(--tls-cert\) and its key \(--tls-key\)/, 'key missing');
+  });
+
+  it('bad values name their source', () => {
+    const bad = (flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv, message: RegExp) => assert.throws(() => loadConfig(flags, env), message, String(message));
+    bad({ address: ['localhost'] }, {}, /^RangeError: --address: expected HOST:PORT \(port 0\.\.65535\) or unix:\/path, got 'localhost'/);
+    bad({}, { FSPD_ADDRESS: 'unix:' }, /FSPD_ADDRESS: expected HOST:PORT/);
+    bad({ metricsAddress: 'unix:/x' }, {}, /--metrics-address: expected HOST:PORT/);
+    bad({}, { FSPD_METRICS_ADDRESS: 'h:70000' }, /FSPD_METRICS_ADDRESS/);
+    bad({}, { FSPD_MAX_MESSAGE_SIZE: '64MB' }, /FSPD_MAX_MESSAGE_SIZE: expected a size in bytes/);
+    bad({ maxMessageSize: '4GiB' }, {}, /--max-message-size/);
+    bad({ logLevel: 'loud' }, {}, /--log-level: expected one of/);
+    bad({}, { FSPD_SHUTDOWN_GRACE: '-1' }, /FSPD_SHUTDOWN_GRACE: expected seconds/);
+  });
+
+  it('maskConfig hides the token', () => {
+    const masked = maskConfig(loadConfig({ token: 'hunter2' }, {}));
+    assert.equal(masked.token, '***', 'masked');
+    assert.doesNotMatch(JSON.stringify(masked), /hunter2/, 'no secret left');
+    assert.equal('token' in maskConfig(DEFAULT_CONFIG), false, 'no token, nothing to mask');
+  });
+});

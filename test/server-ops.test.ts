@@ -1,0 +1,300 @@
+// The server around the FSP handlers: auth, message-size limit, health, reflection, metrics, unix socket,
+// TLS and mTLS, graceful shutdown, and `fspd serve` exiting 0 on SIGTERM.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
+import { LOADER_OPTIONS, loadHealthDefinition } from '../src/server/proto.js';
+import type { FspdServer } from '../src/server/server.js';
+import { dims, randomMap, seededRandom } from './helpers/random.js';
+import { expectStatus, fspClient, pairMessage, startTestServer } from './helpers/server.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function lossRequest(seed = 1, batch = 2): FspLossRequest {
+  const rng = seededRandom(seed);
+  const pair = () => pairMessage(randomMap(rng, dims(batch, 4, 4, 3), 'NHWC'), randomMap(rng, dims(batch, 4, 4, 5), 'NHWC'));
+  return { student: [pair()], teacher: [pair()] };
+}
+
+interface HealthResponse {
+  status: string;
+}
+type HealthClient = grpc.Client & {
+  Check(req: { service: string }, md: grpc.Metadata, cb: grpc.requestCallback<HealthResponse>): void;
+  Watch(req: { service: string }): grpc.ClientReadableStream<HealthResponse>;
+};
+
+function healthClient(address: string): HealthClient {
+  const proto = grpc.loadPackageDefinition(loadHealthDefinition()) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+  return new proto.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
+}
+
+const check = (client: HealthClient, service: string) =>
+  new Promise<string>((resolve, reject) => client.Check({ service }, new grpc.Metadata(), (err, res) => (err ? reject(err) : resolve(res!.status))));
+
+/** Resolves with the first streamed message that satisfies `accept`. */
+function nextMatching<T>(stream: grpc.ClientReadableStream<T>, accept: (message: T) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    stream.on('data', (m: T) => accept(m) && resolve(m));
+    stream.on('error', reject);
+  });
+}
+
+async function metricsText(server: FspdServer): Promise<string> {
+  const res = await fetch(`http://${server.metricsAddress}/metrics`);
+  assert.equal(res.status, 200, 'GET /metrics');
+  return res.text();
+}
+
+describe('auth', () => {
+  let server: FspdServer;
+  before(async () => {
+    server = await startTestServer({ token: 's3cret' });
+  });
+  after(() => server.shutdown());
+
+  it('a missing token is UNAUTHENTICATED', async () => {
+    const c = fspClient(server.addresses[0]!);
+    await expectStatus(c.fspLoss(lossRequest()), grpc.status.UNAUTHENTICATED, /missing authorization metadata/);
+    c.close();
+  });
+
+  it('a wrong token is UNAUTHENTICATED', async () => {
+    const c = fspClient(server.addresses[0]!, { token: 's3cret-not' });
+    await expectStatus(c.fspLoss(lossRequest()), grpc.status.UNAUTHENTICATED, /invalid bearer token/);
+    c.close();
+  });
+
+  it('the right token passes', async () => {
+    const c = fspClient(server.addresses[0]!, { token: 's3cret' });
+    const res = await c.fspLoss(lossRequest());
+    assert.ok(res.loss > 0, `loss ${res.loss}`);
+    c.close();
+  });
+
+  it('health checks need no token', async () => {
+    const h = healthClient(server.addresses[0]!);
+    assert.equal(await check(h, ''), 'SERVING', 'overall status');
+    h.close();
+  });
+
+  it('metrics count refused calls', async () => {
+    assert.match(await metricsText(server), /grpc_server_handled_total\{grpc_service="fspd\.v1\.FspService",grpc_method="FspLoss",grpc_code="UNAUTHENTICATED"\} 2/, 'UNAUTHENTICATED counted');
+  });
+});
+
+describe('one server: limits, health, reflection, metrics, unix socket', () => {
+  const socket = path.join(os.tmpdir(), `fspd-test-${process.pid}.sock`);
+  let server: FspdServer;
+  before(async () => {
+    fs.rmSync(socket, { force: true });
+    server = await startTestServer({ addresses: ['127.0.0.1:0', `unix:${socket}`], maxMessageSize: 64 * 1024 });
+  });
+  after(async () => {
+    await server.shutdown();
+    fs.rmSync(socket, { force: true });
+  });
+
+  it('a request over the message limit is RESOURCE_EXHAUSTED naming the limit', async () => {
+    const c = fspClient(server.addresses[0]!);
+    await expectStatus(c.fspLoss(lossRequest(2, 400)), grpc.status.RESOURCE_EXHAUSTED, /larger than max \(\d+ vs 65536\)/);
+    const res = await c.fspLoss(lossRequest(2, 2));
+    assert.ok(res.loss > 0, 'a request under the limit still works');
+    c.close();
+  });
+
+  it('serves on a unix socket as well', async () => {
+    assert.equal(server.addresses[1], `unix:${socket}`, 'bound address');
+    const c = fspClient(`unix:${socket}`);
+    const res = await c.fspLoss(lossRequest(3));
+    assert.equal(res.pairLosses.length, 1, 'pair losses');
+    c.close();
+  });
+
+  it('health: SERVING overall and per service, NOT_FOUND for unknown services', async () => {
+    const h = healthClient(server.addresses[0]!);
+    assert.equal(await check(h, ''), 'SERVING', 'overall');
+    assert.equal(await check(h, 'fspd.v1.FspService'), 'SERVING', 'FspService');
+    await expectStatus(check(h, 'fspd.v1.NoSuchService'), grpc.status.NOT_FOUND, /./);
+    h.close();
+  });
+
+  it('reflection lists the services', async () => {
+    const file = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
+    const proto = grpc.loadPackageDefinition(protoLoader.loadSync(file, LOADER_OPTIONS)) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+    };
+    type Reply = { listServicesResponse: { service: Array<{ name: string }> } | null };
+    const client = new proto.grpc.reflection.v1.ServerReflection(server.addresses[0]!, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, Reply>;
+    };
+    const stream = client.ServerReflectionInfo();
+    const reply = nextMatching<Reply>(stream, (m) => m.listServicesResponse !== null);
+    stream.write({ listServices: '' });
+    const names = (await reply).listServicesResponse!.service.map((s) => s.name).sort();
+    stream.end();
+    client.close();
+    assert.deepEqual(names, ['fspd.v1.FspService', 'grpc.health.v1.Health'], 'services');
+  });
+
+  it('/metrics: RPC counters and latency by method and code, event-loop lag, native variant', async () => {
+    const c = fspClient(server.addresses[0]!);
+    await c.fspLoss(lossRequest(4));
+    await expectStatus(c.fspLoss({ ...lossRequest(4), weights: [NaN] }), grpc.status.INVALID_ARGUMENT, /weights\[0\]/);
+    c.close();
+    const text = await metricsText(server);
+    const expected = [
+      /grpc_server_handled_total\{grpc_service="fspd\.v1\.FspService",grpc_method="FspLoss",grpc_code="OK"\} [1-9]/,
+      /grpc_server_handled_total\{grpc_service="fspd\.v1\.FspService",grpc_method="FspLoss",grpc_code="INVALID_ARGUMENT"\} 1/,
+      /grpc_server_handling_seconds_bucket\{le="0\.5",grpc_service="fspd\.v1\.FspService",grpc_method="FspLoss",grpc_code="OK"\} [1-9]/,
+      /grpc_server_handled_total\{grpc_service="grpc\.health\.v1\.Health",grpc_method="Check",grpc_code="OK"\}/,
+      /nodejs_eventloop_lag_seconds \d/,
+      /fspd_native_info\{variant="(cpu|cuda|ts)",device="(cpu|cuda)",simd="\w+"\} 1/,
+    ];
+    for (const re of expected) assert.match(text, re, String(re));
+  });
+
+  it('other paths on the metrics port are 404', async () => {
+    const res = await fetch(`http://${server.metricsAddress}/`);
+    assert.equal(res.status, 404, 'status');
+    await res.body?.cancel();
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('NOT_SERVING, in-flight calls finish, hooks run, then new calls fail', async () => {
+    const server = await startTestServer();
+    const address = server.addresses[0]!;
+    const h = healthClient(address);
+    const watch = h.Watch({ service: '' });
+    await nextMatching(watch, (m) => m.status === 'SERVING');
+    const events: string[] = [];
+    server.onShutdown(async () => void events.push('hook'));
+
+    const started = Date.now();
+    const done = server.shutdown(10_000).then(() => events.push('done'));
+    await nextMatching(watch, (m) => m.status === 'NOT_SERVING');
+    assert.deepEqual(events, [], 'the watch is in flight: shutdown waits for it');
+    watch.cancel(); // the in-flight call ends within the grace period
+    await done;
+    assert.deepEqual(events, ['hook', 'done'], 'hooks run after the calls ended');
+    assert.ok(Date.now() - started < 5000, `finished without waiting out the grace period (${Date.now() - started} ms)`);
+    h.close();
+
+    const late = fspClient(address);
+    await expectStatus(late.fspLoss(lossRequest()), grpc.status.UNAVAILABLE, /./);
+    late.close();
+  });
+
+  it('calls still running when the grace period ends are cancelled', async () => {
+    const server = await startTestServer();
+    const h = healthClient(server.addresses[0]!);
+    const watch = h.Watch({ service: '' });
+    await nextMatching(watch, (m) => m.status === 'SERVING');
+    const ended = new Promise<grpc.ServiceError>((resolve) => watch.on('error', resolve));
+    watch.on('data', () => {});
+    const started = Date.now();
+    await server.shutdown(300);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 250 && elapsed < 5000, `waited about the grace period (${elapsed} ms)`);
+    const err = await ended;
+    assert.ok([grpc.status.CANCELLED, grpc.status.UNAVAILABLE, grpc.status.INTERNAL].includes(err.code), `stream ended by the server: ${grpc.status[err.code]} ${err.details}`);
+    h.close();
+  });
+});
+
+describe('TLS', { skip: spawnSyncOk('openssl', ['version']) ? false : 'openssl not found' }, () => {
+  let dir: string;
+  const file = (name: string) => path.join(dir, name);
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-tls-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const key = (name: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+    key('ca');
+    openssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=fspd test CA');
+    for (const [name, san] of [['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
+      key(name);
+      openssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=fspd test ${name}`);
+      fs.writeFileSync(file(`${name}.ext`), `${san}\n`);
+      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    }
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const ca = () => fs.readFileSync(file('ca.pem'));
+
+  it('TLS: a client trusting the CA connects; a plaintext client does not', async () => {
+    const server = await startTestServer({ tls: { cert: file('server.pem'), key: file('server.key') } });
+    const secure = fspClient(server.addresses[0]!, { credentials: grpc.credentials.createSsl(ca()), serverName: 'localhost' });
+    assert.ok((await secure.fspLoss(lossRequest())).loss > 0, 'loss over TLS');
+    const plain = fspClient(server.addresses[0]!);
+    await expectStatus(plain.fspLoss(lossRequest()), grpc.status.UNAVAILABLE, /./);
+    secure.close();
+    plain.close();
+    await server.shutdown();
+  });
+
+  it('mTLS: a client certificate signed by the CA is required', async () => {
+    const server = await startTestServer({ tls: { cert: file('server.pem'), key: file('server.key'), ca: file('ca.pem') } });
+    const anonymous = fspClient(server.addresses[0]!, { credentials: grpc.credentials.createSsl(ca()), serverName: 'localhost', ownConnection: true });
+    await expectStatus(anonymous.fspLoss(lossRequest()), grpc.status.UNAVAILABLE, /./);
+    const credentials = grpc.credentials.createSsl(ca(), fs.readFileSync(file('client.key')), fs.readFileSync(file('client.pem')));
+    const known = fspClient(server.addresses[0]!, { credentials, serverName: 'localhost', ownConnection: true });
+    assert.ok((await known.fspLoss(lossRequest())).loss > 0, 'loss over mTLS');
+    anonymous.close();
+    known.close();
+    await server.shutdown();
+  });
+});
+
+describe('fspd serve', () => {
+  it('prints its config with the token masked, serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'], {
+      cwd: root,
+      env: { ...process.env, FSPD_TOKEN: 'tok-123', FSPD_SHUTDOWN_GRACE: '5' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        readline.createInterface({ input: child.stdout }).on('line', (line) => {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          lines.push(entry);
+          if (entry.msg === 'serving') resolve(entry);
+        });
+        void exited.then((code) => reject(new Error(`fspd serve exited early (${code}): ${JSON.stringify(lines)}`)));
+      });
+      const address = (serving.addresses as string[])[0]!;
+      const c = fspClient(address, { token: 'tok-123' });
+      assert.ok((await c.fspLoss(lossRequest())).loss > 0, 'served a call');
+      c.close();
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, 'exit code');
+    } finally {
+      clearTimeout(kill);
+    }
+    const config = lines.find((l) => l.msg === 'config')?.config as Record<string, unknown> | undefined;
+    assert.equal(config?.token, '***', 'token masked in the printed config');
+    assert.doesNotMatch(JSON.stringify(lines), /tok-123/, 'the token never appears in the logs');
+    assert.ok(lines.some((l) => l.msg === 'stopped'), `logged 'stopped': ${lines.map((l) => l.msg).join(', ')}`);
+  });
+});
+
+function spawnSyncOk(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
