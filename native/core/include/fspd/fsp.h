@@ -106,6 +106,7 @@ struct LossResult {
 // Student pairs against teacher pairs (teacher_pairs non-empty) or against the teacher's FSP matrices
 // (teacher_matrices: one pointer per pair to batch × C1 × C2 floats; teacher_pairs empty).
 // Pair i of the student and of the teacher must give matrices of the same shape.
+// At least one student pair; all pairs (student and teacher) hold the same batch of samples.
 LossResult fsp_loss(const std::vector<PairView>& student, const std::vector<PairView>& teacher_pairs,
                     const std::vector<const float*>& teacher_matrices, const LossOptions& options,
                     const LossOutputs& outputs, const Context& ctx = {});
@@ -115,6 +116,7 @@ struct BuildInfo {
   std::string version;   // fspd core version
   std::string compiler;  // e.g. "GCC 12.2.0"
   std::string simd;      // best kernel level this CPU runs: "avx512", "avx2", "portable"
+                         // (the level in use: FSPD_SIMD=avx512|avx2|portable can lower it, for testing)
   int threads;           // default thread count (hardware threads)
   bool cuda_compiled;
 };

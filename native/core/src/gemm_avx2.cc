@@ -1,0 +1,80 @@
+// AVX2 level: compiled with -mavx2 -mfma, called only when the CPU has them.
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include "gemm.h"
+#include "gemm_driver.h"
+#include "transpose_avx.h"
+
+namespace fspd {
+namespace {
+
+struct Avx2 {
+  // 6×16 tile: 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 registers.
+  static constexpr int MR = 6, NV = 2, NR = 8 * NV;
+  static constexpr int64_t KC = 256, MC = 144, NC = 2048;
+
+  static void tile(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step,
+                   float* c, int64_t ldc, float alpha, float beta, const float* pf, int64_t pf_lines) {
+    __m256 acc[MR][NV];
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, a += a_step, b += b_step) {
+      if (k < pf_lines) __builtin_prefetch(pf + 16 * k, 0, 2);
+      __m256 bv[NV];
+      for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
+      for (int i = 0; i < MR; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(a + i * a_rs);
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < NV; ++v) {
+        float* p = c + i * ldc + 8 * v;
+        const __m256 r = _mm256_mul_ps(va, acc[i][v]);
+        _mm256_storeu_ps(p, beta == 0 ? r : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), r));
+      }
+  }
+
+  static void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+    transpose8x8_avx(src, lds, dst, ldd);
+  }
+};
+
+void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
+                Matrix c, const Prefetch& next) {
+  sgemm_blocked<Avx2>(m, n, k, alpha, a, b, beta, c, next);
+}
+
+// 12 independent chains cover FMA latency (4-5) × 2 ports and leave registers for the constants.
+constexpr int kChains = 12;
+
+float fma_chains(int64_t iterations) {
+  __m256 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 m = _mm256_set1_ps(0.999999f), add = _mm256_set1_ps(1e-6f);  // converges to 1, stays finite
+  for (int64_t it = 0; it < iterations; ++it)
+#pragma GCC unroll 32  // keeps every chain in a register (else GCC loops over acc[] in memory)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, add);
+  __m256 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  float total = 0;
+  for (float x : lanes) total += x;
+  return total;
+}
+
+}  // namespace
+
+const SimdKernels& avx2_kernels() {
+  static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Avx2::MR, Avx2::NR, sgemm_avx2,
+                                   fma_chains,      kChains * 8 * 2.0};
+  return kernels;
+}
+
+}  // namespace fspd
+
+#endif  // __x86_64__

@@ -1,0 +1,171 @@
+// BLIS-style blocked SGEMM, parameterised by one SIMD level. Each level's translation unit
+// (gemm_avx512.cc, gemm_avx2.cc, gemm_portable.cc) includes this, so the driver is compiled with that
+// level's flags. Everything sits in an anonymous namespace and uses no standard-library templates:
+// an inline function with external linkage compiled with AVX-512 flags could otherwise be picked by the
+// linker for the portable path and crash an older CPU.
+//
+// A level L provides:
+//   MR, NR          microkernel tile (NR a multiple of the vector width)
+//   KC, MC, NC      cache blocks: a KC×NR packed B micro-panel stays in L1 while the MC×KC packed A
+//                   block streams from L2; MC is a multiple of MR and NC of NR
+//   tile(kc, a, a_rs, a_step, b, b_step, c, ldc, alpha, beta, pf, pf_lines)  one full MR×NR tile of C
+//                   (unit column stride): C = alpha·Σ_k a[i·a_rs + k·a_step]·b[k·b_step + j] + beta·C
+//                   (beta == 0: C not read), prefetching line k of pf (16 floats each) into L2 at step
+//                   k < pf_lines. Packed panels have a_rs = 1, a_step = MR, b_step = NR; operands used in
+//                   place their own strides.
+//   transpose8x8(src, lds, dst, ldd)     dst[t·ldd + r] = src[r·lds + t] for r, t < 8
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "gemm.h"
+
+namespace fspd {
+namespace {
+
+inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// Packing buffer, 64-byte aligned so packed B rows match vector loads.
+class PackBuffer {
+ public:
+  explicit PackBuffer(int64_t floats)
+      : p_(static_cast<float*>(::operator new(static_cast<size_t>(floats) * sizeof(float), std::align_val_t(64)))) {}
+  ~PackBuffer() { ::operator delete(p_, std::align_val_t(64)); }
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  float* get() const { return p_; }
+
+ private:
+  float* p_;
+};
+
+// Packs `count` (<= W) lines of a panel into dst[k·W + i] for k < kc: line i starts at src + i·ps and
+// its k-th element is at + k·ks. Lines count..W-1 are zero: the microkernel always computes a full tile
+// and the padding lanes, discarded later, then never hit NaN or denormal slow paths.
+// A panels are lines = rows of A (ps = A.rs, ks = A.cs); B panels are lines = columns of B.
+template <class L, int W>
+void pack_panel(const float* src, int64_t ps, int64_t ks, int count, int64_t kc, float* dst) {
+  if (ps == 1 && count == W) {  // whole panel, lines contiguous at each k (e.g. NHWC maps in a forward)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int i = 0; i < W; ++i) dst[k * W + i] = src[k * ks + i];
+    return;
+  }
+  int full = 0;  // lines [0, full) × k in [0, k8) were packed by 8×8 transposes
+  int64_t k8 = 0;
+  if (ks == 1) {  // every line is contiguous along k (e.g. NHWC maps as the A of a backward)
+    full = count / 8 * 8;
+    k8 = kc / 8 * 8;
+    for (int64_t k = 0; k < k8; k += 8)
+      for (int i = 0; i < full; i += 8) L::transpose8x8(src + i * ps + k, ps, dst + k * W + i, W);
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* s = src + k * ks;
+    float* d = dst + k * W;
+    for (int i = k < k8 ? full : 0; i < count; ++i) d[i] = s[i * ps];
+    for (int i = count; i < W; ++i) d[i] = 0;
+  }
+}
+
+// Hands out the lines of a Prefetch in equal shares, one per microkernel call, which issues them
+// spread over its k loop (a burst of them would stall the loads of the arithmetic).
+class Prefetcher {
+ public:
+  Prefetcher(const Prefetch& next, int64_t calls) : next_(next) {
+    int64_t lines = 0;
+    for (const Prefetch::Range& r : next.ranges) lines += (r.floats + 15) / 16;  // 16 floats per 64-byte line
+    per_call_ = lines == 0 ? 0 : (lines + calls - 1) / calls + 1;  // +1: a share cut short where a range ends
+  }
+
+  // The next share, at most max_lines lines from one range: sets *lines and returns the first line.
+  const float* share(int64_t max_lines, int64_t* lines) {
+    while (range_ < 2 && at_ >= next_.ranges[range_].floats) {
+      ++range_;
+      at_ = 0;
+    }
+    *lines = 0;
+    if (range_ == 2) return nullptr;
+    const Prefetch::Range& r = next_.ranges[range_];
+    const float* first = r.p + at_;
+    *lines = imin(imin(per_call_, max_lines), (r.floats - at_ + 15) / 16);
+    at_ += *lines * 16;
+    return first;
+  }
+
+ private:
+  const Prefetch& next_;
+  int64_t per_call_ = 0, at_ = 0;
+  int range_ = 0;
+};
+
+// An operand is used in place, unpacked, when its panels already have the packed layout (the values of
+// one k contiguous, e.g. NHWC maps in a forward) and are all full. Only short k strides qualify: rows
+// 512 B or more apart fall into few L1 sets and evict each other, which is what packing prevents.
+inline bool in_place(int64_t line_stride, int64_t k_stride, int64_t lines, int width) {
+  return line_stride == 1 && lines % width == 0 && k_stride <= 64;
+}
+
+// A with rows contiguous along k (NCHW maps in a forward, NHWC maps in a backward) needs no transposing
+// pack either when its panels are full: the microkernel broadcasts each element straight from its row.
+inline bool rows_in_place(ConstMatrix a, int64_t m, int mr) { return a.cs == 1 && m % mr == 0; }
+
+// One tile of C. Edge tiles and tiles of a C without unit column stride run the same full-tile code on
+// a local copy, so an element's value never depends on where tile boundaries fall.
+template <class L>
+void micro(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step, float* c,
+           int64_t rs, int64_t cs, int64_t m, int64_t n, float alpha, float beta, const float* pf, int64_t pf_lines) {
+  if (m == L::MR && n == L::NR && cs == 1)
+    return L::tile(kc, a, a_rs, a_step, b, b_step, c, rs, alpha, beta, pf, pf_lines);
+  alignas(64) float t[L::MR * L::NR];
+  if (beta != 0) {
+    std::memset(t, 0, sizeof t);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) t[i * L::NR + j] = c[i * rs + j * cs];
+  }
+  L::tile(kc, a, a_rs, a_step, b, b_step, t, L::NR, alpha, beta, pf, pf_lines);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * rs + j * cs] = t[i * L::NR + j];
+}
+
+template <class L>
+void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
+                   Matrix c, const Prefetch& next) {
+  static_assert(L::MC % L::MR == 0 && L::NC % L::NR == 0, "cache blocks must hold whole tiles");
+  Prefetcher prefetcher(next, (m + L::MR - 1) / L::MR * ((n + L::NR - 1) / L::NR) * ((k + L::KC - 1) / L::KC));
+  const bool a_direct = in_place(a.rs, a.cs, m, L::MR) || rows_in_place(a, m, L::MR);
+  const bool b_direct = in_place(b.cs, b.rs, n, L::NR);
+  PackBuffer pa(a_direct ? 0 : imin(round_up(m, L::MR), L::MC) * imin(k, L::KC));
+  PackBuffer pb(b_direct ? 0 : imin(round_up(n, L::NR), L::NC) * imin(k, L::KC));
+  const int64_t a_rs = a_direct ? a.rs : 1, a_step = a_direct ? a.cs : L::MR, b_step = b_direct ? b.rs : L::NR;
+  for (int64_t jc = 0; jc < n; jc += L::NC) {
+    const int64_t nc = imin(L::NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += L::KC) {
+      const int64_t kc = imin(L::KC, k - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;  // later K blocks add to the first
+      for (int64_t jr = 0; jr < nc && !b_direct; jr += L::NR)
+        pack_panel<L, L::NR>(b.p + pc * b.rs + (jc + jr) * b.cs, b.cs, b.rs,
+                              static_cast<int>(imin(L::NR, nc - jr)), kc, pb.get() + jr * kc);
+      for (int64_t ic = 0; ic < m; ic += L::MC) {
+        const int64_t mc = imin(L::MC, m - ic);
+        for (int64_t ir = 0; ir < mc && !a_direct; ir += L::MR)
+          pack_panel<L, L::MR>(a.p + (ic + ir) * a.rs + pc * a.cs, a.rs, a.cs,
+                                static_cast<int>(imin(L::MR, mc - ir)), kc, pa.get() + ir * kc);
+        for (int64_t jr = 0; jr < nc; jr += L::NR) {
+          const float* bp = b_direct ? b.p + pc * b.rs + jc + jr : pb.get() + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += L::MR) {
+            const float* ap = a_direct ? a.p + (ic + ir) * a.rs + pc * a.cs : pa.get() + ir * kc;
+            int64_t pf_lines;
+            const float* pf = prefetcher.share(kc, &pf_lines);
+            micro<L>(kc, ap, a_rs, a_step, bp, b_step, c.p + (ic + ir) * c.rs + (jc + jr) * c.cs, c.rs, c.cs,
+                     imin(L::MR, mc - ir), imin(L::NR, nc - jr), alpha, beta_pc, pf, pf_lines);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fspd

@@ -1,0 +1,136 @@
+// The fused FSP loss. Per pair, every sample runs the whole chain (align → G_S, G_T → D → loss, dG →
+// backward → un-align) on one thread, so a sample's maps are still in cache for the backward.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "checks.h"
+#include "maps.h"
+#include "pool.h"
+
+namespace fspd {
+namespace {
+
+// The common spatial size of a pair's maps, and which of the two must be pooled to it.
+struct Alignment {
+  int64_t height, width;
+  bool pool_first, pool_second;
+};
+
+Alignment alignment(const PairView& p) {
+  const int64_t h = std::min(p.first.height, p.second.height), w = std::min(p.first.width, p.second.width);
+  return {h, w, p.first.height != h || p.first.width != w, p.second.height != h || p.second.width != w};
+}
+
+// One sample of a map as a matrix, pooled into `buffer` when `pool` says so.
+ConstMatrix aligned_sample(const MapView& m, int64_t b, const Alignment& a, bool pool, Pooling pooling,
+                           std::vector<float>& buffer) {
+  const Geometry g = geometry(m);
+  const float* p = m.data + b * g.size();
+  if (!pool) return as_matrix(p, g);
+  const Geometry pooled{a.height, a.width, m.channels, m.layout};
+  buffer.resize(static_cast<size_t>(pooled.size()));
+  pool_sample(p, g, a.height, a.width, pooling, buffer.data());
+  return as_matrix(static_cast<const float*>(buffer.data()), pooled);
+}
+
+// Where the gradient of one (possibly pooled) map goes: straight into the output when the map was not
+// pooled, else into `buffer`, to be routed back through the pooling afterwards.
+Matrix gradient_target(float* out, const MapView& m, int64_t b, const Alignment& a, bool pool,
+                       std::vector<float>& buffer) {
+  if (out == nullptr) return Matrix{nullptr, 0, 0};
+  const Geometry g = geometry(m);
+  if (!pool) return as_matrix(out + b * g.size(), g);
+  const Geometry pooled{a.height, a.width, m.channels, m.layout};
+  buffer.resize(static_cast<size_t>(pooled.size()));
+  return as_matrix(buffer.data(), pooled);
+}
+
+void unpool_gradient(float* out, const MapView& m, int64_t b, const Alignment& a, bool pool, Pooling pooling,
+                     const std::vector<float>& buffer) {
+  if (out == nullptr || !pool) return;
+  const Geometry g = geometry(m);
+  pool_backward_sample(m.data + b * g.size(), g, a.height, a.width, pooling, buffer.data(), out + b * g.size());
+}
+
+template <class T>
+T entry(const std::vector<T>& v, size_t i) {
+  return v.empty() ? T{} : v[i];
+}
+
+double pair_loss(size_t i, const std::vector<PairView>& student, const std::vector<PairView>& teacher_pairs,
+                 const std::vector<const float*>& teacher_matrices, const LossOptions& options,
+                 const LossOutputs& outputs, int threads) {
+  const PairView& s = student[i];
+  const PairView* t = teacher_pairs.empty() ? nullptr : &teacher_pairs[i];
+  const int64_t batch = s.first.batch, c1 = s.first.channels, c2 = s.second.channels, cc = c1 * c2;
+  const Alignment sa = alignment(s), ta = t ? alignment(*t) : Alignment{};
+  const int64_t hw = sa.height * sa.width, teacher_hw = ta.height * ta.width;
+  float* const grad_first = entry(outputs.grad_first, i);
+  float* const grad_second = entry(outputs.grad_second, i);
+  float* const teacher_out = entry(outputs.teacher_matrices, i);
+  const bool gradients = grad_first || grad_second;
+  const double weight = options.weights.empty() ? 1.0 : options.weights[i];
+  const double scale = options.reduction == Reduction::Paper ? 1.0 / batch : 1.0 / (static_cast<double>(batch) * cc);
+  const double grad_scale = 2.0 * weight * scale;  // dL/dG_S = 2·λ·D·scale
+  const Pooling pooling = options.pooling;
+
+  const double flops = 2.0 * batch * cc * (hw * (gradients ? 3 : 1) + teacher_hw);
+  threads = threads_for_work(flops, threads);
+  std::vector<double> squares(static_cast<size_t>(batch));  // per sample, summed in order: thread-count independent
+  for_each_sample(batch, threads, [&](int64_t b, int inner, int64_t next) {
+    std::vector<float> x_buf, y_buf, tx_buf, ty_buf, dx_buf, dy_buf, gs(static_cast<size_t>(cc)), gt_buf;
+    const ConstMatrix x = aligned_sample(s.first, b, sa, sa.pool_first, pooling, x_buf);
+    const ConstMatrix y = aligned_sample(s.second, b, sa, sa.pool_second, pooling, y_buf);
+    const Prefetch next_maps = sample_prefetch(s.first, s.second, next);  // by the sample's last GEMM
+    fsp_sample(x, y, hw, c1, c2, gs.data(), inner, gradients ? Prefetch{} : next_maps);
+
+    const float* gt;
+    if (t) {
+      float* dst = teacher_out ? teacher_out + b * cc : (gt_buf.resize(static_cast<size_t>(cc)), gt_buf.data());
+      fsp_sample(aligned_sample(t->first, b, ta, ta.pool_first, pooling, tx_buf),
+                 aligned_sample(t->second, b, ta, ta.pool_second, pooling, ty_buf), teacher_hw, c1, c2, dst, inner,
+                 sample_prefetch(t->first, t->second, next));
+      gt = dst;
+    } else {
+      gt = teacher_matrices[i] + b * cc;
+      if (teacher_out) std::memmove(teacher_out + b * cc, gt, static_cast<size_t>(cc) * sizeof(float));
+    }
+
+    std::vector<float> dg(gradients ? static_cast<size_t>(cc) : 0);
+    double sum = 0;
+    for (int64_t e = 0; e < cc; ++e) {
+      const double d = static_cast<double>(gs[e]) - gt[e];
+      sum += d * d;
+      if (gradients) dg[e] = static_cast<float>(grad_scale * d);
+    }
+    squares[b] = sum;
+    if (!gradients) return;
+
+    const Matrix dx = gradient_target(grad_first, s.first, b, sa, sa.pool_first, dx_buf);
+    const Matrix dy = gradient_target(grad_second, s.second, b, sa, sa.pool_second, dy_buf);
+    fsp_backward_sample(x, y, hw, c1, c2, dg.data(), dx, dy, inner, next_maps);
+    unpool_gradient(grad_first, s.first, b, sa, sa.pool_first, pooling, dx_buf);
+    unpool_gradient(grad_second, s.second, b, sa, sa.pool_second, pooling, dy_buf);
+  });
+  double total = 0;
+  for (double sq : squares) total += sq;
+  return weight * scale * total;
+}
+
+}  // namespace
+
+LossResult fsp_loss(const std::vector<PairView>& student, const std::vector<PairView>& teacher_pairs,
+                    const std::vector<const float*>& teacher_matrices, const LossOptions& options,
+                    const LossOutputs& outputs, const Context& ctx) {
+  check_loss_arguments(student, teacher_pairs, teacher_matrices, options, outputs);
+  const int threads = resolve_threads(ctx.threads);
+  LossResult result;
+  for (size_t i = 0; i < student.size(); ++i) {
+    result.pair_losses.push_back(pair_loss(i, student, teacher_pairs, teacher_matrices, options, outputs, threads));
+    result.loss += result.pair_losses.back();
+  }
+  return result;
+}
+
+}  // namespace fspd

@@ -1,0 +1,68 @@
+// Internal: one sample of a feature map as a matrix, and the per-sample FSP products every public
+// function is built from.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "fspd/fsp.h"
+#include "gemm.h"
+#include "parallel.h"
+
+namespace fspd {
+
+// The geometry of one sample of a map.
+struct Geometry {
+  int64_t height, width, channels;
+  Layout layout;
+  int64_t spatial() const { return height * width; }
+  int64_t size() const { return height * width * channels; }
+};
+
+inline Geometry geometry(const MapView& m) { return {m.height, m.width, m.channels, m.layout}; }
+
+// A sample as an (h·w)×C matrix, element (s, c) = spatial position s, channel c, in either layout.
+inline ConstMatrix as_matrix(const float* p, const Geometry& g) {
+  return g.layout == Layout::NHWC ? ConstMatrix{p, g.channels, 1} : ConstMatrix{p, 1, g.spatial()};
+}
+inline Matrix as_matrix(float* p, const Geometry& g) {
+  return g.layout == Layout::NHWC ? Matrix{p, g.channels, 1} : Matrix{p, 1, g.spatial()};
+}
+
+// Runs fn(b, inner_threads, next) for every sample b; next is the sample the same thread runs after b
+// (-1 if none), for fn to prefetch. With at least as many samples as threads, each thread takes samples
+// one at a time from a shared counter, claiming its next one before running the current one; with
+// fewer, samples run one after another with all threads inside their GEMMs.
+template <class Fn>
+void for_each_sample(int64_t batch, int threads, const Fn& fn) {
+  if (batch < threads || threads == 1) {
+    for (int64_t b = 0; b < batch; ++b) fn(b, threads, b + 1 < batch ? b + 1 : -1);
+    return;
+  }
+  std::atomic<int64_t> counter{0};
+  parallel_for(threads, threads, [&](int64_t) {
+    for (int64_t b = counter.fetch_add(1); b < batch;) {
+      const int64_t next = counter.fetch_add(1);
+      fn(b, 1, next < batch ? next : -1);
+      b = next;
+    }
+  });
+}
+
+// G (c1×c2, row-major) = Xᵀ·Y/hw for one sample; x is hw×c1, y is hw×c2.
+void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, float* g, int threads,
+                const Prefetch& next = {});
+
+// dX = Y·dGᵀ/hw and dY = X·dG/hw for one sample; a null dx.p or dy.p skips that output. The last of
+// the GEMMs prefetches `next`.
+void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, const float* dg,
+                         Matrix dx, Matrix dy, int threads, const Prefetch& next);
+
+// Sample b of both maps as a prefetch hint; nothing when b < 0 (no next sample).
+inline Prefetch sample_prefetch(const MapView& first, const MapView& second, int64_t b) {
+  if (b < 0) return {};
+  const int64_t n1 = first.spatial() * first.channels, n2 = second.spatial() * second.channels;
+  return Prefetch{{{first.data + b * n1, n1}, {second.data + b * n2, n2}}};
+}
+
+}  // namespace fspd

@@ -1,0 +1,197 @@
+// fsp_forward, fsp_backward, pool_to and pool_backward against the float64 reference; thread-count
+// independence; NaN propagation; concurrent callers; build facts.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+#include "harness.h"
+#include "reference.h"
+
+namespace test {
+namespace {
+
+struct FspShape {
+  int64_t b, h, w, c1, c2;
+};
+
+// Channel counts 1, 3, 17, 33, 129 (edge tiles everywhere), h·w = 1, odd sizes, h·w above the K block
+// (667, 2304), large enough single samples that the GEMM is split over threads, and whole tiles of
+// 16..128 channels (operands used in place, or packed by plain copies).
+const FspShape kFspShapes[] = {
+    {1, 1, 1, 1, 1},    {3, 1, 1, 3, 17},   {2, 5, 7, 17, 3},  {1, 5, 7, 33, 129}, {3, 4, 4, 129, 33},
+    {2, 32, 32, 16, 32}, {1, 23, 29, 33, 17}, {2, 8, 8, 64, 64}, {1, 48, 48, 3, 129}, {4, 3, 5, 1, 129},
+    {1, 1, 1, 129, 129}, {5, 2, 3, 17, 1},   {1, 32, 32, 64, 129}, {2, 6, 6, 128, 96}, {3, 4, 4, 16, 16}};
+
+std::string describe(const FspShape& s, Layout layout) {
+  return std::string(name(layout)) + " B=" + std::to_string(s.b) + " " + std::to_string(s.h) + "x" +
+         std::to_string(s.w) + " C1=" + std::to_string(s.c1) + " C2=" + std::to_string(s.c2);
+}
+
+void forward_case(const FspShape& s, Layout layout, Rng& rng) {
+  const Map x = random_map(rng, s.b, s.h, s.w, s.c1, layout), y = random_map(rng, s.b, s.h, s.w, s.c2, layout);
+  std::vector<float> g = poisoned(static_cast<size_t>(s.b * s.c1 * s.c2));
+  fspd::fsp_forward(x.view(), y.view(), g.data());
+  check_close(g, ref_fsp(to_double(x), to_double(y)), "G");
+}
+
+void backward_case(const FspShape& s, Layout layout, Rng& rng) {
+  const Map x = random_map(rng, s.b, s.h, s.w, s.c1, layout), y = random_map(rng, s.b, s.h, s.w, s.c2, layout);
+  const std::vector<float> dg = random_vector(rng, static_cast<size_t>(s.b * s.c1 * s.c2));
+  std::vector<float> dx = poisoned(x.v.size()), dy = poisoned(y.v.size());
+  fspd::fsp_backward(x.view(), y.view(), dg.data(), dx.data(), dy.data());
+  RefMap rdx, rdy;
+  ref_fsp_backward(to_double(x), to_double(y), std::vector<double>(dg.begin(), dg.end()), rdx, rdy);
+  check_close(dx, rdx.v, "dX");
+  check_close(dy, rdy.v, "dY");
+  // Either output alone; the other pointer is null and nothing is written there.
+  std::vector<float> only = poisoned(y.v.size());
+  fspd::fsp_backward(x.view(), y.view(), dg.data(), nullptr, only.data());
+  check_close(only, rdy.v, "dY alone");
+  only = poisoned(x.v.size());
+  fspd::fsp_backward(x.view(), y.view(), dg.data(), only.data(), nullptr);
+  check_close(only, rdx.v, "dX alone");
+}
+
+struct PoolShape {
+  int64_t b, h, w, c, oh, ow;
+};
+
+// Divisible, non-divisible (overlapping windows), identity and global pooling.
+const PoolShape kPoolShapes[] = {{2, 7, 5, 3, 3, 2},  {1, 8, 8, 17, 4, 4},  {3, 5, 7, 1, 5, 7}, {1, 10, 9, 33, 4, 3},
+                                 {2, 6, 6, 3, 1, 1},  {1, 1, 1, 2, 1, 1},   {1, 9, 4, 5, 2, 3}, {2, 13, 11, 4, 5, 4}};
+
+void pool_case(const PoolShape& s, Layout layout, Pooling pooling, Rng& rng) {
+  // Few distinct values, so max windows hold ties and the first-maximum rule is exercised.
+  const Map in = random_map(rng, s.b, s.h, s.w, s.c, layout, pooling == Pooling::Max ? 3 : 0);
+  std::vector<float> out = poisoned(static_cast<size_t>(s.b * s.oh * s.ow * s.c));
+  fspd::pool_to(in.view(), s.oh, s.ow, pooling, out.data());
+  const RefMap ref = ref_pool(to_double(in), s.oh, s.ow, pooling);
+  check_close(out, ref.v, "pooled");
+
+  const Map grad_out = random_map(rng, s.b, s.oh, s.ow, s.c, layout);
+  std::vector<float> grad_in = poisoned(in.v.size());
+  fspd::pool_backward(in.view(), s.oh, s.ow, pooling, grad_out.v.data(), grad_in.data());
+  check_close(grad_in, ref_pool_backward(to_double(in), s.oh, s.ow, pooling, to_double(grad_out)).v, "grad_in");
+}
+
+void pool_nan_case(Layout layout) {
+  // One window of a 4×4 → 2×2 pooling holds NaN at its second element: max and avg give NaN there,
+  // max routes that window's gradient to the NaN, the other windows are untouched.
+  Map in(1, 4, 4, 2, layout);
+  for (int64_t y = 0; y < 4; ++y)
+    for (int64_t x = 0; x < 4; ++x)
+      for (int64_t c = 0; c < 2; ++c) in.at(0, y, x, c) = static_cast<float>(y * 4 + x);
+  in.at(0, 0, 1, 1) = std::numeric_limits<float>::quiet_NaN();
+  for (Pooling pooling : {Pooling::Max, Pooling::Avg}) {
+    Map out(1, 2, 2, 2, layout);
+    fspd::pool_to(in.view(), 2, 2, pooling, out.v.data());
+    CHECK(std::isnan(out.at(0, 0, 0, 1)));
+    CHECK(!std::isnan(out.at(0, 0, 0, 0)) && !std::isnan(out.at(0, 1, 1, 1)));
+    check_close(out.v, ref_pool(to_double(in), 2, 2, pooling).v, name(pooling));
+  }
+  Map grad_out(1, 2, 2, 2, layout, 1.0f);
+  Map grad_in(1, 4, 4, 2, layout);
+  fspd::pool_backward(in.view(), 2, 2, Pooling::Max, grad_out.v.data(), grad_in.v.data());
+  CHECK(grad_in.at(0, 0, 1, 1) == 1.0f && grad_in.at(0, 1, 1, 1) == 0.0f);
+}
+
+void nan_propagates(Layout layout) {
+  Rng rng(7);
+  Map x = random_map(rng, 2, 5, 7, 17, layout);
+  const Map y = random_map(rng, 2, 5, 7, 33, layout);
+  x.at(1, 2, 3, 4) = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> g = poisoned(static_cast<size_t>(2 * 17 * 33));
+  fspd::fsp_forward(x.view(), y.view(), g.data());
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 17; ++i)
+      for (int64_t j = 0; j < 33; ++j)
+        CHECK(std::isnan(g[static_cast<size_t>((n * 17 + i) * 33 + j)]) == (n == 1 && i == 4));
+}
+
+// The same call with 1, 2, 3 and all hardware threads gives bit-identical results.
+void threads_case(int64_t batch, Rng& rng) {
+  const Map x = random_map(rng, batch, 24, 24, 40, Layout::NHWC), y = random_map(rng, batch, 24, 24, 72, Layout::NHWC);
+  const Map xc = random_map(rng, batch, 24, 24, 40, Layout::NCHW);
+  const Map yc = random_map(rng, batch, 24, 24, 72, Layout::NCHW);
+  const std::vector<float> dg = random_vector(rng, static_cast<size_t>(batch * 40 * 72));
+  auto compute = [&](int threads) {
+    const fspd::Context ctx{threads};
+    std::vector<float> out(static_cast<size_t>(batch * 40 * 72) * 2), dx(x.v.size()), dy(y.v.size());
+    fspd::fsp_forward(x.view(), y.view(), out.data(), ctx);
+    fspd::fsp_forward(xc.view(), yc.view(), out.data() + batch * 40 * 72, ctx);
+    fspd::fsp_backward(xc.view(), yc.view(), dg.data(), dx.data(), dy.data(), ctx);
+    out.insert(out.end(), dx.begin(), dx.end());
+    out.insert(out.end(), dy.begin(), dy.end());
+    fspd::fsp_backward(x.view(), y.view(), dg.data(), dx.data(), dy.data(), ctx);
+    out.insert(out.end(), dx.begin(), dx.end());
+    out.insert(out.end(), dy.begin(), dy.end());
+    return out;
+  };
+  const std::vector<float> one = compute(1);
+  for (int threads : {2, 3, 0}) CHECK(compute(threads) == one);
+}
+
+// Several threads calling at once (as the Node binding's workers do) get what a lone caller gets.
+void concurrent_callers() {
+  Rng rng(11);
+  const Map x = random_map(rng, 3, 16, 16, 33, Layout::NHWC), y = random_map(rng, 3, 16, 16, 64, Layout::NHWC);
+  std::vector<float> expected(static_cast<size_t>(3 * 33 * 64));
+  fspd::fsp_forward(x.view(), y.view(), expected.data());
+  std::vector<std::vector<float>> results(4, std::vector<float>(expected.size()));
+  std::vector<std::thread> callers;
+  for (auto& r : results)
+    callers.emplace_back([&] {
+      for (int repeat = 0; repeat < 20; ++repeat) fspd::fsp_forward(x.view(), y.view(), r.data(), fspd::Context{2});
+    });
+  for (auto& t : callers) t.join();
+  for (const auto& r : results) CHECK(r == expected);
+}
+
+int level_rank(const std::string& level) {
+  return level == "avx512" ? 2 : level == "avx2" ? 1 : level == "portable" ? 0 : -1;
+}
+
+void build_facts() {
+  const fspd::BuildInfo info = fspd::build_info();
+  std::printf("      version %s, %s, simd %s, %d threads, cuda %s\n", info.version.c_str(), info.compiler.c_str(),
+              info.simd.c_str(), info.threads, info.cuda_compiled ? "yes" : "no");
+  CHECK(!info.version.empty());
+  CHECK(info.compiler.rfind("GCC ", 0) == 0 || info.compiler.rfind("Clang ", 0) == 0);
+  CHECK(level_rank(info.simd) >= 0);
+  CHECK(info.threads >= 1);
+  // FSPD_SIMD caps the level (ctest runs this binary once per level).
+  if (const char* cap = std::getenv("FSPD_SIMD")) CHECK(level_rank(info.simd) <= level_rank(cap));
+  const double peak = fspd::measure_fma_peak_gflops(1, 0.02);
+  CHECK(std::isfinite(peak) && peak > 0);
+}
+
+}  // namespace
+
+void test_kernels() {
+  run("build info and FMA peak", build_facts);
+  Rng rng(1);
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    for (const FspShape& s : kFspShapes)
+      run("fsp_forward " + describe(s, layout), [&] { forward_case(s, layout, rng); });
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    for (const FspShape& s : kFspShapes)
+      run("fsp_backward " + describe(s, layout), [&] { backward_case(s, layout, rng); });
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    for (Pooling pooling : {Pooling::Max, Pooling::Avg})
+      for (const PoolShape& s : kPoolShapes)
+        run(std::string("pool ") + name(pooling) + " " + name(layout) + " " + std::to_string(s.h) + "x" +
+                std::to_string(s.w) + " -> " + std::to_string(s.oh) + "x" + std::to_string(s.ow) +
+                " C=" + std::to_string(s.c),
+            [&] { pool_case(s, layout, pooling, rng); });
+  for (Layout layout : {Layout::NHWC, Layout::NCHW}) {
+    run(std::string("pool NaN ") + name(layout), [&] { pool_nan_case(layout); });
+    run(std::string("fsp_forward NaN propagates ") + name(layout), [&] { nan_propagates(layout); });
+  }
+  for (int64_t batch : {1, 2, 3})
+    run("threads 1/2/3/all identical, B=" + std::to_string(batch), [&] { threads_case(batch, rng); });
+  run("concurrent callers", concurrent_callers);
+}
+
+}  // namespace test
