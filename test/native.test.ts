@@ -1,6 +1,7 @@
 // The native addon behind src/native: agreement with the float64 reference and the TS kernels, sync
 // vs async, the event loop during async work, every bad input, and how the implementation is chosen.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it, after } from 'node:test';
 import { addonBackend, loadAddon, type NativeAddon } from '../src/native/addon.js';
 import { getKernels, nativeInfo, resetKernelChoice } from '../src/native/index.js';
@@ -24,7 +25,7 @@ const TOL = 1e-5;
 describe('native addon', () => {
   it('is built and chosen (required in CI)', { skip: process.env.CI ? false : skip }, () => {
     assert.ok(addon, `the addon must load in CI: ${loadError}`);
-    assert.equal(nativeInfo().variant, 'cpu');
+    assert.ok(['cpu', 'cuda'].includes(nativeInfo().variant), `native variant ${nativeInfo().variant}`);
     const info = addon.buildInfo();
     assert.match(info.version, /^\d+\.\d+\.\d+/);
     assert.ok(['avx512', 'avx2', 'portable'].includes(info.simd));
@@ -265,5 +266,84 @@ describe('choosing the implementation', () => {
     const one = getKernels().fspForward(first, second);
     withEnv({});
     assert.deepEqual(getKernels().fspForward(first, second), one);
+  });
+});
+
+describe('CUDA device selection', () => {
+  const saved = { ...process.env };
+  after(() => {
+    process.env = saved;
+    resetKernelChoice();
+  });
+  const withEnv = (env: Record<string, string>) => {
+    process.env = { ...saved, ...env };
+    resetKernelChoice();
+  };
+  const info = () => addon!.buildInfo();
+  // With nvcc on PATH and FSPD_CUDA not OFF, `npm run build:native` compiles the CUDA kernels (AUTO).
+  const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' }).status === 0;
+  const expectCuda = nvcc && (process.env.FSPD_CUDA ?? 'AUTO').toUpperCase() !== 'OFF';
+  const noDevice = addon ? addon.buildInfo().cudaDevices === 0 : true;
+
+  it('buildInfo reports the CUDA build and its devices (0 with the runtime reason here)', { skip }, () => {
+    const b = info();
+    if (expectCuda) assert.equal(b.cudaCompiled, true, 'nvcc is available, so the addon should be built with CUDA');
+    assert.ok(Number.isInteger(b.cudaDevices) && b.cudaDevices >= 0);
+    assert.equal(b.cudaDeviceNames.length, b.cudaDevices);
+    if (b.cudaCompiled) {
+      assert.ok(b.cudaRuntimeVersion >= 12000, `runtime ${b.cudaRuntimeVersion}`);
+      if (b.cudaDevices === 0) assert.match(b.cudaReason, /\S/, 'no device: the runtime says why');
+    } else {
+      assert.equal(b.cudaDevices, 0);
+    }
+  });
+
+  it('auto falls back to the CPU kernels without a device, saying why', { skip: skip || (!noDevice && 'a CUDA device is present') }, () => {
+    withEnv({ FSPD_DEVICE: 'auto' });
+    assert.equal(getKernels().variant, 'cpu');
+    const n = nativeInfo();
+    assert.equal(n.variant, 'cpu');
+    assert.equal(n.cudaDevices, 0);
+    assert.match(n.cudaReason, /\S/);
+    if (n.cudaCompiled) assert.match(n.reason, /no usable CUDA device \(.+\)/);
+  });
+
+  it('explicit cuda without a device fails at start with the reason', { skip: skip || (!noDevice && 'a CUDA device is present') }, () => {
+    withEnv({ FSPD_DEVICE: 'cuda' });
+    const b = info();
+    assert.throws(() => getKernels(), b.cudaCompiled ? /FSPD_DEVICE=cuda but no CUDA device is usable: \S+/ : /built without CUDA/);
+  });
+
+  it("the addon refuses device 'cuda' per call without a device, and bad device names", { skip: skip || (!noDevice && 'a CUDA device is present') }, async () => {
+    const rng = seededRandom(3);
+    const a = randomMap(rng, dims(1, 2, 2, 3), 'NHWC');
+    const reason = info().cudaCompiled ? /no usable CUDA device \(\S/ : /no usable CUDA device \(not compiled/;
+    assert.throws(() => addon!.fspForward(a, a, 0, 'cuda'), reason);
+    assert.throws(() => addon!.fspForwardAsync(a, a, 0, 'cuda'), reason);
+    assert.throws(() => addon!.cudaUploadTeacher([new Float32Array(9)], [[1, 3, 3]]), reason);
+    assert.throws(() => addon!.fspForward(a, a, 0, 'gpu' as 'cuda'), RangeError);
+    assert.equal(addon!.fspForward(a, a, 0, 'cpu').length, 9);
+  });
+
+  it('CUDA kernels agree with the CPU kernels (needs a GPU)', { skip: skip || (noDevice && 'no CUDA device') }, async () => {
+    const rng = seededRandom(9);
+    const cpu = validated(addonBackend(addon!, 0, 'cpu'));
+    const cuda = validated(addonBackend(addon!, 0, 'cuda'));
+    for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
+      const x = randomMap(rng, dims(3, 9, 7, 17), layout);
+      const y = randomMap(rng, dims(3, 9, 7, 33), layout);
+      const small = randomMap(rng, dims(3, 4, 5, 33), layout);
+      assert.ok(relErr(await cuda.fspForwardAsync(x, y), cpu.fspForward(x, y)) <= TOL);
+      const t = { matrices: [randomArray(rng, 3 * 17 * 33)] };
+      const opts = { returnGradients: true, pooling: 'avg' as const };
+      const g = await cuda.fspLossAsync([{ first: x, second: small }], t, opts);
+      const c = cpu.fspLoss([{ first: x, second: small }], t, opts);
+      assert.ok(Math.abs(g.loss - c.loss) <= TOL * Math.abs(c.loss));
+      assert.ok(relErr(g.gradients![0]!.first, c.gradients![0]!.first) <= TOL);
+      const handle = await addon!.cudaUploadTeacherAsync(t.matrices, [[3, 17, 33]]);
+      const native = { weights: [], reduction: 'paper', pooling: 'avg', returnGradients: false, returnTeacherMatrices: false } as const;
+      const r = await addon!.fspLossAsync([{ first: x, second: small }], [], handle, native, 0, 'cuda');
+      assert.equal(r.loss, g.loss);
+    }
   });
 });

@@ -1,5 +1,7 @@
 // The fspd Node addon: each core function as `name(...)` (sync) and `nameAsync(...)` (Promise, runs
 // on the libuv pool so the event loop stays free). Argument order mirrors src/native/addon.ts.
+// Every kernel takes a trailing `device` argument: 'cpu' (default) or 'cuda' (fspd/cuda.h, device 0).
+// The TypeScript layer (src/native/index.ts) decides which, once per process.
 #include <napi.h>
 
 #include <memory>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "fspd/cuda.h"
 #include "fspd/fsp.h"
 #include "jobs.h"
 
@@ -20,6 +23,26 @@ std::shared_ptr<Napi::ObjectReference> Hold(const Napi::Object& object) {
 
 int64_t MatrixSize(const MapView& first, const MapView& second) { return first.batch * first.channels * second.channels; }
 
+// Where a kernel runs: the CPU kernels with ctx, or the CUDA kernels on `cuda_ctx.device`.
+struct Target {
+  bool cuda = false;
+  cuda::DeviceContext cuda_ctx;
+};
+
+// device: undefined | 'cpu' | 'cuda'. 'cuda' without a usable device is refused here, on the JS thread.
+Target ReadTarget(const Napi::Value& value) {
+  Target t;
+  if (value.IsUndefined()) return t;
+  if (!value.IsString()) throw Napi::TypeError::New(value.Env(), "device: expected 'cpu' or 'cuda'");
+  const std::string d = value.As<Napi::String>().Utf8Value();
+  if (d == "cpu") return t;
+  if (d != "cuda") throw Napi::RangeError::New(value.Env(), "device: expected 'cpu' or 'cuda', got '" + d + "'");
+  if (!cuda::available())
+    throw Napi::Error::New(value.Env(), "device 'cuda': no usable CUDA device (" + cuda::device_status().reason + ")");
+  t.cuda = true;
+  return t;
+}
+
 // fspForward(first, second, threads) -> Float32Array [B, C1, C2]
 Napi::Value FspForward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
@@ -27,9 +50,15 @@ Napi::Value FspForward(const Napi::CallbackInfo& info, bool async) {
   MapView first = ReadMap(info[0], "first", *job);
   MapView second = ReadMap(info[1], "second", *job);
   Context ctx = ReadContext(info[2]);
+  Target target = ReadTarget(info[3]);
   Napi::Float32Array out = NewOutput(env, MatrixSize(first, second), *job);
   float* out_data = out.Data();
-  job->run = [=] { fsp_forward(first, second, out_data, ctx); };
+  job->run = [=] {
+    if (target.cuda)
+      cuda::fsp_forward(first, second, out_data, target.cuda_ctx);
+    else
+      fsp_forward(first, second, out_data, ctx);
+  };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -42,11 +71,17 @@ Napi::Value FspBackward(const Napi::CallbackInfo& info, bool async) {
   MapView second = ReadMap(info[1], "second", *job);
   const float* grad = ReadFloats(info[2], "gradMatrices", MatrixSize(first, second), *job);
   Context ctx = ReadContext(info[3]);
+  Target target = ReadTarget(info[4]);
   Napi::Float32Array grad_first = NewOutput(env, first.size(), *job);
   Napi::Float32Array grad_second = NewOutput(env, second.size(), *job);
   float* gf = grad_first.Data();
   float* gs = grad_second.Data();
-  job->run = [=] { fsp_backward(first, second, grad, gf, gs, ctx); };
+  job->run = [=] {
+    if (target.cuda)
+      cuda::fsp_backward(first, second, grad, gf, gs, target.cuda_ctx);
+    else
+      fsp_backward(first, second, grad, gf, gs, ctx);
+  };
   job->result = [a = Hold(grad_first), b = Hold(grad_second)](Napi::Env env) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("first", a->Value());
@@ -65,13 +100,19 @@ Napi::Value PoolTo(const Napi::CallbackInfo& info, bool async) {
   int64_t ow = ReadPositiveInt(info[2], "outWidth");
   Pooling pooling = ReadPooling(info[3], "pooling");
   Context ctx = ReadContext(info[4]);
+  Target target = ReadTarget(info[5]);
   if (oh > in.height || ow > in.width) {
     throw Napi::RangeError::New(env, "outHeight x outWidth: " + std::to_string(oh) + "x" + std::to_string(ow) +
                                          " exceeds the map's " + std::to_string(in.height) + "x" + std::to_string(in.width));
   }
   Napi::Float32Array out = NewOutput(env, in.batch * in.channels * oh * ow, *job);
   float* out_data = out.Data();
-  job->run = [=] { pool_to(in, oh, ow, pooling, out_data, ctx); };
+  job->run = [=] {
+    if (target.cuda)
+      cuda::pool_to(in, oh, ow, pooling, out_data, target.cuda_ctx);
+    else
+      pool_to(in, oh, ow, pooling, out_data, ctx);
+  };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -86,9 +127,15 @@ Napi::Value PoolBackward(const Napi::CallbackInfo& info, bool async) {
   Pooling pooling = ReadPooling(info[3], "pooling");
   const float* grad_out = ReadFloats(info[4], "gradOut", in.batch * in.channels * oh * ow, *job);
   Context ctx = ReadContext(info[5]);
+  Target target = ReadTarget(info[6]);
   Napi::Float32Array grad_in = NewOutput(env, in.size(), *job);
   float* grad_in_data = grad_in.Data();
-  job->run = [=] { pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, ctx); };
+  job->run = [=] {
+    if (target.cuda)
+      cuda::pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, target.cuda_ctx);
+    else
+      pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, ctx);
+  };
   job->result = [ref = Hold(grad_in)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -109,7 +156,13 @@ Napi::Array ToArray(Napi::Env env, const std::vector<Napi::ObjectReference>& ref
   return array;
 }
 
-// fspLoss(studentPairs, teacherPairs, teacherMatrices, options, threads)
+// A device-resident teacher (cudaUploadTeacher) as a JS value: an External owning a handle copy.
+using TeacherExternal = Napi::External<cuda::TeacherHandle>;
+
+bool IsTeacherHandle(const Napi::Value& value) { return value.IsExternal(); }
+
+// fspLoss(studentPairs, teacherPairs, teacherMatrices, options, threads, device)
+//   teacherMatrices: Float32Array[] or a handle from cudaUploadTeacher (then device must be 'cuda')
 //   options: {weights: number[], reduction, pooling, returnGradients, returnTeacherMatrices}
 //   -> {loss, pairLosses, gradients?: [{first, second}], teacherMatrices?: Float32Array[]}
 Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
@@ -120,15 +173,22 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
   if (student.empty()) throw Napi::RangeError::New(env, "student: expected at least one pair");
 
   std::vector<const float*> teacher_matrices;
-  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "teacherMatrices: expected an array");
-  Napi::Array matrices = info[2].As<Napi::Array>();
-  for (uint32_t i = 0; i < matrices.Length() && i < student.size(); ++i) {
-    teacher_matrices.push_back(ReadFloats(matrices.Get(i), "teacherMatrices[" + std::to_string(i) + "]",
-                                          MatrixSize(student[i].first, student[i].second), *job));
-  }
-  if (matrices.Length() != teacher_matrices.size()) {
-    throw Napi::RangeError::New(env, "teacherMatrices: " + std::to_string(matrices.Length()) +
-                                         " matrices for " + std::to_string(student.size()) + " student pairs");
+  cuda::TeacherHandle resident;
+  if (IsTeacherHandle(info[2])) {
+    if (!teacher_pairs.empty())
+      throw Napi::TypeError::New(env, "teacher: give teacher pairs or teacher matrices, not both");
+    resident = *info[2].As<TeacherExternal>().Data();  // a shared copy keeps the device memory alive
+  } else {
+    if (!info[2].IsArray()) throw Napi::TypeError::New(env, "teacherMatrices: expected an array or a teacher handle");
+    Napi::Array matrices = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < matrices.Length() && i < student.size(); ++i) {
+      teacher_matrices.push_back(ReadFloats(matrices.Get(i), "teacherMatrices[" + std::to_string(i) + "]",
+                                            MatrixSize(student[i].first, student[i].second), *job));
+    }
+    if (matrices.Length() != teacher_matrices.size()) {
+      throw Napi::RangeError::New(env, "teacherMatrices: " + std::to_string(matrices.Length()) +
+                                           " matrices for " + std::to_string(student.size()) + " student pairs");
+    }
   }
 
   if (!info[3].IsObject()) throw Napi::TypeError::New(env, "options: expected an object");
@@ -146,6 +206,9 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
   bool want_gradients = opts.Get("returnGradients").ToBoolean();
   bool want_teacher = opts.Get("returnTeacherMatrices").ToBoolean() && !teacher_pairs.empty();
   Context ctx = ReadContext(info[4]);
+  Target target = ReadTarget(info[5]);
+  if (resident && !target.cuda)
+    throw Napi::TypeError::New(env, "teacherMatrices: a CUDA teacher handle needs device 'cuda'");
 
   auto grads_first = std::make_shared<std::vector<Napi::ObjectReference>>();
   auto grads_second = std::make_shared<std::vector<Napi::ObjectReference>>();
@@ -168,7 +231,14 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
   }
 
   auto result = std::make_shared<LossResult>();
-  job->run = [=] { *result = fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, ctx); };
+  job->run = [=] {
+    if (resident)
+      *result = cuda::fsp_loss(student, resident, options, outputs, target.cuda_ctx);
+    else if (target.cuda)
+      *result = cuda::fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, target.cuda_ctx);
+    else
+      *result = fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, ctx);
+  };
   job->result = [=](Napi::Env env) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("loss", result->loss);
@@ -200,7 +270,54 @@ Napi::Value BuildInfoValue(const Napi::CallbackInfo& info) {
   out.Set("simd", b.simd);
   out.Set("threads", b.threads);
   out.Set("cudaCompiled", b.cuda_compiled);
+  const cuda::DeviceStatus& status = cuda::device_status();  // cached; never throws, never aborts
+  out.Set("cudaDevices", status.count);
+  Napi::Array names = Napi::Array::New(env, status.devices.size());
+  for (size_t i = 0; i < status.devices.size(); ++i) {
+    const cuda::DeviceInfo& d = status.devices[i];
+    names.Set(static_cast<uint32_t>(i), d.name + " (sm_" + std::to_string(d.major) + std::to_string(d.minor) + ", " +
+                                            std::to_string(d.memory_bytes >> 20) + " MiB)");
+  }
+  out.Set("cudaDeviceNames", names);
+  out.Set("cudaReason", status.reason);
+  out.Set("cudaRuntimeVersion", status.runtime_version);
+  out.Set("cudaDriverVersion", status.driver_version);
   return out;
+}
+
+// cudaUploadTeacher(matrices: Float32Array[], shapes: [batch, c1, c2][]) -> teacher handle (External):
+// the teacher's FSP matrices kept on the GPU for fspLoss(..., handle, ..., 'cuda'); freed when the
+// handle is garbage-collected.
+Napi::Value CudaUploadTeacher(const Napi::CallbackInfo& info, bool async) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<Job>();
+  if (!info[0].IsArray() || !info[1].IsArray())
+    throw Napi::TypeError::New(env, "cudaUploadTeacher: expected (matrices: Float32Array[], shapes: number[][])");
+  Napi::Array matrices = info[0].As<Napi::Array>(), shapes = info[1].As<Napi::Array>();
+  if (matrices.Length() != shapes.Length())
+    throw Napi::RangeError::New(env, "shapes: " + std::to_string(shapes.Length()) + " shapes for " +
+                                         std::to_string(matrices.Length()) + " matrices");
+  std::vector<const float*> pointers;
+  std::vector<cuda::MatrixShape> dims;
+  for (uint32_t i = 0; i < matrices.Length(); ++i) {
+    const std::string name = "shapes[" + std::to_string(i) + "]";
+    Napi::Value shape = shapes.Get(i);
+    if (!shape.IsArray() || shape.As<Napi::Array>().Length() != 3)
+      throw Napi::TypeError::New(env, name + ": expected [batch, c1, c2]");
+    Napi::Array a = shape.As<Napi::Array>();
+    cuda::MatrixShape m{ReadPositiveInt(a.Get(0u), name + "[0]"), ReadPositiveInt(a.Get(1u), name + "[1]"),
+                        ReadPositiveInt(a.Get(2u), name + "[2]")};
+    dims.push_back(m);
+    pointers.push_back(ReadFloats(matrices.Get(i), "matrices[" + std::to_string(i) + "]", m.size(), *job));
+  }
+  ReadTarget(Napi::String::New(env, "cuda"));  // a clear error now when there is no device
+  auto handle = std::make_shared<cuda::TeacherHandle>();
+  job->run = [=] { *handle = cuda::upload_teacher_matrices(pointers, dims); };
+  job->result = [=](Napi::Env env) {
+    return TeacherExternal::New(env, new cuda::TeacherHandle(*handle),
+                                [](Napi::Env, cuda::TeacherHandle* h) { delete h; });
+  };
+  return RunJob(env, std::move(job), async);
 }
 
 // measureFmaPeak(threads, seconds) -> Promise<GFLOP/s>; async so a probe never blocks the event loop.
@@ -233,6 +350,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<PoolTo>(env, exports, "poolTo");
   Export<PoolBackward>(env, exports, "poolBackward");
   Export<FspLoss>(env, exports, "fspLoss");
+  Export<CudaUploadTeacher>(env, exports, "cudaUploadTeacher");
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfoValue, "buildInfo"));
   exports.Set("measureFmaPeak", Napi::Function::New(env, MeasureFmaPeak, "measureFmaPeak"));
   return exports;

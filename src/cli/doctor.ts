@@ -11,6 +11,9 @@ export interface DoctorReport {
     threads: number;
     cudaCompiled: boolean;
     cudaDevices: number;
+    cudaDeviceNames: string[];
+    /** Why no CUDA device is used ('' when one is). */
+    cudaReason: string;
     addonPath: string;
     version?: string;
     compiler?: string;
@@ -35,6 +38,8 @@ export async function doctorReport(): Promise<DoctorReport> {
       threads: info.threads,
       cudaCompiled: info.cudaCompiled,
       cudaDevices: info.cudaDevices,
+      cudaDeviceNames: info.cudaDeviceNames,
+      cudaReason: info.cudaReason,
       addonPath: info.addonPath,
       ...(info.build ? { version: info.build.version, compiler: info.build.compiler } : {}),
       ...(info.loadError ? { loadError: info.loadError } : {}),
@@ -62,7 +67,11 @@ export function formatDoctor(r: DoctorReport): string {
   lines.push(
     `simd         ${n.simd}`,
     `threads      ${n.threads}`,
-    `cuda         ${n.cudaCompiled ? `compiled, ${n.cudaDevices} device(s)` : 'not compiled'}`,
+    `cuda         ${
+      n.cudaCompiled
+        ? `compiled, ${n.cudaDevices} device(s)${n.cudaDevices > 0 ? `: ${n.cudaDeviceNames.join(', ')}` : ` (${n.cudaReason})`}`
+        : 'not compiled'
+    }`,
     `tfjs         ${r.backend.backend ?? 'none'} backend (${r.backend.error ?? r.backend.reason}), tfjs ${r.backend.tfjsVersion}`,
     `tensorflow   ${r.tensorflow.available ? `${r.tensorflow.package} ${r.tensorflow.version}, libtensorflow ${r.tensorflow.tensorflowVersion ?? '?'}` : `not available${r.tensorflow.error ? `: ${r.tensorflow.error.split('\n')[0]}` : ''} (npm run setup:tensorflow)`}`,
     `machine      ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, ${r.machine.platform}-${r.machine.arch}, Node ${r.machine.node}`,

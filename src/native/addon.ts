@@ -12,25 +12,52 @@ export interface BuildInfo {
   simd: 'avx512' | 'avx2' | 'portable';
   threads: number;
   cudaCompiled: boolean;
+  /** Usable CUDA devices (0 when not compiled, no GPU, or no/old driver; cudaReason says why). */
+  cudaDevices: number;
+  /** One entry per device, e.g. "NVIDIA H200 (sm_90, 143771 MiB)". */
+  cudaDeviceNames: string[];
+  /** Why cudaDevices is 0, from the CUDA runtime (e.g. "cudaErrorInsufficientDriver: ..."); '' otherwise. */
+  cudaReason: string;
+  cudaRuntimeVersion: number;
+  cudaDriverVersion: number;
+}
+
+/** Where the addon runs a kernel: its CPU kernels or its CUDA kernels (device 0). */
+export type Device = 'cpu' | 'cuda';
+
+/** Teacher FSP matrices resident on the GPU (cudaUploadTeacher); freed when garbage-collected. */
+export interface CudaTeacherHandle {
+  readonly __fspdCudaTeacher: unique symbol;
 }
 
 type NativeLossOptions = Required<Omit<LossOptions, 'weights'>> & { weights: readonly number[] };
 interface RawLoss {
-  (student: readonly FeaturePair[], teacherPairs: readonly FeaturePair[], teacherMatrices: readonly Float32Array[], options: NativeLossOptions, threads: number): LossResult;
+  (
+    student: readonly FeaturePair[],
+    teacherPairs: readonly FeaturePair[],
+    teacherMatrices: readonly Float32Array[] | CudaTeacherHandle,
+    options: NativeLossOptions,
+    threads: number,
+    device?: Device,
+  ): LossResult;
 }
 
 /** The addon's exports, as native/binding/addon.cc defines them. */
 export interface NativeAddon {
-  fspForward(first: FeatureMap, second: FeatureMap, threads: number): Float32Array;
-  fspForwardAsync(first: FeatureMap, second: FeatureMap, threads: number): Promise<Float32Array>;
-  fspBackward(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number): PairGradients;
-  fspBackwardAsync(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number): Promise<PairGradients>;
-  poolTo(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, threads: number): Float32Array;
-  poolToAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, threads: number): Promise<Float32Array>;
-  poolBackward(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, grad: Float32Array, threads: number): Float32Array;
-  poolBackwardAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, grad: Float32Array, threads: number): Promise<Float32Array>;
+  // `device` defaults to 'cpu'; 'cuda' throws at once when the addon has no usable CUDA device.
+  fspForward(first: FeatureMap, second: FeatureMap, threads: number, device?: Device): Float32Array;
+  fspForwardAsync(first: FeatureMap, second: FeatureMap, threads: number, device?: Device): Promise<Float32Array>;
+  fspBackward(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number, device?: Device): PairGradients;
+  fspBackwardAsync(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number, device?: Device): Promise<PairGradients>;
+  poolTo(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, threads: number, device?: Device): Float32Array;
+  poolToAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, threads: number, device?: Device): Promise<Float32Array>;
+  poolBackward(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, grad: Float32Array, threads: number, device?: Device): Float32Array;
+  poolBackwardAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, grad: Float32Array, threads: number, device?: Device): Promise<Float32Array>;
   fspLoss: RawLoss;
   fspLossAsync(...args: Parameters<RawLoss>): Promise<LossResult>;
+  /** Uploads teacher matrices ([batch, c1, c2] each) to the GPU once, for fspLoss(..., handle, ..., 'cuda'). */
+  cudaUploadTeacher(matrices: readonly Float32Array[], shapes: readonly (readonly [number, number, number])[]): CudaTeacherHandle;
+  cudaUploadTeacherAsync(matrices: readonly Float32Array[], shapes: readonly (readonly [number, number, number])[]): Promise<CudaTeacherHandle>;
   buildInfo(): BuildInfo;
   /** Float32 FMA throughput of this machine in GFLOP/s, measured with the kernels' SIMD level. */
   measureFmaPeak(threads: number, seconds: number): Promise<number>;
@@ -54,8 +81,8 @@ function lossArgs(student: readonly FeaturePair[], teacher: Teacher, options: Lo
   return [student, pairs, matrices, opts, 0];
 }
 
-/** `threads` <= 0 uses every hardware thread. */
-export function addonBackend(addon: NativeAddon, threads: number): KernelBackend {
+/** `threads` <= 0 uses every hardware thread (CPU kernels); `device` picks the addon's CPU or CUDA kernels. */
+export function addonBackend(addon: NativeAddon, threads: number, device: Device = 'cpu'): KernelBackend {
   const pooled = (map: FeatureMap, h: number, w: number, data: Float32Array): FeatureMap => ({
     data,
     shape: shapeOf({ ...dimsOf(map), height: h, width: w }, map.layout),
@@ -64,19 +91,20 @@ export function addonBackend(addon: NativeAddon, threads: number): KernelBackend
   const loss = (s: readonly FeaturePair[], t: Teacher, o: LossOptions): Parameters<RawLoss> => {
     const args = lossArgs(s, t, o);
     args[4] = threads;
+    args[5] = device;
     return args;
   };
   return {
-    variant: 'cpu',
-    fspForward: (f, s) => addon.fspForward(f, s, threads),
-    fspBackward: (f, s, g) => addon.fspBackward(f, s, g, threads),
-    poolTo: (m, h, w, p) => pooled(m, h, w, addon.poolTo(m, h, w, p, threads)),
-    poolBackward: (m, h, w, p, g) => addon.poolBackward(m, h, w, p, g, threads),
+    variant: device,
+    fspForward: (f, s) => addon.fspForward(f, s, threads, device),
+    fspBackward: (f, s, g) => addon.fspBackward(f, s, g, threads, device),
+    poolTo: (m, h, w, p) => pooled(m, h, w, addon.poolTo(m, h, w, p, threads, device)),
+    poolBackward: (m, h, w, p, g) => addon.poolBackward(m, h, w, p, g, threads, device),
     fspLoss: (s, t, o) => addon.fspLoss(...loss(s, t, o)),
-    fspForwardAsync: (f, s) => addon.fspForwardAsync(f, s, threads),
-    fspBackwardAsync: (f, s, g) => addon.fspBackwardAsync(f, s, g, threads),
-    poolToAsync: async (m, h, w, p) => pooled(m, h, w, await addon.poolToAsync(m, h, w, p, threads)),
-    poolBackwardAsync: (m, h, w, p, g) => addon.poolBackwardAsync(m, h, w, p, g, threads),
+    fspForwardAsync: (f, s) => addon.fspForwardAsync(f, s, threads, device),
+    fspBackwardAsync: (f, s, g) => addon.fspBackwardAsync(f, s, g, threads, device),
+    poolToAsync: async (m, h, w, p) => pooled(m, h, w, await addon.poolToAsync(m, h, w, p, threads, device)),
+    poolBackwardAsync: (m, h, w, p, g) => addon.poolBackwardAsync(m, h, w, p, g, threads, device),
     fspLossAsync: (s, t, o) => addon.fspLossAsync(...loss(s, t, o)),
   };
 }

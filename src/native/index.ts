@@ -1,7 +1,9 @@
 // Chooses the kernel implementation once per process:
 //   FSPD_NATIVE=0        the pure-TypeScript kernels
 //   otherwise            the native addon if it loads, else the TS kernels with one warning
-//   FSPD_DEVICE          auto|cpu|cuda (cuda needs an addon built with CUDA and a device)
+//   FSPD_DEVICE          auto|cpu|cuda: auto takes the addon's CUDA kernels when it was built with them
+//                        and a device is usable (said once, as a process warning), else its CPU kernels;
+//                        cuda without a usable device throws here, with the CUDA runtime's reason
 //   FSPD_THREADS         CPU threads for the native kernels (default: all hardware threads)
 import type { KernelBackend } from './types.js';
 import { addonBackend, addonPath, loadAddon, type BuildInfo } from './addon.js';
@@ -20,6 +22,10 @@ export interface NativeInfo {
   threads: number;
   cudaCompiled: boolean;
   cudaDevices: number;
+  /** e.g. ["NVIDIA H200 (sm_90, 143771 MiB)"] */
+  cudaDeviceNames: string[];
+  /** Why no CUDA device is used ('' when one is), e.g. the runtime's "cudaErrorInsufficientDriver: ...". */
+  cudaReason: string;
 }
 
 interface Choice {
@@ -52,7 +58,7 @@ function decide(env: NodeJS.ProcessEnv): Choice {
   const device = env.FSPD_DEVICE ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(device)) throw new RangeError(`FSPD_DEVICE: expected auto, cpu or cuda, got ${device}`);
   const threads = parseThreads(env.FSPD_THREADS);
-  const base = { addonPath, cudaCompiled: false, cudaDevices: 0 };
+  const base = { addonPath, cudaCompiled: false, cudaDevices: 0, cudaDeviceNames: [] as string[], cudaReason: 'the native addon is not used' };
 
   if (env.FSPD_NATIVE === '0') {
     if (device === 'cuda') throw new Error('FSPD_DEVICE=cuda conflicts with FSPD_NATIVE=0 (the TypeScript kernels run on the CPU)');
@@ -74,23 +80,47 @@ function decide(env: NodeJS.ProcessEnv): Choice {
   }
 
   const build = addon.buildInfo();
-  if (device === 'cuda') {
-    throw new Error(
-      build.cudaCompiled
-        ? 'FSPD_DEVICE=cuda but no CUDA device is usable'
-        : 'FSPD_DEVICE=cuda but this addon was built without CUDA (rebuild with nvcc available, FSPD_CUDA=ON)',
-    );
+  const cudaDevices = build.cudaCompiled ? (build.cudaDevices ?? 0) : 0;
+  const cudaReason = !build.cudaCompiled
+    ? 'not compiled with CUDA'
+    : cudaDevices > 0
+      ? ''
+      : build.cudaReason || 'no CUDA device found';
+  const cudaUsable = build.cudaCompiled && cudaDevices > 0;
+  if (device === 'cuda' && !build.cudaCompiled) {
+    throw new Error('FSPD_DEVICE=cuda but this addon was built without CUDA (rebuild with nvcc available, FSPD_CUDA=ON)');
+  }
+  if (device === 'cuda' && !cudaUsable) {
+    throw new Error(`FSPD_DEVICE=cuda but no CUDA device is usable: ${cudaReason}`);
+  }
+  const useCuda = cudaUsable && device !== 'cpu';
+  const deviceName = build.cudaDeviceNames?.[0] ?? 'CUDA device 0';
+  let reason: string;
+  if (useCuda) {
+    reason = device === 'cuda' ? `FSPD_DEVICE=cuda: ${deviceName}` : `CUDA device found: ${deviceName}`;
+    if (device === 'auto') {
+      process.emitWarning(`fspd: using the CUDA kernels on ${deviceName} (FSPD_DEVICE=auto; FSPD_DEVICE=cpu keeps them on the CPU)`, {
+        code: 'FSPD_CUDA',
+      });
+    }
+  } else if (device === 'cpu') {
+    reason = 'FSPD_DEVICE=cpu';
+  } else {
+    reason = build.cudaCompiled ? `native addon loaded; no usable CUDA device (${cudaReason})` : 'native addon loaded; no CUDA in this build';
   }
   return {
-    kernels: validated(addonBackend(addon, threads)),
+    kernels: validated(addonBackend(addon, threads, useCuda ? 'cuda' : 'cpu')),
     info: {
       ...base,
-      variant: 'cpu',
-      reason: device === 'cpu' ? 'FSPD_DEVICE=cpu' : 'native addon loaded; no CUDA in this build',
+      variant: useCuda ? 'cuda' : 'cpu',
+      reason,
       build,
       simd: build.simd,
       threads: threads > 0 ? threads : build.threads,
       cudaCompiled: build.cudaCompiled,
+      cudaDevices,
+      cudaDeviceNames: build.cudaDeviceNames ?? [],
+      cudaReason,
     },
   };
 }
