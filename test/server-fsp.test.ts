@@ -325,8 +325,8 @@ describe('errors: INVALID_ARGUMENT naming the field', () => {
     await expectStatus(client.computeFsp({ pairs: [pair, pair] }), INVALID, /^pairs\[0\]\.second\.shape: batch 1 differs from pairs\[0\]\.first batch 2/);
   });
 
-  it('TeacherFsp is UNIMPLEMENTED until the server holds models', async () => {
-    await expectStatus(client.teacherFsp({ modelId: 'teacher' }), grpc.status.UNIMPLEMENTED, /no teacher models/);
+  it('TeacherFsp with an unknown model is NOT_FOUND naming model_id', async () => {
+    await expectStatus(client.teacherFsp({ modelId: 'teacher' }), grpc.status.NOT_FOUND, /^model_id: no model 'teacher'/);
   });
 });
 

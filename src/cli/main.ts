@@ -1,6 +1,7 @@
 // The `fspd` command line.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ConfigFlags } from '../server/config.js';
+import type { DemoOptions } from './demo.js';
 import { doctorReport, formatDoctor } from './doctor.js';
 
 const program = new Command('fspd').description('FSP knowledge distillation as a service');
@@ -28,6 +29,12 @@ program
   .option('--tls-ca <file>', 'PEM CA bundle; clients must present a certificate it signed (mTLS) (FSPD_TLS_CA)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (FSPD_LOG_LEVEL; default info)')
   .option('--shutdown-grace <seconds>', 'on SIGTERM/SIGINT, how long in-flight calls may finish (FSPD_SHUTDOWN_GRACE; default 20)')
+  .option('--checkpoint-dir <dir>', 'where models and sessions persist: saved at shutdown, restored at start (FSPD_CHECKPOINT_DIR; default none: a temporary directory)')
+  .option('--data-dir <dir>', 'root of the datasets Run and Evaluate read; DatasetSpec.path is relative to it (FSPD_DATA_DIR; default data)')
+  .option('--max-models <n>', 'most models held (FSPD_MAX_MODELS; default 64)')
+  .option('--max-sessions <n>', 'most training sessions (FSPD_MAX_SESSIONS; default 16)')
+  .option('--max-memory <size>', 'tfjs tensors plus teacher-FSP caches, bytes or KiB/MiB/GiB (FSPD_MAX_MEMORY; default 8GiB)')
+  .option('--teacher-cache-size <size>', 'teacher FSP matrices kept per session and for TeacherFsp (FSPD_TEACHER_CACHE_SIZE; default 256MiB)')
   .action(async (flags: ConfigFlags) => {
     // Loaded here so other commands don't pay for gRPC.
     const { loadConfig } = await import('../server/config.js');
@@ -40,6 +47,43 @@ program
       }
     })();
     await serve(config);
+  });
+
+const int = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag}: expected an integer >= 0, got '${value}'`);
+  return n;
+};
+
+program
+  .command('demo')
+  .description('FSP distillation end to end over gRPC on the embedded MNIST digits: teacher, FSP student, baseline; prints a table, writes an SVG plot')
+  .option('--teacher-depth <n>', 'teacher ResNet depth, 6n+2 (default 8)', int('--teacher-depth'))
+  .option('--student-depth <n>', 'student ResNet depth (default 8)', int('--student-depth'))
+  .option('--width <n>', 'channel multiplier of all models (default 1)', int('--width'))
+  .option('--batch-size <n>', 'training batch size (default 32)', int('--batch-size'))
+  .option('--teacher-steps <n>', 'teacher iterations (default 300)', int('--teacher-steps'))
+  .option('--stage1-steps <n>', 'FSP stage-1 iterations (default 100)', int('--stage1-steps'))
+  .option('--stage2-steps <n>', 'FSP stage-2 iterations; the baseline trains stage 1 + stage 2 (default 150)', int('--stage2-steps'))
+  .option('--eval-every <n>', 'test evaluation interval in iterations (default 25)', int('--eval-every'))
+  .option('--train-limit <n>', 'use n of the 8,004 training digits, evenly spaced (default all)', int('--train-limit'))
+  .option('--test-limit <n>', 'evaluate on n of the 1,996 test digits, evenly spaced, 0 = all (default 500)', int('--test-limit'))
+  .option('--stage1-limit <n>', 'FSP stage 1 draws from n training digits, so its later epochs come from the teacher-FSP cache; 0 = --train-limit (default 1600)', int('--stage1-limit'))
+  .option('--seed <n>', 'seed of the models and the data order (default 1)', int('--seed'))
+  .option('--out <dir>', 'where demo.json and demo.svg go (default fspd-demo)')
+  .option('--json', 'print the result as JSON instead of the table')
+  .option('--progress <mode>', 'bars (default on a terminal), lines (default otherwise) or none')
+  .action(async (flags: Partial<DemoOptions>) => {
+    // Loaded here so other commands don't pay for the server and tfjs. The defaults in the help texts above
+    // are DEFAULT_DEMO's (test/demo.test.ts checks).
+    const { DEFAULT_DEMO, runDemo, checkDemoOptions } = await import('./demo.js');
+    let options: DemoOptions;
+    try {
+      options = checkDemoOptions({ ...DEFAULT_DEMO, ...flags, json: flags.json ?? false });
+    } catch (err) {
+      return program.error(`fspd demo: ${(err as Error).message}`, { exitCode: 2 });
+    }
+    await runDemo(options);
   });
 
 await program.parseAsync();

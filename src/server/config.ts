@@ -25,6 +25,25 @@ export interface ServerConfig {
   logLevel: Level;
   /** On SIGTERM/SIGINT, how long in-flight calls may take before they are cancelled. */
   shutdownGraceMs: number;
+  /**
+   * Where models and sessions persist: every model's weights and every session's checkpoint are written
+   * here at shutdown (and by SaveCheckpoint), and come back at the next start. Unset = a temporary
+   * directory removed at shutdown: nothing survives a restart.
+   */
+  checkpointDir?: string;
+  /** Root of the datasets Run and Evaluate may read (DatasetSpec.path is relative to it). */
+  dataDir: string;
+  /** Most models the registry holds; more is RESOURCE_EXHAUSTED. */
+  maxModels: number;
+  /** Most training sessions; more is RESOURCE_EXHAUSTED. */
+  maxSessions: number;
+  /**
+   * Bytes of tfjs tensors (models, optimiser state) plus teacher-FSP cache entries the server may hold;
+   * a model or session that would go past it is refused with RESOURCE_EXHAUSTED.
+   */
+  maxMemory: number;
+  /** Bytes of teacher FSP matrices each cache (one per session, one for TeacherFsp) keeps, LRU-evicted. */
+  teacherCacheSize: number;
 }
 
 /** The values as commander hands them over (all strings; address repeatable). */
@@ -38,6 +57,12 @@ export interface ConfigFlags {
   tlsCa?: string;
   logLevel?: string;
   shutdownGrace?: string;
+  checkpointDir?: string;
+  dataDir?: string;
+  maxModels?: string;
+  maxSessions?: string;
+  maxMemory?: string;
+  teacherCacheSize?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -46,6 +71,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxMessageSize: 64 * 1024 ** 2,
   logLevel: 'info',
   shutdownGraceMs: 20_000,
+  dataDir: 'data',
+  maxModels: 64,
+  maxSessions: 16,
+  maxMemory: 8 * 1024 ** 3,
+  teacherCacheSize: 256 * 1024 ** 2,
 };
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -78,6 +108,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const ca = pick('tlsCa', 'tls-ca', 'FSPD_TLS_CA');
   const level = pick('logLevel', 'log-level', 'FSPD_LOG_LEVEL');
   const grace = pick('shutdownGrace', 'shutdown-grace', 'FSPD_SHUTDOWN_GRACE');
+  const checkpointDir = pick('checkpointDir', 'checkpoint-dir', 'FSPD_CHECKPOINT_DIR');
+  const dataDir = pick('dataDir', 'data-dir', 'FSPD_DATA_DIR');
+  const maxModels = pick('maxModels', 'max-models', 'FSPD_MAX_MODELS');
+  const maxSessions = pick('maxSessions', 'max-sessions', 'FSPD_MAX_SESSIONS');
+  const maxMemory = pick('maxMemory', 'max-memory', 'FSPD_MAX_MEMORY');
+  const cacheSize = pick('teacherCacheSize', 'teacher-cache-size', 'FSPD_TEACHER_CACHE_SIZE');
 
   return {
     addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
@@ -87,6 +123,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     ...tlsOf(cert, key, ca),
     logLevel: level ? parseLevel(level) : DEFAULT_CONFIG.logLevel,
     shutdownGraceMs: grace ? parseSeconds(grace) * 1000 : DEFAULT_CONFIG.shutdownGraceMs,
+    ...(checkpointDir ? { checkpointDir: checkpointDir.value } : {}),
+    dataDir: dataDir ? dataDir.value : DEFAULT_CONFIG.dataDir,
+    maxModels: maxModels ? parseCount(maxModels) : DEFAULT_CONFIG.maxModels,
+    maxSessions: maxSessions ? parseCount(maxSessions) : DEFAULT_CONFIG.maxSessions,
+    maxMemory: maxMemory ? parseBytes(maxMemory) : DEFAULT_CONFIG.maxMemory,
+    teacherCacheSize: cacheSize ? parseBytes(cacheSize, 0) : DEFAULT_CONFIG.teacherCacheSize,
   };
 }
 
@@ -127,6 +169,20 @@ function parseSize(s: Source): number {
     throw new RangeError(`${s.from}: expected a size in bytes from 1 to 2GiB-1, e.g. 67108864 or 64MiB, got '${s.value}'`);
   }
   return bytes;
+}
+
+/** A byte count with an optional unit, up to 2^53 (memory sizes, unlike the message limit, may pass 2 GiB). */
+function parseBytes(s: Source, min = 1): number {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(s.value.trim());
+  const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < min) throw new RangeError(`${s.from}: expected a size in bytes >= ${min}, e.g. 1073741824 or 1GiB, got '${s.value}'`);
+  return bytes;
+}
+
+function parseCount(s: Source): number {
+  const n = Number(s.value);
+  if (!/^\s*\d+\s*$/.test(s.value) || !Number.isSafeInteger(n) || n < 1) throw new RangeError(`${s.from}: expected an integer >= 1, got '${s.value}'`);
+  return n;
 }
 
 function parseLevel(s: Source): Level {

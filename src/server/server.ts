@@ -1,16 +1,33 @@
-// The fspd gRPC server: FspService, grpc.health.v1 (a status per service) and reflection on every
-// configured address, metrics on their own port, and a graceful shutdown.
+// The fspd gRPC server: FspService, ModelService and TrainingService, grpc.health.v1 (a status per
+// service) and reflection on every configured address, metrics on their own port, and a graceful shutdown.
+//
+// Start: the tfjs backend and the FSP kernels are chosen, then the models and sessions saved in the
+// checkpoint directory come back; until then health says NOT_SERVING and other calls get UNAVAILABLE.
+// Shutdown: NOT_SERVING, Train and Run streams stop at their next step (UNAVAILABLE), in-flight calls get
+// the grace period, then every session is checkpointed and every model saved, and all tensors are freed.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import * as tf from '@tensorflow/tfjs';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
+import client from 'prom-client';
+import { initBackend } from '../models/backend.js';
 import { getKernels, nativeInfo } from '../native/index.js';
+import { TeacherFspCache } from '../training/index.js';
 import { authInterceptor } from './auth.js';
 import type { ServerConfig, TlsConfig } from './config.js';
 import { FSP_SERVICE, fspServiceHandlers } from './fsp-service.js';
 import { createMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+import { MODEL_SERVICE, modelServiceHandlers } from './model-service.js';
 import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from './proto.js';
+import { MemoryBudget, ModelRegistry } from './registry.js';
+import { SessionManager, type Session, type StepSummary } from './sessions.js';
+import { DatasetStore } from './sessions-data.js';
+import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
@@ -30,21 +47,45 @@ export interface FspdServer {
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<FspdServer> {
   const metrics = createMetrics();
+  let ready = false;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxMessageSize,
     'grpc.max_send_message_length': config.maxMessageSize,
-    // The first interceptor is innermost: metrics also sees the calls auth refuses.
-    interceptors: config.token ? [metrics.interceptor, authInterceptor(config.token)] : [metrics.interceptor],
+    // The first interceptor is innermost: metrics also sees the calls auth and warm-up refuse.
+    interceptors: [metrics.interceptor, ...(config.token ? [authInterceptor(config.token)] : []), warmUpInterceptor(() => ready)],
   });
 
-  const services = [FSP_SERVICE];
+  const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE];
   const health = new HealthImplementation();
   const setHealth = (status: ServingStatus) => ['', ...services].forEach((s) => health.setStatus(s, status));
   setHealth('NOT_SERVING');
   health.addToServer(server);
   const definition = loadFspdDefinition();
   new ReflectionService({ ...definition, ...loadHealthDefinition() }, { services: [...services, HEALTH_SERVICE] }).addToServer(server);
-  server.addService(fspdGrpcObject(definition).fspd.v1.FspService.service, fspServiceHandlers(log));
+
+  // Models and sessions, persisted under the checkpoint directory (or a temporary one, removed at shutdown).
+  const persistent = config.checkpointDir !== undefined;
+  const stateDir = persistent ? path.resolve(config.checkpointDir!) : await fsp.mkdtemp(path.join(os.tmpdir(), 'fspd-state-'));
+  const teacherCache = new TeacherFspCache({ maxBytes: config.teacherCacheSize });
+  const training = trainingMetrics(metrics.registry);
+  let sessions: SessionManager | undefined;
+  const memory = new MemoryBudget(config.maxMemory, () => teacherCache.stats().bytes + (sessions?.cacheBytes() ?? 0));
+  const registry = new ModelRegistry({ maxModels: config.maxModels, dir: path.join(stateDir, 'models'), memory, log });
+  const manager = new SessionManager({
+    registry,
+    memory,
+    maxSessions: config.maxSessions,
+    cacheBytes: config.teacherCacheSize,
+    dir: path.join(stateDir, 'sessions'),
+    log,
+    onStep: training.onStep,
+  });
+  sessions = manager;
+  training.watch(registry, manager);
+  const grpcObject = fspdGrpcObject(definition).fspd.v1;
+  server.addService(grpcObject.FspService.service, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }));
+  server.addService(grpcObject.ModelService.service, modelServiceHandlers(registry, memory, config.maxMessageSize, log));
+  server.addService(grpcObject.TrainingService.service, trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
 
   let metricsServer: MetricsServer | undefined;
   let addresses: string[];
@@ -52,24 +93,46 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
     metricsServer = await serveMetrics(metrics.registry, config.metricsAddress);
-    // Warm-up: choose (and load) the kernels now, so a bad FSPD_DEVICE fails the start, not the first call.
+    // Warm-up: choose (and load) the kernels and the tfjs backend now, so a bad FSPD_DEVICE or
+    // FSPD_BACKEND fails the start, not the first call.
     getKernels();
     metrics.setNative(nativeInfo());
+    await initBackend({ logger: (line) => log.info(line) });
+    if (persistent) {
+      await fsp.mkdir(stateDir, { recursive: true });
+      const models = await registry.loadAll();
+      const restored = await manager.start();
+      log.info({ checkpointDir: stateDir, models, sessions: restored }, 'state restored');
+    } else {
+      log.info({ dir: stateDir }, 'no checkpoint directory (--checkpoint-dir): models and sessions will not survive a restart');
+    }
   } catch (err) {
     server.forceShutdown();
     await metricsServer?.close();
+    await manager.closeAll(false);
+    registry.disposeAll();
+    if (!persistent) await fsp.rm(stateDir, { recursive: true, force: true });
     throw err;
   }
+  ready = true;
   setHealth('SERVING');
-  log.info({ addresses, metrics: metricsServer.address, kernels: nativeInfo().variant }, 'serving');
+  log.info({ addresses, metrics: metricsServer.address, kernels: nativeInfo().variant, backend: tf.getBackend() }, 'serving');
 
   const hooks: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
   const shutdown = async (graceMs: number) => {
     setHealth('NOT_SERVING');
     log.info({ graceMs }, 'shutting down');
+    manager.stopAll('the server is shutting down; the session is checkpointed at its last step and continues after a restart');
     await drain(server, graceMs, log);
+    // Sessions first (their checkpoints hold both models' weights), then the models' current weights.
+    await manager.closeAll(persistent);
+    if (persistent) await registry.persistAll().catch((err: unknown) => log.error({ err }, 'cannot save the models'));
+    registry.disposeAll();
+    teacherCache.clear();
+    if (!persistent) await fsp.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
     for (const hook of hooks) await hook().catch((err: unknown) => log.error({ err }, 'shutdown hook failed'));
+    training.unwatch();
     await metricsServer.close();
     log.info('stopped');
   };
@@ -78,6 +141,58 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     metricsAddress: metricsServer.address,
     onShutdown: (hook) => void hooks.push(hook),
     shutdown: (graceMs = config.shutdownGraceMs) => (closing ??= shutdown(graceMs)),
+  };
+}
+
+/** Refuses every call but health checks with UNAVAILABLE until `ready()` (during warm-up). */
+function warmUpInterceptor(ready: () => boolean): grpc.ServerInterceptor {
+  return (method, call) => {
+    if (method.path.startsWith(`/${HEALTH_SERVICE}/`)) return new grpc.ServerInterceptingCall(call);
+    const intercepted: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            if (ready()) nextMetadata(metadata);
+            else intercepted.sendStatus({ code: grpc.status.UNAVAILABLE, details: 'the server is starting (restoring models and sessions); retry shortly' });
+          },
+        }),
+    });
+    return intercepted;
+  };
+}
+
+/** Training metrics: steps, losses, teacher-FSP cache lookups, live tensors, models and sessions. */
+function trainingMetrics(registry: client.Registry) {
+  const steps = new client.Counter({ name: 'fspd_train_steps_total', help: 'Training steps taken, by stage (fsp = stage 1, cross_entropy = stage 2)', labelNames: ['stage'], registers: [registry] });
+  const loss = new client.Gauge({ name: 'fspd_train_loss', help: 'Loss of the latest step of each session', labelNames: ['session', 'stage'], registers: [registry] });
+  const lookups = new client.Counter({
+    name: 'fspd_teacher_fsp_lookups_total',
+    help: 'Teacher FSP matrices per sample: result hit (from the cache) or miss (teacher forward pass), by cache (session or teacher_fsp)',
+    labelNames: ['cache', 'result'],
+    registers: [registry],
+  });
+  let source: { registry: ModelRegistry; sessions: SessionManager } | undefined;
+  // Registered on creation; their collect() runs on each scrape.
+  new client.Gauge({ name: 'fspd_tfjs_tensors', help: 'Live tfjs tensors', registers: [registry], collect() { this.set(tf.memory().numTensors); } });
+  new client.Gauge({ name: 'fspd_tfjs_bytes', help: 'Bytes held by live tfjs tensors', registers: [registry], collect() { this.set(tf.memory().numBytes); } });
+  new client.Gauge({ name: 'fspd_models', help: 'Models in the registry', registers: [registry], collect() { this.set(source?.registry.size ?? 0); } });
+  new client.Gauge({ name: 'fspd_sessions', help: 'Training sessions', registers: [registry], collect() { this.set(source?.sessions.size ?? 0); } });
+  return {
+    onStep: (session: Session, step: StepSummary) => {
+      const stage = step.stage === 'fsp' ? 'fsp' : 'cross_entropy';
+      steps.inc({ stage });
+      loss.set({ session: session.id, stage }, step.loss);
+      if (step.stage === 'fsp' && session.cache) {
+        lookups.inc({ cache: 'session', result: 'hit' }, step.cacheHits);
+        lookups.inc({ cache: 'session', result: 'miss' }, step.batchSize - step.cacheHits);
+      }
+    },
+    onTeacherFsp: (hits: number, misses: number) => {
+      lookups.inc({ cache: 'teacher_fsp', result: 'hit' }, hits);
+      lookups.inc({ cache: 'teacher_fsp', result: 'miss' }, misses);
+    },
+    watch: (r: ModelRegistry, s: SessionManager) => void (source = { registry: r, sessions: s }),
+    unwatch: () => void (source = undefined),
   };
 }
 

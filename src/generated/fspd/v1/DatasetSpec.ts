@@ -20,12 +20,14 @@ export interface DatasetSpec {
    */
   'split'?: (_fspd_v1_Split);
   /**
-   * Use only the first n samples; 0 = all.
+   * Use only n samples, evenly spaced over the dataset (sample k is ⌊k·size/n⌋, so a limit keeps every
+   * class of the digit-ordered MNIST); 0 = all.
    */
   'limit'?: (number);
   /**
    * The paper's augmentation (CIFAR-10: pad 4, random crop, flip; MNIST: pad 2, random crop); unset = on
-   * for Run, off for Evaluate.
+   * for Run in stage 2, off for Run in stage 1 (so the teacher-FSP cache hits from the second epoch on),
+   * off for Evaluate.
    */
   'augment'?: (boolean);
   /**
@@ -52,12 +54,14 @@ export interface DatasetSpec__Output {
    */
   'split': (_fspd_v1_Split__Output);
   /**
-   * Use only the first n samples; 0 = all.
+   * Use only n samples, evenly spaced over the dataset (sample k is ⌊k·size/n⌋, so a limit keeps every
+   * class of the digit-ordered MNIST); 0 = all.
    */
   'limit': (number);
   /**
    * The paper's augmentation (CIFAR-10: pad 4, random crop, flip; MNIST: pad 2, random crop); unset = on
-   * for Run, off for Evaluate.
+   * for Run in stage 2, off for Run in stage 1 (so the teacher-FSP cache hits from the second epoch on),
+   * off for Evaluate.
    */
   'augment'?: (boolean);
   /**

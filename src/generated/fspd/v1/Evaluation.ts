@@ -28,7 +28,7 @@ export interface Evaluation {
    */
   'crossEntropy'?: (number | string);
   /**
-   * FSP loss against the session's teacher; 0 without one.
+   * Mean FSP loss per sample against the session's teacher (inference mode); 0 without one.
    */
   'fspLoss'?: (number | string);
 }
@@ -58,7 +58,7 @@ export interface Evaluation__Output {
    */
   'crossEntropy': (number);
   /**
-   * FSP loss against the session's teacher; 0 without one.
+   * Mean FSP loss per sample against the session's teacher (inference mode); 0 without one.
    */
   'fspLoss': (number);
 }

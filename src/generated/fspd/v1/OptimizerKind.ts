@@ -13,7 +13,7 @@ export const OptimizerKind = {
    */
   OPTIMIZER_KIND_SGD: 'OPTIMIZER_KIND_SGD',
   /**
-   * Adam with the usual betas (0.9, 0.999).
+   * Adam with the usual betas (0.9, 0.999). Not supported by this server yet (INVALID_ARGUMENT).
    */
   OPTIMIZER_KIND_ADAM: 'OPTIMIZER_KIND_ADAM',
 } as const;
@@ -33,7 +33,7 @@ export type OptimizerKind =
   | 'OPTIMIZER_KIND_SGD'
   | 1
   /**
-   * Adam with the usual betas (0.9, 0.999).
+   * Adam with the usual betas (0.9, 0.999). Not supported by this server yet (INVALID_ARGUMENT).
    */
   | 'OPTIMIZER_KIND_ADAM'
   | 2

@@ -4,7 +4,8 @@ import type { DatasetSpec as _fspd_v1_DatasetSpec, DatasetSpec__Output as _fspd_
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * A server-side training loop.
+ * A server-side training loop. A run over the same data as the session's previous run (same dataset,
+ * limit and batch size) continues that run's data stream, also after a restart (checkpoints hold it).
  */
 export interface RunRequest {
   /**
@@ -24,15 +25,15 @@ export interface RunRequest {
    */
   'steps'?: (number | string | Long);
   /**
-   * Send progress every n steps; 0 = 10.
+   * Send progress every n steps of this run (and after its last); 0 = 10.
    */
   'progressEvery'?: (number);
   /**
-   * Evaluate every n steps and at the end; 0 = only at the end.
+   * Evaluate every n steps of this run and at its end; 0 = only at the end.
    */
   'evaluateEvery'?: (number);
   /**
-   * Evaluation data; unset = dataset's test split.
+   * Evaluation data; unset = dataset's whole test split, un-augmented.
    */
   'evaluateDataset'?: (_fspd_v1_DatasetSpec | null);
   /**
@@ -42,7 +43,8 @@ export interface RunRequest {
 }
 
 /**
- * A server-side training loop.
+ * A server-side training loop. A run over the same data as the session's previous run (same dataset,
+ * limit and batch size) continues that run's data stream, also after a restart (checkpoints hold it).
  */
 export interface RunRequest__Output {
   /**
@@ -62,15 +64,15 @@ export interface RunRequest__Output {
    */
   'steps': (number);
   /**
-   * Send progress every n steps; 0 = 10.
+   * Send progress every n steps of this run (and after its last); 0 = 10.
    */
   'progressEvery': (number);
   /**
-   * Evaluate every n steps and at the end; 0 = only at the end.
+   * Evaluate every n steps of this run and at its end; 0 = only at the end.
    */
   'evaluateEvery': (number);
   /**
-   * Evaluation data; unset = dataset's test split.
+   * Evaluation data; unset = dataset's whole test split, un-augmented.
    */
   'evaluateDataset': (_fspd_v1_DatasetSpec__Output | null);
   /**

@@ -46,7 +46,7 @@ export interface Session {
    */
   'lastStep'?: (_fspd_v1_StepResult | null);
   /**
-   * The teacher-FSP cache's counters.
+   * The teacher-FSP cache's counters (hits and misses since this server process started).
    */
   'teacherCache'?: (_fspd_v1_CacheStats | null);
   /**
@@ -96,7 +96,7 @@ export interface Session__Output {
    */
   'lastStep': (_fspd_v1_StepResult__Output | null);
   /**
-   * The teacher-FSP cache's counters.
+   * The teacher-FSP cache's counters (hits and misses since this server process started).
    */
   'teacherCache': (_fspd_v1_CacheStats__Output | null);
   /**

@@ -24,11 +24,12 @@ export interface StepResult {
    */
   'loss'?: (number | string);
   /**
-   * Stage 1: the loss of each pair.
+   * Stage 1: the loss of each pair. Empty while the trainer reports only the total.
    */
   'pairLosses'?: (number | string)[];
   /**
-   * Fraction of the batch classified correctly (training-mode forward pass); 0 when no labels were sent.
+   * Stage 2: fraction of the batch classified correctly (training-mode forward pass). 0 in stage 1, which
+   * computes no logits loss.
    */
   'accuracy'?: (number | string);
   /**
@@ -66,11 +67,12 @@ export interface StepResult__Output {
    */
   'loss': (number);
   /**
-   * Stage 1: the loss of each pair.
+   * Stage 1: the loss of each pair. Empty while the trainer reports only the total.
    */
   'pairLosses': (number)[];
   /**
-   * Fraction of the batch classified correctly (training-mode forward pass); 0 when no labels were sent.
+   * Stage 2: fraction of the batch classified correctly (training-mode forward pass). 0 in stage 1, which
+   * computes no logits loss.
    */
   'accuracy': (number);
   /**

@@ -30,7 +30,11 @@ import type { TrainStepResponse as _fspd_v1_TrainStepResponse, TrainStepResponse
  * session run one at a time: a Train or Run stream holds the session until it ends. Errors: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION (wrong stage, session busy, stage 1 without a teacher),
  * RESOURCE_EXHAUSTED (session limit or memory), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
- * are freed, the session keeps the steps completed before).
+ * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
+ * Train or Run stream ends after its current step, and the session is checkpointed).
+ * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server
+ * answers other calls, health checks included, between steps, not during one. Cancellation, deadlines
+ * and DeleteSession take effect at the next step boundary.
  */
 export interface TrainingServiceClient extends grpc.Client {
   /**
@@ -197,7 +201,11 @@ export interface TrainingServiceClient extends grpc.Client {
  * session run one at a time: a Train or Run stream holds the session until it ends. Errors: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION (wrong stage, session busy, stage 1 without a teacher),
  * RESOURCE_EXHAUSTED (session limit or memory), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
- * are freed, the session keeps the steps completed before).
+ * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
+ * Train or Run stream ends after its current step, and the session is checkpointed).
+ * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server
+ * answers other calls, health checks included, between steps, not during one. Cancellation, deadlines
+ * and DeleteSession take effect at the next step boundary.
  */
 export interface TrainingServiceHandlers extends grpc.UntypedServiceImplementation {
   /**

@@ -1,0 +1,588 @@
+// Training sessions behind TrainingService: one Trainer (src/training) per session over models of the
+// registry, the session lock (one step, Train or Run stream at a time), steps on client batches, Run's
+// server-side loop, evaluation, stage changes and checkpoints, and persistence across restarts.
+//
+// Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'task' (stage 2).
+// A session always trains its student; to train a teacher, make it the student of a session without a
+// teacher (stage 2 only), then use it as the teacher of another session.
+//
+// Event loop: a training step is synchronous tfjs work (about 1 s for a ResNet-26 batch of 128 on the
+// CPU), during which this process answers nothing, health checks included. Run and Evaluate therefore work
+// in slices of one step (one evaluation batch) with a setImmediate yield between slices, so health checks
+// and other calls are answered at least between steps; a single step is never interrupted. Cancellation,
+// deadlines, DeleteSession and shutdown take effect at the next slice boundary; every tensor a step
+// creates is disposed before it returns, so a stopped call leaves no tensors behind.
+//
+// On disk (<dir>/<session id>/): session.json (the spec with defaults filled in, the stage, the
+// checkpoint list and which checkpoint to resume from) and one <checkpoint id>.ckpt per checkpoint
+// (src/training's format: both models' weights, optimiser state, counters, and the position of the last
+// Run's data stream). Shutdown checkpoints every session; start() brings each back from its most recent
+// checkpoint (after the registry brought back the models). A crash loses the steps after the last one.
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as tf from '@tensorflow/tfjs';
+import type { Logger } from 'pino';
+import type { AugParams, Dataset } from '../data/index.js';
+import { computeFspLoss, type FeatureMap, type Pooling, type Reduction } from '../fsp/index.js';
+import { forwardWithTaps, type TapPair, type TappedModel } from '../models/index.js';
+import {
+  BatchSampler,
+  readCheckpointFile,
+  StageError,
+  TeacherFspCache,
+  teacherFspMatrices,
+  Trainer,
+  writeCheckpointFile,
+  type SamplerState,
+  type Schedule,
+  type Stage,
+  type StepResult,
+  type TrainerState,
+} from '../training/index.js';
+import { ID_PATTERN, mib, writeAtomic, type MemoryBudget, type ModelEntry, type ModelRegistry } from './registry.js';
+import type { DecodedBatch } from './sessions-data.js';
+import { invalid, RpcError } from './status.js';
+
+export type SessionStage = 'fsp' | 'task';
+
+/** A learning-rate schedule as the proto has it: rates and the stage step where each ends. */
+export interface ScheduleRecord {
+  learningRates: number[];
+  untilSteps: number[];
+}
+
+/** SessionSpec with every default filled in (JSON-able: it is saved in session.json). */
+export interface SessionSpecRecord {
+  studentModelId: string;
+  /** '' = none. */
+  teacherModelId: string;
+  /** Indices into the student's and the teacher's taps; empty without a teacher. */
+  pairs: { student: TapPair; teacher: TapPair }[];
+  /** λ per pair (one per pair). */
+  weights: number[];
+  reduction: Reduction;
+  pooling: Pooling;
+  optimizer: { kind: 'sgd'; momentum: number; weightDecay: number };
+  fspSchedule: ScheduleRecord;
+  crossEntropySchedule: ScheduleRecord;
+  cacheTeacherFsp: boolean;
+  seed: number;
+}
+
+export interface CheckpointRecord {
+  checkpointId: string;
+  step: number;
+  stage: SessionStage;
+  stageStep: number;
+  createTime: string;
+  sizeBytes: number;
+}
+
+interface SessionFile {
+  version: 1;
+  sessionId: string;
+  createTime: string;
+  spec: SessionSpecRecord;
+  /** The stage when the file was written (used when there is no checkpoint to resume from). */
+  stage: SessionStage;
+  /** Oldest first; a restart resumes from the last one (the one written at shutdown). */
+  checkpoints: CheckpointRecord[];
+}
+
+/** What a step did, in the proto's terms. */
+export interface StepSummary {
+  step: number;
+  stage: SessionStage;
+  stageStep: number;
+  loss: number;
+  pairLosses: number[];
+  accuracy: number;
+  learningRate: number;
+  cacheHits: number;
+  seconds: number;
+  batchSize: number;
+}
+
+export interface EvaluationSummary {
+  step: number;
+  stage: SessionStage | null;
+  samples: number;
+  accuracy: number;
+  crossEntropy: number;
+  fspLoss: number;
+}
+
+/** Who holds a session, and how to make them stop. */
+interface Holder {
+  what: string;
+  stop: AbortController;
+}
+
+export class Session {
+  readonly trainer: Trainer;
+  readonly cache: TeacherFspCache | null;
+  holder: Holder | null = null;
+  lastStep: StepSummary | null = null;
+  checkpoints: CheckpointRecord[] = [];
+  /** Position of the last Run's data stream: a Run over the same data continues from it. */
+  runData: SamplerState | null = null;
+  /** Teacher-FSP samples served from the cache / computed, over the session's life in this process. */
+  cacheHits = 0;
+  cacheMisses = 0;
+  /** The teacher's revision the cache entries belong to. */
+  private teacherRevision: number;
+  /** Set by delete(): the trainer is gone; holders stop at their next check. */
+  deleted = false;
+
+  constructor(
+    readonly id: string,
+    readonly spec: SessionSpecRecord,
+    readonly createTime: Date,
+    readonly student: ModelEntry,
+    readonly teacher: ModelEntry | undefined,
+    stage: SessionStage,
+    cacheBytes: number,
+  ) {
+    this.cache = teacher && spec.cacheTeacherFsp ? new TeacherFspCache({ maxBytes: cacheBytes }) : null;
+    this.teacherRevision = teacher?.revision ?? 0;
+    this.trainer = new Trainer({
+      student: { ...student.tapped, pairs: spec.pairs.map((p) => p.student) },
+      ...(teacher ? { teacher: { ...teacher.tapped, pairs: spec.pairs.map((p) => p.teacher) } } : {}),
+      stage,
+      schedules: { fsp: toSchedule(spec.fspSchedule), task: toSchedule(spec.crossEntropySchedule) },
+      momentum: spec.optimizer.momentum,
+      weightDecay: spec.optimizer.weightDecay,
+      ...(teacher ? { pairWeights: spec.weights } : {}),
+      reduction: spec.reduction,
+      pooling: spec.pooling,
+      cache: this.cache,
+      teacherId: `session:${id}:${randomInt(2 ** 40)}`,
+    });
+  }
+
+  get stage(): SessionStage {
+    return this.trainer.stage as SessionStage;
+  }
+
+  /** Drops cached teacher matrices when the teacher's weights changed since they were computed. */
+  checkTeacher(): void {
+    if (this.teacher && this.teacher.revision !== this.teacherRevision) {
+      this.cache?.clear();
+      this.teacherRevision = this.teacher.revision;
+    }
+  }
+
+  /** The lock: FAILED_PRECONDITION while another call holds the session. Returns the holder to release. */
+  acquire(what: string): Holder {
+    if (this.deleted) throw new RpcError(grpc.status.NOT_FOUND, `session_id: session '${this.id}' was deleted`);
+    if (this.holder) {
+      throw new RpcError(grpc.status.FAILED_PRECONDITION, `session '${this.id}' is busy: ${this.holder.what} holds it (steps of a session run one at a time); wait for it or cancel it`);
+    }
+    this.holder = { what, stop: new AbortController() };
+    return this.holder;
+  }
+
+  release(holder: Holder): void {
+    if (this.holder === holder) this.holder = null;
+  }
+}
+
+export interface SessionManagerOptions {
+  registry: ModelRegistry;
+  memory: MemoryBudget;
+  maxSessions: number;
+  /** Teacher-FSP cache bytes per session. */
+  cacheBytes: number;
+  /** Where sessions persist. */
+  dir: string;
+  log: Logger;
+  /** Called after every training step (metrics). */
+  onStep?: (session: Session, step: StepSummary) => void;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly pending = new Set<string>();
+  private counter = 0;
+  private closing = false;
+
+  constructor(private readonly options: SessionManagerOptions) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string, field = 'session_id'): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new RpcError(grpc.status.NOT_FOUND, `${field}: no session '${id}'${id === '' ? ' (empty id)' : ''}`);
+    return s;
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Teacher-FSP cache bytes of every session (for the memory limit). */
+  cacheBytes(): number {
+    let total = 0;
+    for (const s of this.sessions.values()) total += s.cache?.stats().bytes ?? 0;
+    return total;
+  }
+
+  /** Creates a session from a validated spec (see normalizeSpec); `stage` undefined = the spec's default. */
+  async create(requestedId: string, spec: SessionSpecRecord, stage: SessionStage | undefined): Promise<Session> {
+    if (this.closing) throw new RpcError(grpc.status.UNAVAILABLE, 'the server is shutting down');
+    const { registry, maxSessions, memory } = this.options;
+    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`session_id: '${requestedId}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+    const id = requestedId === '' ? this.freshId() : requestedId;
+    if (this.sessions.has(id) || this.pending.has(id)) throw new RpcError(grpc.status.ALREADY_EXISTS, `session_id: session '${id}' already exists`);
+    if (this.sessions.size + this.pending.size >= maxSessions) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `the server holds its limit of ${maxSessions} sessions (--max-sessions); delete one first`);
+    }
+    const student = registry.get(spec.studentModelId, 'spec.student_model_id');
+    const teacher = spec.teacherModelId ? registry.get(spec.teacherModelId, 'spec.teacher_model_id') : undefined;
+    const trainedBy = this.list().find((s) => s.student === student);
+    if (trainedBy) {
+      throw new RpcError(grpc.status.FAILED_PRECONDITION, `spec.student_model_id: model '${student.id}' is already the student of session '${trainedBy.id}'; delete that session first`);
+    }
+    const initial = stage ?? (teacher ? 'fsp' : 'task');
+    if (initial === 'fsp' && !teacher) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'stage: STAGE_FSP needs a teacher (spec.teacher_model_id)');
+    // Momentum buffers for both stages' optimisers.
+    memory.reserve(2 * student.trainableSize, `session '${id}' (optimiser state of ${mib(2 * student.trainableSize)})`);
+    this.pending.add(id);
+    try {
+      const session = this.build(id, spec, new Date(), student, teacher, initial);
+      try {
+        await this.writeRecord(session);
+      } catch (err) {
+        this.dispose(session);
+        throw err;
+      }
+      return session;
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  /** Stops whoever holds the session, frees its trainer and removes its files; its models stay. */
+  async delete(id: string): Promise<void> {
+    const session = this.get(id);
+    session.holder?.stop.abort(new RpcError(grpc.status.CANCELLED, `session '${id}' was deleted`));
+    this.dispose(session);
+    await fs.rm(this.dirOf(id), { recursive: true, force: true });
+  }
+
+  /** One step on a decoded client batch, in the session's current stage (the caller holds the session). */
+  step(session: Session, batch: DecodedBatch): StepSummary {
+    const images = tf.tensor4d(batch.images, batch.shape);
+    try {
+      return this.stepOn(session, { images, ...(batch.labels ? { labels: batch.labels } : {}), ...(batch.ids ? { ids: batch.ids } : {}) });
+    } finally {
+      images.dispose();
+    }
+  }
+
+  /** A step on a batch already on the tfjs side (the caller disposes it). */
+  stepOn(session: Session, batch: Parameters<Trainer['step']>[0]): StepSummary {
+    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
+    session.checkTeacher();
+    const r = session.trainer.step(batch);
+    session.student.revision++;
+    const summary = summarize(r);
+    session.cacheHits += r.teacherHits ?? 0;
+    session.cacheMisses += r.teacherMisses ?? 0;
+    session.lastStep = summary;
+    this.options.onStep?.(session, summary);
+    return summary;
+  }
+
+  /** Moves the session to `stage` at `stageStep` with fresh optimiser state for that stage. */
+  async setStage(session: Session, stage: SessionStage, stageStep: number): Promise<void> {
+    if (stage === 'fsp' && !session.teacher) throw new RpcError(grpc.status.FAILED_PRECONDITION, `stage: session '${session.id}' has no teacher; STAGE_FSP needs one`);
+    const state = session.trainer.exportState();
+    state.meta.stage = stage;
+    state.meta.stageSteps[stage] = stageStep;
+    delete state.meta.optimizers[stage];
+    session.trainer.importState(state);
+    await this.writeRecord(session);
+  }
+
+  /** Saves a checkpoint (empty id: `step-<step>`; an existing id is replaced). */
+  async saveCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
+    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`checkpoint_id: '${requestedId}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+    const state: TrainerState = session.trainer.exportState();
+    state.meta.data = session.runData;
+    const id = requestedId || `step-${state.meta.step}`;
+    await fs.mkdir(this.dirOf(session.id), { recursive: true });
+    const info = await writeCheckpointFile(this.checkpointFile(session.id, id), state);
+    const record: CheckpointRecord = {
+      checkpointId: id,
+      step: state.meta.step,
+      stage: state.meta.stage as SessionStage,
+      stageStep: state.meta.stageSteps[state.meta.stage],
+      createTime: info.createdAt,
+      sizeBytes: info.bytes,
+    };
+    session.checkpoints = [...session.checkpoints.filter((c) => c.checkpointId !== id), record];
+    await this.writeRecord(session);
+    return record;
+  }
+
+  /** Returns the session to a checkpoint (empty id: the latest). */
+  async restoreCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
+    const record = requestedId === '' ? session.checkpoints.at(-1) : session.checkpoints.find((c) => c.checkpointId === requestedId);
+    if (!record) {
+      throw new RpcError(
+        grpc.status.NOT_FOUND,
+        requestedId === '' ? `session '${session.id}' has no checkpoints` : `checkpoint_id: session '${session.id}' has no checkpoint '${requestedId}'`,
+      );
+    }
+    const { state } = await readCheckpointFile(this.checkpointFile(session.id, record.checkpointId)).catch((err: Error) => {
+      throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message}`);
+    });
+    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
+    this.importState(session, state);
+    await this.writeRecord(session);
+    return record;
+  }
+
+  /**
+   * Evaluates a model on batches (disposing each): accuracy and mean cross-entropy in inference mode,
+   * and with a session's teacher the mean FSP loss. Yields to the event loop between batches; `check`
+   * runs before each batch and may throw to stop.
+   */
+  async evaluate(
+    target: { session: Session } | { model: ModelEntry },
+    batches: Iterable<{ images: tf.Tensor4D; labels: Int32Array; ids?: string[]; aug?: AugParams[] }>,
+    check: () => void,
+  ): Promise<EvaluationSummary> {
+    const session = 'session' in target ? target.session : undefined;
+    const model = 'session' in target ? target.session.student : target.model;
+    const student: TappedModel = session ? { ...model.tapped, pairs: session.spec.pairs.map((p) => p.student) } : model.tapped;
+    const teacher = session?.teacher ? { ...session.teacher.tapped, pairs: session.spec.pairs.map((p) => p.teacher) } : undefined;
+    const classes = model.numClasses;
+    let samples = 0;
+    let correct = 0;
+    let ceSum = 0;
+    let fspSum = 0;
+    const iterator = batches[Symbol.iterator]();
+    try {
+      for (;;) {
+        check();
+        if (session?.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
+        if (model.deleted) throw new RpcError(grpc.status.ABORTED, `model '${model.id}' was deleted during the evaluation`);
+        const next = iterator.next();
+        if (next.done) break;
+        const { images, labels, ids, aug } = next.value;
+        try {
+          const n = images.shape[0];
+          session?.checkTeacher();
+          const { logits, features } = forwardWithTaps(student, images, { training: false });
+          try {
+            const [c, ce] = tf.tidy(() => {
+              const pred = tf.argMax(logits, 1).dataSync();
+              let k = 0;
+              for (let i = 0; i < n; i++) if (pred[i] === labels[i]) k++;
+              const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+              return [k, tf.sum(tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE)).dataSync()[0]!];
+            });
+            correct += c;
+            ceSum += ce;
+            if (session && teacher) {
+              const t = teacherFspMatrices(teacher, { images, ...(ids ? { ids } : {}), ...(aug ? { aug } : {}) }, {
+                ...(session.cache ? { cache: session.cache } : {}),
+                teacherKey: session.trainer.teacherKey,
+                pooling: session.spec.pooling,
+              });
+              const pairs = student.pairs.map(([a, b]) => ({ first: mapOf(features[a]!), second: mapOf(features[b]!) }));
+              const loss = computeFspLoss(pairs, { matrices: t.matrices }, { weights: session.spec.weights, reduction: session.spec.reduction, pooling: session.spec.pooling });
+              fspSum += loss.loss * n;
+            }
+          } finally {
+            tf.dispose([logits, ...features]);
+          }
+          samples += n;
+        } finally {
+          images.dispose();
+        }
+        await yieldNow();
+      }
+    } finally {
+      // Dispose what a stopped evaluation left unread (generators gather lazily; this ends them).
+      iterator.return?.();
+    }
+    if (samples === 0) throw invalid('no samples to evaluate');
+    return {
+      step: session?.trainer.stepsTaken ?? 0,
+      stage: session?.stage ?? null,
+      samples,
+      accuracy: correct / samples,
+      crossEntropy: ceSum / samples,
+      fspLoss: teacher ? fspSum / samples : 0,
+    };
+  }
+
+  /** A BatchSampler for a Run over `dataset`, continuing the session's last Run when it was over the same data. */
+  sampler(session: Session, dataset: Dataset, batchSize: number): BatchSampler {
+    const sampler = new BatchSampler(dataset, { batchSize, seed: session.spec.seed });
+    const saved = session.runData;
+    if (saved && saved.dataset === dataset.name && saved.size === dataset.size && saved.batchSize === batchSize && saved.seed === session.spec.seed) {
+      try {
+        sampler.restore(saved);
+      } catch (err) {
+        this.options.log.warn({ err, session: session.id }, 'cannot continue the last run data stream; starting a new one');
+      }
+    }
+    return sampler;
+  }
+
+  /** Loads the sessions saved under the directory (after the registry's models); others are logged and skipped. */
+  async start(): Promise<number> {
+    const ids = await fs.readdir(this.options.dir).catch(() => [] as string[]);
+    const loaded: Session[] = [];
+    for (const id of ids) {
+      const file = path.join(this.dirOf(id), 'session.json');
+      try {
+        const record = JSON.parse(await fs.readFile(file, 'utf8')) as SessionFile;
+        if (record.version !== 1 || record.sessionId !== id || !ID_PATTERN.test(id)) throw new Error(`${file} does not describe session '${id}'`);
+        const { registry } = this.options;
+        const student = registry.find(record.spec.studentModelId);
+        const teacher = record.spec.teacherModelId ? registry.find(record.spec.teacherModelId) : undefined;
+        if (!student || (record.spec.teacherModelId && !teacher)) throw new Error(`its models (${record.spec.studentModelId}, ${record.spec.teacherModelId || 'no teacher'}) are not in the registry`);
+        const session = this.build(id, record.spec, new Date(record.createTime), student, teacher, record.stage);
+        session.checkpoints = record.checkpoints;
+        const resume = record.checkpoints.at(-1);
+        if (resume) {
+          try {
+            const { state } = await readCheckpointFile(this.checkpointFile(id, resume.checkpointId));
+            this.importState(session, state);
+          } catch (err) {
+            this.dispose(session);
+            throw err;
+          }
+        }
+        loaded.push(session);
+      } catch (err) {
+        this.options.log.error({ err, session: id }, 'cannot restore a saved session; skipped (its files are kept)');
+      }
+    }
+    // Creation order, as ListSessions promises.
+    for (const s of loaded.sort((a, b) => a.createTime.getTime() - b.createTime.getTime())) {
+      this.sessions.delete(s.id);
+      this.sessions.set(s.id, s);
+      this.options.log.info({ session: s.id, step: s.trainer.stepsTaken, stage: s.stage }, 'session restored');
+    }
+    return loaded.length;
+  }
+
+  /** Shutdown, part 1: no new sessions; every Train and Run stream stops at its next step boundary. */
+  stopAll(reason: string): void {
+    this.closing = true;
+    for (const s of this.sessions.values()) s.holder?.stop.abort(new RpcError(grpc.status.UNAVAILABLE, reason));
+  }
+
+  /**
+   * Shutdown, part 2 (after in-flight calls ended): checkpoints every session (the last checkpoint is
+   * where a restart resumes), then frees every trainer. With `persist` false, only frees.
+   */
+  async closeAll(persist: boolean): Promise<void> {
+    for (const s of this.sessions.values()) {
+      if (!persist) continue;
+      try {
+        const record = await this.saveCheckpoint(s, '');
+        this.options.log.info({ session: s.id, step: record.step, checkpoint: record.checkpointId }, 'session checkpointed');
+      } catch (err) {
+        this.options.log.error({ err, session: s.id }, 'cannot checkpoint the session at shutdown');
+      }
+    }
+    for (const s of [...this.sessions.values()]) this.dispose(s);
+  }
+
+  private importState(session: Session, state: TrainerState): void {
+    session.trainer.importState(state);
+    session.runData = state.meta.data;
+    session.lastStep = null;
+    session.student.revision++;
+    if (session.teacher) session.teacher.revision++;
+  }
+
+  private build(id: string, spec: SessionSpecRecord, createTime: Date, student: ModelEntry, teacher: ModelEntry | undefined, stage: SessionStage): Session {
+    let session: Session;
+    try {
+      session = new Session(id, spec, createTime, student, teacher, stage, this.options.cacheBytes);
+    } catch (err) {
+      if (err instanceof StageError) throw err;
+      // The spec was validated at the edge; the trainer's own checks failing means a bug or a bad saved file.
+      throw new Error(`session '${id}': ${(err as Error).message}`);
+    }
+    this.sessions.set(id, session);
+    student.sessions.add(id);
+    teacher?.sessions.add(id);
+    return session;
+  }
+
+  private dispose(session: Session): void {
+    if (session.deleted) return;
+    session.deleted = true;
+    session.trainer.dispose();
+    session.cache?.clear();
+    session.student.sessions.delete(session.id);
+    session.teacher?.sessions.delete(session.id);
+    this.sessions.delete(session.id);
+  }
+
+  private async writeRecord(session: Session): Promise<void> {
+    if (session.deleted) return;
+    const dir = this.dirOf(session.id);
+    await fs.mkdir(dir, { recursive: true });
+    const record: SessionFile = {
+      version: 1,
+      sessionId: session.id,
+      createTime: session.createTime.toISOString(),
+      spec: session.spec,
+      stage: session.stage,
+      checkpoints: session.checkpoints,
+    };
+    await writeAtomic(path.join(dir, 'session.json'), JSON.stringify(record, null, 2));
+  }
+
+  private dirOf(id: string): string {
+    return path.join(this.options.dir, id);
+  }
+
+  private checkpointFile(sessionId: string, checkpointId: string): string {
+    return path.join(this.dirOf(sessionId), `${checkpointId}.ckpt`);
+  }
+
+  private freshId(): string {
+    let id: string;
+    do id = `session-${++this.counter}`;
+    while (this.sessions.has(id) || this.pending.has(id));
+    return id;
+  }
+}
+
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
+
+export function toSchedule(s: ScheduleRecord): Schedule {
+  return { values: [...s.learningRates], boundaries: s.untilSteps.slice(0, -1), total: s.untilSteps.at(-1)! };
+}
+
+function summarize(r: StepResult): StepSummary {
+  return {
+    step: r.step,
+    stage: r.stage as Stage as SessionStage,
+    stageStep: r.stageStep,
+    loss: r.loss,
+    pairLosses: [],
+    accuracy: r.accuracy ?? 0,
+    learningRate: r.lr,
+    cacheHits: r.teacherHits ?? 0,
+    seconds: r.ms / 1000,
+    batchSize: r.batchSize,
+  };
+}

@@ -1,0 +1,474 @@
+// TrainingService: sessions (sessions.ts) over gRPC. Requests are validated here, at the edge, with
+// errors naming the field; the session manager and the trainer below trust what they get.
+//
+// Blocking: a step is synchronous tfjs work. TrainStep runs one; Train runs one per streamed batch; Run
+// and Evaluate work in slices (one step, one evaluation batch) with an event-loop yield between slices,
+// so health checks and other calls are answered between steps, never during one (see sessions.ts).
+import * as grpc from '@grpc/grpc-js';
+import * as tf from '@tensorflow/tfjs';
+import type { Logger } from 'pino';
+import { drawAug, type AugParams } from '../data/augment.js';
+import type { Dataset } from '../data/index.js';
+import { seededRandom } from '../data/rng.js';
+import type { Checkpoint } from '../generated/fspd/v1/Checkpoint.js';
+import type { CreateSessionRequest__Output } from '../generated/fspd/v1/CreateSessionRequest.js';
+import type { EvaluateRequest__Output } from '../generated/fspd/v1/EvaluateRequest.js';
+import type { Evaluation } from '../generated/fspd/v1/Evaluation.js';
+import type { RunRequest__Output } from '../generated/fspd/v1/RunRequest.js';
+import type { RunResponse } from '../generated/fspd/v1/RunResponse.js';
+import type { Schedule__Output } from '../generated/fspd/v1/Schedule.js';
+import type { Session as SessionMessage } from '../generated/fspd/v1/Session.js';
+import type { SessionSpec, SessionSpec__Output } from '../generated/fspd/v1/SessionSpec.js';
+import type { Stage as StageEnum } from '../generated/fspd/v1/Stage.js';
+import type { StepResult } from '../generated/fspd/v1/StepResult.js';
+import type { TrainingServiceHandlers } from '../generated/fspd/v1/TrainingService.js';
+import type { TrainRequest__Output } from '../generated/fspd/v1/TrainRequest.js';
+import type { TrainResponse } from '../generated/fspd/v1/TrainResponse.js';
+import { tapChannels } from '../training/index.js';
+import { poolingOf, reductionOf } from './fsp-request.js';
+import type { ModelEntry, ModelRegistry } from './registry.js';
+import { decodeBatch, type DatasetStore, type ResolvedDataset } from './sessions-data.js';
+import { checkCall, messages, send, serverStream, statusOf, timestamp, unaryCall, yieldToEventLoop, type AnyCall } from './sessions-rpc.js';
+import {
+  type CheckpointRecord,
+  type EvaluationSummary,
+  type ScheduleRecord,
+  type Session,
+  type SessionManager,
+  type SessionSpecRecord,
+  type SessionStage,
+  type StepSummary,
+} from './sessions.js';
+import { invalid, RpcError } from './status.js';
+
+export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
+
+/** The paper's schedules (PAPER.md): stage 1 1e-3 / 1e-4 / 1e-5, stage 2 0.1 / 0.01 / 0.001, until 11k / 16k / 21k. */
+export const PAPER_FSP_SCHEDULE: ScheduleRecord = { learningRates: [1e-3, 1e-4, 1e-5], untilSteps: [11_000, 16_000, 21_000] };
+export const PAPER_CROSS_ENTROPY_SCHEDULE: ScheduleRecord = { learningRates: [0.1, 0.01, 0.001], untilSteps: [11_000, 16_000, 21_000] };
+
+const DEFAULT_RUN_BATCH = 128;
+const DEFAULT_EVAL_BATCH = 256;
+const MAX_BATCH = 65536;
+
+export interface TrainingContext {
+  sessions: SessionManager;
+  registry: ModelRegistry;
+  datasets: DatasetStore;
+  log: Logger;
+}
+
+export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHandlers {
+  const { sessions, registry, log } = ctx;
+  return {
+    CreateSession: unaryCall(log, async (request: CreateSessionRequest__Output) => {
+      const spec = normalizeSpec(request.spec, registry);
+      const stage = request.stage === 'STAGE_UNSPECIFIED' ? undefined : stageOf(request.stage, 'stage');
+      const session = await sessions.create(request.sessionId, spec, stage);
+      return { session: sessionMessage(session) };
+    }),
+
+    GetSession: unaryCall(log, async (request) => ({ session: sessionMessage(sessions.get(request.sessionId)) })),
+
+    ListSessions: unaryCall(log, async () => ({ sessions: sessions.list().map(sessionMessage) })),
+
+    DeleteSession: unaryCall(log, async (request) => {
+      await sessions.delete(request.sessionId);
+      return {};
+    }),
+
+    TrainStep: unaryCall(log, async (request, call) => {
+      const session = sessions.get(request.sessionId);
+      const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      const holder = session.acquire('a TrainStep call');
+      try {
+        checkCall(call);
+        return { result: stepMessage(sessions.step(session, batch)) };
+      } finally {
+        session.release(holder);
+      }
+    }),
+
+    Train: (call) => {
+      train(ctx, call).then(
+        () => {
+          if (!call.cancelled) call.end();
+        },
+        (err: unknown) => {
+          if (!call.cancelled) call.emit('error', statusOf(log, call.getPath(), err));
+        },
+      );
+    },
+
+    Run: serverStream(log, (request, call) => run(ctx, request, call)),
+
+    Evaluate: unaryCall(log, (request, call) => evaluate(ctx, request, call)),
+
+    SetStage: unaryCall(log, async (request) => {
+      const session = sessions.get(request.sessionId);
+      if (request.stage === 'STAGE_UNSPECIFIED') throw invalid('stage: missing; STAGE_FSP or STAGE_CROSS_ENTROPY');
+      const stage = stageOf(request.stage, 'stage');
+      if (!Number.isSafeInteger(request.stageStep) || request.stageStep < 0) throw invalid(`stage_step: expected a step count, got ${request.stageStep}`);
+      const holder = session.acquire('SetStage');
+      try {
+        await sessions.setStage(session, stage, request.stageStep);
+      } finally {
+        session.release(holder);
+      }
+      return { session: sessionMessage(session) };
+    }),
+
+    SaveCheckpoint: unaryCall(log, async (request) => {
+      const session = sessions.get(request.sessionId);
+      return { checkpoint: checkpointMessage(await sessions.saveCheckpoint(session, request.checkpointId)) };
+    }),
+
+    RestoreCheckpoint: unaryCall(log, async (request) => {
+      const session = sessions.get(request.sessionId);
+      const holder = session.acquire('RestoreCheckpoint');
+      try {
+        await sessions.restoreCheckpoint(session, request.checkpointId);
+      } finally {
+        session.release(holder);
+      }
+      return { session: sessionMessage(session) };
+    }),
+  };
+}
+
+/** Train: a step per streamed batch, a response per request, in order; the stream holds the session. */
+async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRequest__Output, TrainResponse>): Promise<void> {
+  let session: Session | undefined;
+  let holder: ReturnType<Session['acquire']> | undefined;
+  let index = 0;
+  try {
+    for await (const request of messages(call)) {
+      if (!session) {
+        if (request.sessionId === '') throw invalid('session_id: required in the first message of a Train stream');
+        session = ctx.sessions.get(request.sessionId);
+        holder = session.acquire('a Train stream');
+      } else if (request.sessionId !== '' && request.sessionId !== session.id) {
+        throw invalid(`session_id: message ${index} names session '${request.sessionId}', the stream is on '${session.id}'`);
+      }
+      stopIfAsked(holder!);
+      checkCall(call);
+      const field = index === 0 ? 'batch' : `batch (message ${index})`;
+      const batch = decodeBatch(request.batch, session.student, field, session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      const result = ctx.sessions.step(session, batch);
+      await send(call, { result: stepMessage(result) });
+      await yieldToEventLoop();
+      index++;
+    }
+    checkCall(call);
+    if (holder) stopIfAsked(holder);
+  } finally {
+    if (session && holder) session.release(holder);
+  }
+}
+
+/** Run: the server's own loop over a dataset, in slices of one step. */
+async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc.ServerWritableStream<RunRequest__Output, RunResponse>): Promise<void> {
+  const { sessions, datasets } = ctx;
+  const session = sessions.get(request.sessionId);
+  const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
+  const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
+  const evalData = await datasets.resolve(evalSpec, request.evaluateDataset ? 'evaluate_dataset' : 'dataset (its test split, for evaluation)', 'test', session.student);
+  const batchSize = request.batchSize === 0 ? DEFAULT_RUN_BATCH : request.batchSize;
+  if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
+  if (!Number.isSafeInteger(request.steps) || request.steps < 0) throw invalid(`steps: expected a step count, got ${request.steps}`);
+  const progressEvery = request.progressEvery === 0 ? 10 : request.progressEvery;
+
+  const holder = session.acquire('a Run stream');
+  try {
+    const { trainer } = session;
+    const stage = session.stage;
+    const steps = request.steps === 0 ? trainer.remaining : request.steps;
+    if (steps === 0) {
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `steps: 0 means "until the stage's schedule ends", and stage ${stageEnum(stage)} of session '${session.id}' ended at step ${trainer.schedule().total}; pass steps, or SetStage`,
+      );
+    }
+    // Stage 1 draws un-augmented batches by default, so the teacher-FSP cache hits from the second epoch on.
+    const augment = data.augment ?? stage !== 'fsp';
+    const sampler = sessions.sampler(session, data.dataset, batchSize);
+    const startEpoch = sampler.state().epoch;
+    let window = { loss: 0, accuracy: 0, steps: 0, samples: 0, started: performance.now() };
+    let last: StepSummary | undefined;
+    let evaluatedAt = -1;
+    const evaluateNow = async (done: number) => {
+      const summary = await sessions.evaluate({ session }, evaluationBatches(evalData.dataset, DEFAULT_EVAL_BATCH), () => {
+        stopIfAsked(holder);
+        checkCall(call);
+      });
+      evaluatedAt = done;
+      await send(call, { evaluation: evaluationMessage(summary) });
+    };
+
+    for (let done = 0; done < steps; ) {
+      stopIfAsked(holder);
+      checkCall(call);
+      const batch = sampler.next(augment);
+      try {
+        last = sessions.stepOn(session, { images: batch.images, labels: batch.labels, ids: batch.ids, aug: batch.aug });
+      } finally {
+        batch.images.dispose();
+      }
+      session.runData = sampler.state();
+      done++;
+      window.loss += last.loss;
+      window.accuracy += last.accuracy;
+      window.steps++;
+      window.samples += last.batchSize;
+      if (done % progressEvery === 0 || done === steps) {
+        const seconds = (performance.now() - window.started) / 1000;
+        await send(call, {
+          progress: {
+            lastStep: stepMessage(last),
+            stepsDone: done,
+            stepsTotal: steps,
+            epoch: sampler.state().epoch - startEpoch,
+            meanLoss: window.loss / window.steps,
+            meanAccuracy: window.accuracy / window.steps,
+            samplesPerSecond: seconds > 0 ? window.samples / seconds : 0,
+          },
+        });
+        window = { loss: 0, accuracy: 0, steps: 0, samples: 0, started: performance.now() };
+      }
+      if (request.evaluateEvery > 0 && done % request.evaluateEvery === 0) await evaluateNow(done);
+      if (request.checkpointEvery > 0 && done % request.checkpointEvery === 0) {
+        stopIfAsked(holder);
+        await send(call, { checkpoint: checkpointMessage(await sessions.saveCheckpoint(session, '')) });
+      }
+      await yieldToEventLoop();
+    }
+    if (evaluatedAt !== steps) await evaluateNow(steps);
+  } finally {
+    session.release(holder);
+  }
+}
+
+async function evaluate(ctx: TrainingContext, request: EvaluateRequest__Output, call: AnyCall): Promise<{ evaluation: Evaluation }> {
+  const { sessions, registry, datasets } = ctx;
+  let session: Session | undefined;
+  let model: ModelEntry;
+  if (request.target === 'sessionId') {
+    session = sessions.get(request.sessionId!);
+    model = session.student;
+  } else if (request.target === 'modelId') {
+    model = registry.get(request.modelId!);
+  } else {
+    throw invalid('target: missing; set session_id or model_id');
+  }
+  const batchSize = request.batchSize === 0 ? DEFAULT_EVAL_BATCH : request.batchSize;
+  if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
+  let source: { dataset: ResolvedDataset } | { batch: ReturnType<typeof decodeBatch> };
+  if (request.data === 'dataset') source = { dataset: await datasets.resolve(request.dataset, 'dataset', 'test', model) };
+  else if (request.data === 'batch') source = { batch: decodeBatch(request.batch, model, 'batch', 'Evaluate') };
+  else throw invalid('data: missing; set dataset or batch');
+
+  const holder = session?.acquire('Evaluate');
+  let single: tf.Tensor4D | undefined;
+  try {
+    let batches: Iterable<EvalBatch>;
+    if ('dataset' in source) {
+      batches = evaluationBatches(source.dataset.dataset, batchSize, source.dataset.augment === true);
+    } else {
+      const b = source.batch;
+      single = tf.tensor4d(b.images, b.shape);
+      batches = [{ images: single, labels: b.labels!, ...(b.ids ? { ids: b.ids } : {}) }];
+    }
+    const summary = await sessions.evaluate(session ? { session } : { model }, batches, () => {
+      if (holder) stopIfAsked(holder);
+      checkCall(call);
+    });
+    return { evaluation: evaluationMessage(summary) };
+  } finally {
+    // evaluate() disposes the batches it reached; a stopped call may not have reached this one.
+    if (single && !single.isDisposed) single.dispose();
+    if (session && holder) session.release(holder);
+  }
+}
+
+interface EvalBatch {
+  images: tf.Tensor4D;
+  labels: Int32Array;
+  ids?: string[];
+  aug?: AugParams[];
+}
+
+/** One ordered pass over a dataset, gathered lazily (a stopped evaluation creates no more tensors). */
+function* evaluationBatches(dataset: Dataset, batchSize: number, augment = false): Generator<EvalBatch, void, undefined> {
+  const random = seededRandom(0x5eed);
+  for (let start = 0; start < dataset.size; start += batchSize) {
+    const indices = Int32Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, k) => start + k);
+    const aug = augment ? Array.from(indices, () => drawAug(random, dataset.defaultAugment)) : undefined;
+    const b = dataset.gather(indices, aug);
+    yield { images: b.images, labels: b.labels, ids: b.ids, ...(aug ? { aug } : {}) };
+  }
+}
+
+function stopIfAsked(holder: { stop: AbortController }): void {
+  if (holder.stop.signal.aborted) throw holder.stop.signal.reason as Error;
+}
+
+// ---- proto ⇄ records ----
+
+const STAGES: Record<string, SessionStage> = { STAGE_FSP: 'fsp', STAGE_CROSS_ENTROPY: 'task' };
+
+function stageOf(value: unknown, field: string): SessionStage {
+  const stage = STAGES[String(value)];
+  if (!stage) throw invalid(`${field}: unknown value ${String(value)}`);
+  return stage;
+}
+
+export const stageEnum = (stage: SessionStage | null): StageEnum => (stage === 'fsp' ? 'STAGE_FSP' : stage === 'task' ? 'STAGE_CROSS_ENTROPY' : 'STAGE_UNSPECIFIED');
+
+/** SessionSpec with every default filled in, checked against the models; INVALID_ARGUMENT names the field. */
+export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry): SessionSpecRecord {
+  if (!spec) throw invalid('spec: missing');
+  if (spec.studentModelId === '') throw invalid('spec.student_model_id: missing');
+  const student = registry.get(spec.studentModelId, 'spec.student_model_id');
+  const teacher = spec.teacherModelId === '' ? undefined : registry.get(spec.teacherModelId, 'spec.teacher_model_id');
+  if (teacher === student) throw invalid('spec.teacher_model_id: the teacher must be another model than the student');
+
+  let pairs: SessionSpecRecord['pairs'] = [];
+  if (teacher) {
+    if (student.inputShape.join() !== teacher.inputShape.join()) {
+      throw invalid(`spec.teacher_model_id: the teacher takes [${teacher.inputShape.join(', ')}], the student [${student.inputShape.join(', ')}]; both see the same images`);
+    }
+    const sc = tapChannels(student.tapped);
+    const tc = tapChannels(teacher.tapped);
+    if (spec.pairs.length === 0) {
+      if (student.tapped.pairs.length !== teacher.tapped.pairs.length) {
+        throw invalid(`spec.pairs: empty, and the models' own pairs do not match up (student ${student.tapped.pairs.length}, teacher ${teacher.tapped.pairs.length}); list the pairs`);
+      }
+      pairs = student.tapped.pairs.map((s, i) => ({ student: [s[0], s[1]], teacher: [...teacher.tapped.pairs[i]!] as [number, number] }));
+    } else {
+      pairs = spec.pairs.map((p, i) => {
+        const pick = (tp: typeof p.student, model: ModelEntry, role: 'student' | 'teacher'): [number, number] => {
+          if (!tp) throw invalid(`spec.pairs[${i}].${role}: missing`);
+          for (const k of ['first', 'second'] as const) {
+            if (tp[k] >= model.tapped.taps.length) {
+              throw invalid(`spec.pairs[${i}].${role}.${k}: ${tp[k]} is not a tap index of model '${model.id}' (0..${model.tapped.taps.length - 1})`);
+            }
+          }
+          return [tp.first, tp.second];
+        };
+        return { student: pick(p.student, student, 'student'), teacher: pick(p.teacher, teacher, 'teacher') };
+      });
+    }
+    pairs.forEach(({ student: s, teacher: t }, i) => {
+      if (sc[s[0]] !== tc[t[0]] || sc[s[1]] !== tc[t[1]]) {
+        const where = spec.pairs.length === 0 ? `spec.pairs: the models' pair ${i}` : `spec.pairs[${i}]`;
+        throw invalid(`${where} gives ${sc[s[0]]}×${sc[s[1]]} FSP matrices in the student and ${tc[t[0]]}×${tc[t[1]]} in the teacher; paired matrices need equal channel counts`);
+      }
+    });
+  } else if (spec.pairs.length > 0 || spec.weights.length > 0) {
+    throw invalid(`spec.${spec.pairs.length > 0 ? 'pairs' : 'weights'}: FSP options need a teacher (spec.teacher_model_id)`);
+  }
+  if (spec.weights.length > 0 && spec.weights.length !== pairs.length) throw invalid(`spec.weights: ${spec.weights.length} weights for ${pairs.length} pairs (one per pair, or none)`);
+  spec.weights.forEach((w, i) => {
+    if (!(Number.isFinite(w) && w >= 0)) throw invalid(`spec.weights[${i}]: expected a finite number >= 0, got ${w}`);
+  });
+  const weights = spec.weights.length > 0 ? [...spec.weights] : pairs.map(() => 1);
+
+  const opt = spec.optimizer;
+  if (opt && opt.kind !== 'OPTIMIZER_KIND_UNSPECIFIED' && opt.kind !== 'OPTIMIZER_KIND_SGD') {
+    throw invalid(`spec.optimizer.kind: ${String(opt.kind)} is not supported by this server; use OPTIMIZER_KIND_SGD`);
+  }
+  const momentum = opt?.momentum ?? 0.9;
+  if (!(momentum >= 0 && momentum < 1)) throw invalid(`spec.optimizer.momentum: expected 0 <= momentum < 1, got ${momentum}`);
+  const weightDecay = opt?.weightDecay ?? 1e-4;
+  if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) throw invalid(`spec.optimizer.weight_decay: expected a finite number >= 0, got ${weightDecay}`);
+
+  return {
+    studentModelId: student.id,
+    teacherModelId: teacher?.id ?? '',
+    pairs,
+    weights,
+    reduction: reductionOf(spec.reduction, 'spec.reduction'),
+    pooling: poolingOf(spec.pooling, 'spec.pooling'),
+    optimizer: { kind: 'sgd', momentum, weightDecay },
+    fspSchedule: scheduleOf(spec.fspSchedule, 'spec.fsp_schedule', PAPER_FSP_SCHEDULE),
+    crossEntropySchedule: scheduleOf(spec.crossEntropySchedule, 'spec.cross_entropy_schedule', PAPER_CROSS_ENTROPY_SCHEDULE),
+    cacheTeacherFsp: spec.cacheTeacherFsp ?? true,
+    seed: spec.seed ?? Math.floor(Math.random() * 2 ** 31),
+  };
+}
+
+function scheduleOf(s: Schedule__Output | null, field: string, fallback: ScheduleRecord): ScheduleRecord {
+  if (!s) return { learningRates: [...fallback.learningRates], untilSteps: [...fallback.untilSteps] };
+  if (s.learningRates.length === 0) throw invalid(`${field}.learning_rates: expected at least one learning rate`);
+  if (s.untilSteps.length !== s.learningRates.length) {
+    throw invalid(`${field}.until_steps: ${s.untilSteps.length} steps for ${s.learningRates.length} learning rates (one per phase)`);
+  }
+  s.learningRates.forEach((lr, i) => {
+    if (!(Number.isFinite(lr) && lr > 0)) throw invalid(`${field}.learning_rates[${i}]: expected a finite rate > 0, got ${lr}`);
+  });
+  s.untilSteps.forEach((u, i) => {
+    if (!Number.isSafeInteger(u) || u < 1 || (i > 0 && u <= s.untilSteps[i - 1]!)) {
+      throw invalid(`${field}.until_steps[${i}]: expected strictly increasing steps >= 1, got ${s.untilSteps.join(', ')}`);
+    }
+  });
+  return { learningRates: [...s.learningRates], untilSteps: [...s.untilSteps] };
+}
+
+const tapPair = ([first, second]: readonly [number, number]) => ({ first, second });
+
+function specMessage(spec: SessionSpecRecord): SessionSpec {
+  return {
+    studentModelId: spec.studentModelId,
+    teacherModelId: spec.teacherModelId,
+    pairs: spec.pairs.map((p) => ({ student: tapPair(p.student), teacher: tapPair(p.teacher) })),
+    weights: spec.weights,
+    reduction: spec.reduction === 'paper' ? 'REDUCTION_PAPER' : 'REDUCTION_MEAN',
+    pooling: spec.pooling === 'max' ? 'POOLING_MAX' : 'POOLING_AVG',
+    optimizer: { kind: 'OPTIMIZER_KIND_SGD', momentum: spec.optimizer.momentum, weightDecay: spec.optimizer.weightDecay },
+    fspSchedule: spec.fspSchedule,
+    crossEntropySchedule: spec.crossEntropySchedule,
+    cacheTeacherFsp: spec.cacheTeacherFsp,
+    seed: spec.seed,
+  };
+}
+
+export function stepMessage(s: StepSummary): StepResult {
+  return {
+    step: s.step,
+    stage: stageEnum(s.stage),
+    stageStep: s.stageStep,
+    loss: s.loss,
+    pairLosses: s.pairLosses,
+    accuracy: s.accuracy,
+    learningRate: s.learningRate,
+    cacheHits: s.cacheHits,
+    seconds: s.seconds,
+  };
+}
+
+function evaluationMessage(e: EvaluationSummary): Evaluation {
+  return { step: e.step, stage: stageEnum(e.stage), samples: e.samples, accuracy: e.accuracy, crossEntropy: e.crossEntropy, fspLoss: e.fspLoss };
+}
+
+function checkpointMessage(c: CheckpointRecord): Checkpoint {
+  return { checkpointId: c.checkpointId, step: c.step, stage: stageEnum(c.stage), stageStep: c.stageStep, createTime: timestamp(new Date(c.createTime)), sizeBytes: c.sizeBytes };
+}
+
+export function sessionMessage(s: Session): SessionMessage {
+  const { trainer } = s;
+  const cache = s.cache?.stats();
+  const pairs = Math.max(1, s.spec.pairs.length);
+  return {
+    sessionId: s.id,
+    spec: specMessage(s.spec),
+    stage: stageEnum(s.stage),
+    step: trainer.stepsTaken,
+    stageStep: trainer.stageStep(),
+    learningRate: trainer.learningRate(),
+    state: s.holder ? 'SESSION_STATE_TRAINING' : 'SESSION_STATE_IDLE',
+    lastStep: s.lastStep ? stepMessage(s.lastStep) : null,
+    teacherCache: { hits: s.cacheHits, misses: s.cacheMisses, entries: Math.floor((cache?.entries ?? 0) / pairs), sizeBytes: cache?.bytes ?? 0 },
+    checkpoints: s.checkpoints.map(checkpointMessage),
+    createTime: timestamp(s.createTime),
+  };
+}
