@@ -1,0 +1,73 @@
+"""numpy arrays <-> fspd.v1.Tensor, and the option enums by name."""
+from __future__ import annotations
+
+from typing import Any, Union
+
+import numpy as np
+
+from .v1 import types_pb2 as pb
+
+_TO_DTYPE = {
+    np.dtype(np.float32): pb.DATA_TYPE_FLOAT32,
+    np.dtype(np.float16): pb.DATA_TYPE_FLOAT16,
+    np.dtype(np.uint8): pb.DATA_TYPE_UINT8,
+    np.dtype(np.int32): pb.DATA_TYPE_INT32,
+}
+_FROM_DTYPE = {
+    pb.DATA_TYPE_FLOAT32: np.dtype("<f4"),
+    pb.DATA_TYPE_FLOAT16: np.dtype("<f2"),
+    pb.DATA_TYPE_UINT8: np.dtype("u1"),
+    pb.DATA_TYPE_INT32: np.dtype("<i4"),
+}
+
+
+def to_tensor(array: Any, *, keep_dtype: bool = True) -> pb.Tensor:
+    """A Tensor from an array-like: float32, float16, uint8 and int32 keep their type (little-endian);
+    other floats (float64, ...) are sent as float32; other integers as int32."""
+    a = np.asarray(array)
+    dt = a.dtype.newbyteorder("=") if a.dtype.byteorder not in ("=", "|") else a.dtype
+    if not keep_dtype or dt not in _TO_DTYPE:
+        dt = np.dtype(np.int32) if np.issubdtype(a.dtype, np.integer) and a.dtype != np.uint8 else np.dtype(np.float32)
+    code = _TO_DTYPE[dt]
+    data = np.ascontiguousarray(a, dtype=_FROM_DTYPE[code]).tobytes()
+    return pb.Tensor(dtype=code, shape=list(a.shape), data=data)
+
+
+def from_tensor(t: pb.Tensor) -> np.ndarray:
+    """The Tensor's elements as a (writable) numpy array of its shape; bfloat16 widens to float32."""
+    shape = tuple(int(d) for d in t.shape)
+    if t.dtype == pb.DATA_TYPE_BFLOAT16:
+        bits = np.frombuffer(t.data, dtype="<u2").astype(np.uint32) << 16
+        return bits.view(np.float32).reshape(shape)
+    dt = _FROM_DTYPE.get(t.dtype)
+    if dt is None:
+        raise ValueError(f"tensor dtype {t.dtype} cannot be decoded")
+    return np.frombuffer(t.data, dtype=dt).reshape(shape).astype(dt.newbyteorder("="), copy=True)
+
+
+def _enum(kind: str, value: Union[str, int, None], prefix: str, names: dict) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    key = value.strip().upper()
+    if key.startswith(prefix):
+        key = key[len(prefix):]
+    if key not in names:
+        raise ValueError(f"{kind}: unknown value {value!r} (one of {', '.join(k.lower() for k in names)})")
+    return names[key]
+
+
+def layout(value: Union[str, int, None]) -> int:
+    """'NHWC' | 'NCHW' (or the enum number) → Layout."""
+    return _enum("layout", value, "LAYOUT_", {"NHWC": pb.LAYOUT_NHWC, "NCHW": pb.LAYOUT_NCHW})
+
+
+def pooling(value: Union[str, int, None]) -> int:
+    """'max' | 'avg' → Pooling."""
+    return _enum("pooling", value, "POOLING_", {"MAX": pb.POOLING_MAX, "AVG": pb.POOLING_AVG})
+
+
+def reduction(value: Union[str, int, None]) -> int:
+    """'paper' | 'mean' → Reduction."""
+    return _enum("reduction", value, "REDUCTION_", {"PAPER": pb.REDUCTION_PAPER, "MEAN": pb.REDUCTION_MEAN})
