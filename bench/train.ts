@@ -8,10 +8,10 @@
 // loss+gradient kernel, the gradient tensors) timed alone on the same maps, over the stage-1 step time.
 // Writes bench/results/train.json and the bench:train table in docs/BENCHMARKS.md.
 //   --steps N       measured rounds on the tensorflow backends (default 15, after 2 warm-up rounds)
-//   --cpu-steps N   measured rounds on the pure-JS cpu backend (default 1, no warm-up; the cache is filled
-//                   directly). Its Conv2DBackpropFilter is extremely slow (ResNet-8, 32×32, batch 4: ~17 s a
-//                   step), so the cpu backend runs a reduced batch, and its numbers are indicative only:
-//   --cpu-batch N   batch on the cpu backend (default 2; about a minute a ResNet-26 step)
+//   --cpu-steps N   measured rounds on the pure-JS cpu backend (default 1, after 1 warm-up round). Its
+//                   Conv2DBackpropFilter is extremely slow (ResNet-8, 32×32, batch 4: ~17 s a step), so the
+//                   cpu backend runs a reduced batch, and its numbers are indicative only:
+//   --cpu-batch N   batch on the cpu backend (default 2; 30-40 s a ResNet-26 step)
 //   --backends a,b  tfjs backends to run (default: every available one)
 //   --quick         3 rounds, no docs update
 import { parseArgs } from 'node:util';
@@ -66,7 +66,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 const rounds = (backend: string) => Number(backend === 'cpu' ? (values['cpu-steps'] ?? 1) : (values.steps ?? (quick ? 3 : 15)));
-const warmups = (backend: string) => (backend === 'cpu' ? 0 : 2);
+const warmups = (backend: string) => (backend === 'cpu' ? 1 : 2);
 const batchOf = (backend: string) => (backend === 'cpu' ? Number(values['cpu-batch'] ?? 2) : BATCH);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -235,7 +235,7 @@ function report(records: Record[], breakdowns: Breakdown[]): string {
     '## Training steps (`npm run bench:train`)',
     '',
     `${new Date().toISOString().slice(0, 10)}, ${machineLine()}. ResNet-${DEPTH} teacher and student, ${SHAPE.join('×')} inputs, batch ${BATCH} ` +
-      `(the pure-JS cpu backend: batch ${batchOf('cpu')} and ${rounds('cpu')} round, because its Conv2DBackpropFilter makes a ResNet-26 step take about a minute even at that batch: indicative only), ` +
+      `(the pure-JS cpu backend: batch ${batchOf('cpu')}, ${rounds('cpu')} measured round after a warm-up round, because its Conv2DBackpropFilter makes a ResNet-26 step take 30-40 s even at that batch: indicative only), ` +
       'random data. The modes run interleaved round by round (noise hits them alike); ms/step is the median, "vs plain" the median of ' +
       'per-round ratios. Teacher ms: StepResult.teacherMs (cache lookups, or the teacher forward + its FSP matrices). FSP share: the FSP op ' +
       '(map reads out of the backend, fused native loss+gradient kernel, gradient tensors) timed alone on the same maps, over the step. ' +
