@@ -118,7 +118,8 @@ async function main() {
   if (backend !== undefined) process.env.FSPD_BACKEND = backend;
   const info = await initBackend();
   const kernels = nativeInfo();
-  const command = `npm run experiment:fast-opt -- ${process.argv.slice(2).join(' ')}`.trim();
+  const argv = process.argv.slice(2);
+  const command = `npm run experiment:fast-opt${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   console.log(`fspd experiment:fast-opt — ${machineLine()}; tfjs backend ${info.backend}; FSP kernels ${kernels.variant} (${kernels.simd}, ${kernels.threads} threads)`);
   console.log(`config: ${JSON.stringify(config)}`);
   const t0 = performance.now();
