@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addonBackend, loadAddon } from '../src/native/addon.js';
 import { tsKernels } from '../src/native/ts-kernels.js';
 import type { FeatureMap, KernelBackend } from '../src/native/types.js';
-import { machineLine, markdownTable, time, updateBenchmarksDoc, writeResults } from './lib.js';
+import { machineLine, markdownTable, random, time, updateBenchmarksDoc, writeResults } from './lib.js';
 
 const SHAPES: [number, number, number, number, number][] = [
   [128, 16, 16, 32, 32],
@@ -25,16 +25,6 @@ interface Record {
   gflops: number;
   peak_fraction: number;
   runs: number;
-}
-
-function random(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
 }
 
 async function main() {

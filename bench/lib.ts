@@ -6,6 +6,17 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** n seeded floats in [-1, 1): the same inputs on every run, cheap to make for large maps. */
+export function random(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0; // a linear congruential step
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
 export interface Timing {
   ms: number; // median
   runs: number;

@@ -14,7 +14,7 @@ import { fspdGrpcObject } from '../src/server/proto.js';
 import { startServer } from '../src/server/server.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { FspLossResponse__Output } from '../src/generated/fspd/v1/FspLossResponse.js';
-import { machineLine, markdownTable, updateBenchmarksDoc, writeResults } from './lib.js';
+import { machineLine, markdownTable, random, updateBenchmarksDoc, writeResults } from './lib.js';
 
 const quick = process.argv.includes('--quick');
 const C = 32;
@@ -36,16 +36,6 @@ interface Row {
   p99_ms: number;
   mb_per_s: number;
   max_stall_ms: number;
-}
-
-function random(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
 }
 
 const tensor = (data: Float32Array, shape: number[]) => ({ dtype: 'DATA_TYPE_FLOAT32' as const, shape, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });

@@ -2,17 +2,7 @@
 import type { FeatureMap, Layout, MapDims } from '../../src/native/types.js';
 import { shapeOf } from '../../src/native/types.js';
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/data/rng.js';
 
 /** A seed derived from a test case's name parts (FNV-1a), so every case draws different data. */
 export function seedOf(...parts: string[]): number {

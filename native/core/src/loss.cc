@@ -4,23 +4,13 @@
 #include <cstring>
 #include <vector>
 
+#include "alignment.h"
 #include "checks.h"
 #include "maps.h"
 #include "pool.h"
 
 namespace fspd {
 namespace {
-
-// The common spatial size of a pair's maps, and which of the two must be pooled to it.
-struct Alignment {
-  int64_t height, width;
-  bool pool_first, pool_second;
-};
-
-Alignment alignment(const PairView& p) {
-  const int64_t h = std::min(p.first.height, p.second.height), w = std::min(p.first.width, p.second.width);
-  return {h, w, p.first.height != h || p.first.width != w, p.second.height != h || p.second.width != w};
-}
 
 // One sample of a map as a matrix, pooled into `buffer` when `pool` says so.
 ConstMatrix aligned_sample(const MapView& m, int64_t b, const Alignment& a, bool pool, Pooling pooling,

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "alignment.h"
 #include "api_checks.h"
 #include "kernels.h"
 #include "runtime.h"
@@ -57,16 +58,6 @@ void backward(const float* x, const float* y, Layout layout, int64_t batch, int6
 
 PoolGeometry pool_geometry(const MapView& m, int64_t oh, int64_t ow) {
   return {m.batch, m.height, m.width, m.channels, oh, ow, m.layout};
-}
-
-// The common spatial size of a pair's maps (as loss.cc), and which map must be pooled to it.
-struct Alignment {
-  int64_t height, width;
-  bool pool_first, pool_second;
-};
-Alignment alignment(const PairView& p) {
-  const int64_t h = std::min(p.first.height, p.second.height), w = std::min(p.first.width, p.second.width);
-  return {h, w, p.first.height != h || p.first.width != w, p.second.height != h || p.second.width != w};
 }
 
 // A map on the device, pooled to the alignment when it says so.
