@@ -40,6 +40,16 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ tlsCert: 'c.pem' }, {}), /--tls-cert: TLS needs both a certificate \(--tls-cert\) and its key \(--tls-key\)/, 'key missing');
   });
 
+  it('health address: FSPD_HEALTH_ADDRESS or --health-address, HOST:PORT only, unset by default', () => {
+    assert.equal(loadConfig({}, {}).healthAddress, undefined, 'no health port by default');
+    assert.equal('healthAddress' in DEFAULT_CONFIG, false, 'not in the defaults');
+    assert.equal(loadConfig({}, { FSPD_HEALTH_ADDRESS: '0.0.0.0:8081' }).healthAddress, '0.0.0.0:8081', 'from the environment');
+    assert.equal(loadConfig({ healthAddress: '[::]:9000' }, { FSPD_HEALTH_ADDRESS: '0.0.0.0:8081' }).healthAddress, '[::]:9000', 'flag wins');
+    assert.equal(loadConfig({}, { FSPD_HEALTH_ADDRESS: '' }).healthAddress, undefined, 'empty = unset');
+    assert.throws(() => loadConfig({ healthAddress: 'unix:/tmp/h.sock' }, {}), /--health-address: expected HOST:PORT/, 'probes need TCP');
+    assert.throws(() => loadConfig({}, { FSPD_HEALTH_ADDRESS: 'h:65536' }), /FSPD_HEALTH_ADDRESS: expected HOST:PORT/, 'port range');
+  });
+
   it('bad values name their source', () => {
     const bad = (flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv, message: RegExp) => assert.throws(() => loadConfig(flags, env), message, String(message));
     bad({ address: ['localhost'] }, {}, /^RangeError: --address: expected HOST:PORT \(port 0\.\.65535\) or unix:\/path, got 'localhost'/);

@@ -1,7 +1,7 @@
 // The server around the FSP handlers: auth, message-size limit, health, reflection, metrics, unix socket,
 // TLS and mTLS, graceful shutdown, and `fspd serve` exiting 0 on SIGTERM.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import { LOADER_OPTIONS, loadHealthDefinition } from '../src/server/proto.js';
 import type { FspdServer } from '../src/server/server.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
 import { expectStatus, fspClient, pairMessage, startTestServer } from './helpers/server.js';
+import { makeTestPki, tlsSkipReason, type TestPki } from './helpers/tls.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -211,23 +212,13 @@ describe('graceful shutdown', () => {
   });
 });
 
-describe('TLS', { skip: spawnSyncOk('openssl', ['version']) ? false : 'openssl not found' }, () => {
-  let dir: string;
-  const file = (name: string) => path.join(dir, name);
+describe('TLS', { skip: tlsSkipReason() }, () => {
+  let pki: TestPki;
+  const file = (name: string) => pki.file(name);
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-tls-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    const key = (name: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-    key('ca');
-    openssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=fspd test CA');
-    for (const [name, san] of [['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
-      key(name);
-      openssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=fspd test ${name}`);
-      fs.writeFileSync(file(`${name}.ext`), `${san}\n`);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
-    }
+    pki = makeTestPki();
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => pki.remove());
 
   const ca = () => fs.readFileSync(file('ca.pem'));
 
@@ -289,12 +280,3 @@ describe('fspd serve', () => {
     assert.ok(lines.some((l) => l.msg === 'stopped'), `logged 'stopped': ${lines.map((l) => l.msg).join(', ')}`);
   });
 });
-
-function spawnSyncOk(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { ConfigFlags } from '../server/config.js';
 import type { DemoOptions } from './demo.js';
 import { doctorReport, formatDoctor } from './doctor.js';
+import { healthOptions, serveOptions, type HealthFlags } from './flags.js';
 
 const program = new Command('fspd').description('FSP knowledge distillation as a service');
 
@@ -15,26 +16,7 @@ program
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
   });
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-program
-  .command('serve')
-  .description('run the gRPC server (each option: flag > FSPD_* environment variable > default)')
-  .option('--address <address>', 'HOST:PORT or unix:/path to listen on; repeatable (FSPD_ADDRESS, comma-separated; default 127.0.0.1:50051)', collect)
-  .option('--metrics-address <host:port>', 'Prometheus /metrics HTTP address (FSPD_METRICS_ADDRESS; default 127.0.0.1:9464)')
-  .option('--max-message-size <size>', 'largest message, bytes or KiB/MiB/GiB (FSPD_MAX_MESSAGE_SIZE; default 64MiB)')
-  .option('--token <token>', 'require `authorization: Bearer <token>` on every call but health checks (FSPD_TOKEN, which keeps it out of `ps`)')
-  .option('--tls-cert <file>', 'PEM server certificate chain (FSPD_TLS_CERT)')
-  .option('--tls-key <file>', 'PEM private key (FSPD_TLS_KEY)')
-  .option('--tls-ca <file>', 'PEM CA bundle; clients must present a certificate it signed (mTLS) (FSPD_TLS_CA)')
-  .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (FSPD_LOG_LEVEL; default info)')
-  .option('--shutdown-grace <seconds>', 'on SIGTERM/SIGINT, how long in-flight calls may finish (FSPD_SHUTDOWN_GRACE; default 20)')
-  .option('--checkpoint-dir <dir>', 'where models and sessions persist: saved at shutdown, restored at start (FSPD_CHECKPOINT_DIR; default none: a temporary directory)')
-  .option('--data-dir <dir>', 'root of the datasets Run and Evaluate read; DatasetSpec.path is relative to it (FSPD_DATA_DIR; default data)')
-  .option('--max-models <n>', 'most models held (FSPD_MAX_MODELS; default 64)')
-  .option('--max-sessions <n>', 'most training sessions (FSPD_MAX_SESSIONS; default 16)')
-  .option('--max-memory <size>', 'tfjs tensors plus teacher-FSP caches, bytes or KiB/MiB/GiB (FSPD_MAX_MEMORY; default 8GiB)')
-  .option('--teacher-cache-size <size>', 'teacher FSP matrices kept per session and for TeacherFsp (FSPD_TEACHER_CACHE_SIZE; default 256MiB)')
+serveOptions(program.command('serve').description('run the gRPC server (each option: flag > FSPD_* environment variable > default)'))
   .action(async (flags: ConfigFlags) => {
     // Loaded here so other commands don't pay for gRPC.
     const { loadConfig } = await import('../server/config.js');
@@ -47,6 +29,16 @@ program
       }
     })();
     await serve(config);
+  });
+
+healthOptions(program.command('health').description('check a server through grpc.health.v1 over plaintext: exit 0 when SERVING, else 1 (Docker HEALTHCHECK, exec probes)'))
+  .action(async (flags: HealthFlags) => {
+    const { runHealth } = await import('./health.js');
+    try {
+      process.exitCode = await runHealth(flags);
+    } catch (err) {
+      program.error(`fspd health: ${(err as Error).message}`, { exitCode: 2 });
+    }
   });
 
 const int = (flag: string) => (value: string) => {

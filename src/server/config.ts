@@ -16,6 +16,12 @@ export interface ServerConfig {
   addresses: string[];
   /** `HOST:PORT` of the Prometheus /metrics HTTP endpoint. */
   metricsAddress: string;
+  /**
+   * `HOST:PORT` of an extra plaintext gRPC listener serving only grpc.health.v1 (no token, no TLS), for
+   * Kubernetes gRPC probes, which can do neither, while the main addresses use TLS, a token or a unix socket.
+   * Unset = none.
+   */
+  healthAddress?: string;
   /** Largest request or response message in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageSize: number;
   /** When set, every call but health checks needs `authorization: Bearer <token>`. */
@@ -50,6 +56,7 @@ export interface ServerConfig {
 export interface ConfigFlags {
   address?: string[];
   metricsAddress?: string;
+  healthAddress?: string;
   maxMessageSize?: string;
   token?: string;
   tlsCert?: string;
@@ -101,6 +108,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       ? env.FSPD_ADDRESS.split(',').map((value) => ({ value: value.trim(), from: 'FSPD_ADDRESS' }))
       : undefined;
   const metrics = pick('metricsAddress', 'metrics-address', 'FSPD_METRICS_ADDRESS');
+  const health = pick('healthAddress', 'health-address', 'FSPD_HEALTH_ADDRESS');
   const size = pick('maxMessageSize', 'max-message-size', 'FSPD_MAX_MESSAGE_SIZE');
   const token = pick('token', 'token', 'FSPD_TOKEN');
   const cert = pick('tlsCert', 'tls-cert', 'FSPD_TLS_CERT');
@@ -118,6 +126,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   return {
     addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
     metricsAddress: metrics ? parseHostPort(metrics) : DEFAULT_CONFIG.metricsAddress,
+    ...(health ? { healthAddress: parseHostPort(health) } : {}),
     maxMessageSize: size ? parseSize(size) : DEFAULT_CONFIG.maxMessageSize,
     ...(token ? { token: token.value } : {}),
     ...tlsOf(cert, key, ca),

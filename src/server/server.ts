@@ -1,10 +1,12 @@
 // The fspd gRPC server: FspService, ModelService and TrainingService, grpc.health.v1 (a status per
-// service) and reflection on every configured address, metrics on their own port, and a graceful shutdown.
+// service) and reflection on every configured address, metrics on their own port, an optional plaintext
+// health-only port for Kubernetes probes, and a graceful shutdown.
 //
 // Start: the tfjs backend and the FSP kernels are chosen, then the models and sessions saved in the
 // checkpoint directory come back; until then health says NOT_SERVING and other calls get UNAVAILABLE.
 // Shutdown: NOT_SERVING, Train and Run streams stop at their next step (UNAVAILABLE), in-flight calls get
-// the grace period, then every session is checkpointed and every model saved, and all tensors are freed.
+// the grace period, then every session is checkpointed and every model saved, and all tensors are freed;
+// the health-only port closes last, so probes read NOT_SERVING rather than a refused connection meanwhile.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -36,6 +38,8 @@ export interface FspdServer {
   addresses: string[];
   /** The /metrics HTTP address bound. */
   metricsAddress: string;
+  /** The plaintext health-only gRPC address bound (config.healthAddress, with the real port), if any. */
+  healthAddress?: string;
   /** Adds work for shutdown, run after in-flight calls have ended (sessions will checkpoint here). */
   onShutdown(hook: () => Promise<void>): void;
   /**
@@ -60,6 +64,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const setHealth = (status: ServingStatus) => ['', ...services].forEach((s) => health.setStatus(s, status));
   setHealth('NOT_SERVING');
   health.addToServer(server);
+  // Kubernetes gRPC probes send neither a token nor TLS: this listener has health only (same statuses).
+  const healthServer = config.healthAddress === undefined ? undefined : new grpc.Server({ interceptors: [metrics.interceptor] });
+  if (healthServer) health.addToServer(healthServer);
   const definition = loadFspdDefinition();
   new ReflectionService({ ...definition, ...loadHealthDefinition() }, { services: [...services, HEALTH_SERVICE] }).addToServer(server);
 
@@ -89,9 +96,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
 
   let metricsServer: MetricsServer | undefined;
   let addresses: string[];
+  let healthAddress: string | undefined;
   try {
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
+    if (healthServer) healthAddress = await bind(healthServer, config.healthAddress!, grpc.ServerCredentials.createInsecure());
     metricsServer = await serveMetrics(metrics.registry, config.metricsAddress);
     // Warm-up: choose (and load) the kernels and the tfjs backend now, so a bad FSPD_DEVICE or
     // FSPD_BACKEND fails the start, not the first call.
@@ -108,6 +117,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     }
   } catch (err) {
     server.forceShutdown();
+    healthServer?.forceShutdown();
     await metricsServer?.close();
     await manager.closeAll(false);
     registry.disposeAll();
@@ -116,7 +126,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   }
   ready = true;
   setHealth('SERVING');
-  log.info({ addresses, metrics: metricsServer.address, kernels: nativeInfo().variant, backend: tf.getBackend() }, 'serving');
+  log.info({ addresses, ...(healthAddress ? { health: healthAddress } : {}), metrics: metricsServer.address, kernels: nativeInfo().variant, backend: tf.getBackend() }, 'serving');
 
   const hooks: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
@@ -133,12 +143,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     if (!persistent) await fsp.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
     for (const hook of hooks) await hook().catch((err: unknown) => log.error({ err }, 'shutdown hook failed'));
     training.unwatch();
+    // Probes' Check calls are short; a Watch would hold the port open, so it gets a second at most.
+    if (healthServer) await drain(healthServer, Math.min(graceMs, 1000), log.child({ listener: 'health' }));
     await metricsServer.close();
     log.info('stopped');
   };
   return {
     addresses,
     metricsAddress: metricsServer.address,
+    ...(healthAddress ? { healthAddress } : {}),
     onShutdown: (hook) => void hooks.push(hook),
     shutdown: (graceMs = config.shutdownGraceMs) => (closing ??= shutdown(graceMs)),
   };
