@@ -12,6 +12,7 @@
 #include "fspd/cuda.h"
 #include "fspd/fsp.h"
 #include "jobs.h"
+#include "mapped_file.h"
 
 namespace fspd::binding {
 namespace {
@@ -353,6 +354,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<CudaUploadTeacher>(env, exports, "cudaUploadTeacher");
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfoValue, "buildInfo"));
   exports.Set("measureFmaPeak", Napi::Function::New(env, MeasureFmaPeak, "measureFmaPeak"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   return exports;
 }
 

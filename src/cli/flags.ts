@@ -25,7 +25,11 @@ export function serveOptions(command: Command): Command {
     .option('--max-models <n>', 'most models held (FSPD_MAX_MODELS; default 64)')
     .option('--max-sessions <n>', 'most training sessions (FSPD_MAX_SESSIONS; default 16)')
     .option('--max-memory <size>', 'tfjs tensors plus teacher-FSP caches, bytes or KiB/MiB/GiB (FSPD_MAX_MEMORY; default 8GiB)')
-    .option('--teacher-cache-size <size>', 'teacher FSP matrices kept per session and for TeacherFsp (FSPD_TEACHER_CACHE_SIZE; default 256MiB)');
+    .option('--teacher-cache-size <size>', 'teacher FSP matrices kept per session and for TeacherFsp (FSPD_TEACHER_CACHE_SIZE; default 256MiB)')
+    .option(
+      '--shared-memory-dir <dir>',
+      'directory (a tmpfs, e.g. /dev/shm/fspd) whose files co-located clients may register as shared-memory tensor regions (FSPD_SHARED_MEMORY_DIR; default off)',
+    );
 }
 
 export interface HealthFlags {

@@ -1,6 +1,6 @@
-// A typed promise client for fspd: one object for FspService, ModelService and TrainingService, with
-// deadlines, a bearer token, TLS/mTLS, cancellation by AbortSignal, and the streams as promises
-// (UploadModel, ExportModel), async iterables (Run) and a step-per-batch object (Train).
+// A typed promise client for fspd: one object for FspService, ModelService, TrainingService and
+// SharedMemoryService, with deadlines, a bearer token, TLS/mTLS, cancellation by AbortSignal, and the
+// streams as promises (UploadModel, ExportModel), async iterables (Run) and a step-per-batch object (Train).
 //
 // Errors are grpc-js ServiceErrors (code, details); `status` re-exports the codes.
 import fs from 'node:fs';
@@ -27,6 +27,8 @@ import type { StepResult__Output } from '../generated/fspd/v1/StepResult.js';
 import type { TapPair } from '../generated/fspd/v1/TapPair.js';
 import type { TeacherFspRequest } from '../generated/fspd/v1/TeacherFspRequest.js';
 import type { TeacherFspResponse__Output } from '../generated/fspd/v1/TeacherFspResponse.js';
+import type { SharedMemoryRegion__Output } from '../generated/fspd/v1/SharedMemoryRegion.js';
+import type { SharedMemoryServiceClient } from '../generated/fspd/v1/SharedMemoryService.js';
 import type { TrainingServiceClient } from '../generated/fspd/v1/TrainingService.js';
 import type { TrainRequest } from '../generated/fspd/v1/TrainRequest.js';
 import type { TrainResponse__Output } from '../generated/fspd/v1/TrainResponse.js';
@@ -100,6 +102,7 @@ export class FspdClient {
   private readonly fsp: FspServiceClient;
   private readonly models: ModelServiceClient;
   private readonly training: TrainingServiceClient;
+  private readonly sharedMemory: SharedMemoryServiceClient;
   private readonly token: string | undefined;
   private readonly deadlineMs: number | undefined;
 
@@ -121,6 +124,7 @@ export class FspdClient {
     const channelOverride = this.fsp.getChannel();
     this.models = new v1.ModelService(options.address, credentials, { ...channelOptions, channelOverride });
     this.training = new v1.TrainingService(options.address, credentials, { ...channelOptions, channelOverride });
+    this.sharedMemory = new v1.SharedMemoryService(options.address, credentials, { ...channelOptions, channelOverride });
   }
 
   /** Resolves when the channel is connected (or rejects after `timeoutMs`). */
@@ -144,6 +148,22 @@ export class FspdClient {
 
   teacherFsp(request: TeacherFspRequest, options?: CallOptions): Promise<TeacherFspResponse__Output> {
     return this.unary((md, o, cb) => this.fsp.TeacherFsp(request, md, o, cb), options);
+  }
+
+  // ---- SharedMemoryService ----
+
+  /** Registers `path` (relative to the server's --shared-memory-dir) as region `name` of `byteSize` bytes. */
+  async registerSharedMemory(name: string, path: string, byteSize: number, options?: CallOptions): Promise<SharedMemoryRegion__Output> {
+    const response = await this.unary<{ region: SharedMemoryRegion__Output | null }>((md, o, cb) => this.sharedMemory.RegisterSharedMemory({ name, path, byteSize }, md, o, cb), options);
+    return response.region!;
+  }
+
+  async unregisterSharedMemory(name: string, options?: CallOptions): Promise<void> {
+    await this.unary((md, o, cb) => this.sharedMemory.UnregisterSharedMemory({ name }, md, o, cb), options);
+  }
+
+  async listSharedMemory(options?: CallOptions): Promise<SharedMemoryRegion__Output[]> {
+    return (await this.unary<{ regions: SharedMemoryRegion__Output[] }>((md, o, cb) => this.sharedMemory.ListSharedMemory({}, md, o, cb), options)).regions;
   }
 
   // ---- ModelService ----

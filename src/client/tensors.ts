@@ -3,6 +3,9 @@ import type { Batch } from '../generated/fspd/v1/Batch.js';
 import type { DataType } from '../generated/fspd/v1/DataType.js';
 import type { Tensor, Tensor__Output } from '../generated/fspd/v1/Tensor.js';
 
+/** A decoded Tensor message; sharedMemory may be left out (it then counts as unset). */
+export type TensorFields = Pick<Tensor__Output, 'dtype' | 'shape' | 'data'> & Partial<Pick<Tensor__Output, 'sharedMemory'>>;
+
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 
 /** An array with its shape (row-major). */
@@ -36,8 +39,12 @@ export function toTensor(data: TensorData, shape: readonly number[]): Tensor {
  * The values of a response Tensor, copied into a fresh typed array (so they outlive the message):
  * float32, float16 and bfloat16 as Float32Array, int32 as Int32Array, uint8 as Uint8Array.
  */
-export function fromTensor(tensor: Tensor__Output | null | undefined): ShapedArray {
+export function fromTensor(tensor: TensorFields | null | undefined): ShapedArray {
   if (!tensor) throw new TypeError('tensor: missing');
+  if (tensor.sharedMemory) {
+    const { region, offset } = tensor.sharedMemory;
+    throw new TypeError(`tensor: its data lies in shared-memory region '${region}' at offset ${offset}; read it there (SharedMemoryRegion.read)`);
+  }
   const shape = tensor.shape.map(Number);
   const n = shape.reduce((a, d) => a * d, 1);
   const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
@@ -77,7 +84,7 @@ export function fromTensor(tensor: Tensor__Output | null | undefined): ShapedArr
 }
 
 /** The float32 values of a response Tensor (float types only). */
-export function fromFloatTensor(tensor: Tensor__Output | null | undefined): ShapedArray<Float32Array> {
+export function fromFloatTensor(tensor: TensorFields | null | undefined): ShapedArray<Float32Array> {
   const out = fromTensor(tensor);
   if (!(out.data instanceof Float32Array)) throw new TypeError(`tensor: expected a floating-point dtype, got ${String(tensor!.dtype)}`);
   return out as ShapedArray<Float32Array>;

@@ -24,6 +24,7 @@ export interface ProtoGrpcType {
       Layout: EnumTypeDefinition
       Pooling: EnumTypeDefinition
       Reduction: EnumTypeDefinition
+      SharedMemoryRef: MessageTypeDefinition
       TapPair: MessageTypeDefinition
       TeacherFspRequest: MessageTypeDefinition
       TeacherFspResponse: MessageTypeDefinition

@@ -34,6 +34,7 @@ export interface ProtoGrpcType {
       Pooling: EnumTypeDefinition
       Reduction: EnumTypeDefinition
       ResNetSpec: MessageTypeDefinition
+      SharedMemoryRef: MessageTypeDefinition
       Tap: MessageTypeDefinition
       TapPair: MessageTypeDefinition
       Tensor: MessageTypeDefinition

@@ -47,6 +47,7 @@ export interface ProtoGrpcType {
       SessionState: EnumTypeDefinition
       SetStageRequest: MessageTypeDefinition
       SetStageResponse: MessageTypeDefinition
+      SharedMemoryRef: MessageTypeDefinition
       Split: EnumTypeDefinition
       Stage: EnumTypeDefinition
       StepResult: MessageTypeDefinition

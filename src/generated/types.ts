@@ -14,6 +14,7 @@ export interface ProtoGrpcType {
       Layout: EnumTypeDefinition
       Pooling: EnumTypeDefinition
       Reduction: EnumTypeDefinition
+      SharedMemoryRef: MessageTypeDefinition
       TapPair: MessageTypeDefinition
       Tensor: MessageTypeDefinition
     }

@@ -61,6 +61,8 @@ export interface NativeAddon {
   buildInfo(): BuildInfo;
   /** Float32 FMA throughput of this machine in GFLOP/s, measured with the kernels' SIMD level. */
   measureFmaPeak(threads: number, seconds: number): Promise<number>;
+  /** The first byteSize bytes of a file, mapped shared and read-write (POSIX); unmapped when collected. */
+  mapFile(path: string, byteSize: number): ArrayBuffer;
 }
 
 /** Throws with the loader's message when the addon is missing or does not load. */

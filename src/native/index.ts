@@ -31,6 +31,8 @@ export interface NativeInfo {
 interface Choice {
   kernels: KernelBackend;
   info: NativeInfo;
+  /** The addon's file mapper, when the addon is in use. */
+  mapFile?: (path: string, byteSize: number) => ArrayBuffer;
 }
 
 let choice: Choice | undefined;
@@ -42,6 +44,15 @@ export function getKernels(): KernelBackend {
 
 export function nativeInfo(): NativeInfo {
   return choose().info;
+}
+
+/**
+ * Maps a file's first byteSize bytes shared and read-write (zero-copy shared-memory tensors), or undefined
+ * when the native addon is not in use (FSPD_NATIVE=0 or it did not load): callers then read and write
+ * through the file.
+ */
+export function fileMapper(): ((path: string, byteSize: number) => ArrayBuffer) | undefined {
+  return choose().mapFile;
 }
 
 /** For tests: pick again after changing FSPD_* variables. */
@@ -110,6 +121,7 @@ function decide(env: NodeJS.ProcessEnv): Choice {
   }
   return {
     kernels: validated(addonBackend(addon, threads, useCuda ? 'cuda' : 'cpu')),
+    mapFile: (path, byteSize) => addon.mapFile(path, byteSize),
     info: {
       ...base,
       variant: useCuda ? 'cuda' : 'cpu',

@@ -7,6 +7,9 @@ import { invalid } from './status.js';
 // Tensor data is little-endian on the wire; viewing it as a typed array needs a little-endian host.
 if (os.endianness() !== 'LE') throw new Error('fspd needs a little-endian host (Tensor data is little-endian)');
 
+/** A decoded Tensor message; sharedMemory may be left out (it then counts as unset). */
+export type TensorFields = Pick<Tensor__Output, 'dtype' | 'shape' | 'data'> & Partial<Pick<Tensor__Output, 'sharedMemory'>>;
+
 export interface DecodedTensor {
   data: Float32Array;
   shape: number[];
@@ -20,8 +23,10 @@ const FLOAT_SIZES: Record<string, number> = {
 };
 
 /** A float32-decodable tensor (float32, float16, bfloat16, uint8) as float32; `field` names it in errors. */
-export function decodeFloatTensor(tensor: Tensor__Output | null | undefined, field: string): DecodedTensor {
+export function decodeFloatTensor(tensor: TensorFields | null | undefined, field: string): DecodedTensor {
   if (!tensor) throw invalid(`${field}: missing`);
+  // FspService resolves shared-memory refs into data first (shared-memory.ts); other services take data only.
+  if (tensor.sharedMemory) throw invalid(`${field}.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService`);
   const dtype = String(tensor.dtype);
   const size = FLOAT_SIZES[dtype];
   if (size === undefined) {

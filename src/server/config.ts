@@ -50,6 +50,11 @@ export interface ServerConfig {
   maxMemory: number;
   /** Bytes of teacher FSP matrices each cache (one per session, one for TeacherFsp) keeps, LRU-evicted. */
   teacherCacheSize: number;
+  /**
+   * Directory whose files clients may register as shared-memory regions (SharedMemoryService), e.g. a
+   * tmpfs such as /dev/shm/fspd or a memory-backed emptyDir shared with the trainer. Unset = off.
+   */
+  sharedMemoryDir?: string;
 }
 
 /** The values as commander hands them over (all strings; address repeatable). */
@@ -70,6 +75,7 @@ export interface ConfigFlags {
   maxSessions?: string;
   maxMemory?: string;
   teacherCacheSize?: string;
+  sharedMemoryDir?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -122,6 +128,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const maxSessions = pick('maxSessions', 'max-sessions', 'FSPD_MAX_SESSIONS');
   const maxMemory = pick('maxMemory', 'max-memory', 'FSPD_MAX_MEMORY');
   const cacheSize = pick('teacherCacheSize', 'teacher-cache-size', 'FSPD_TEACHER_CACHE_SIZE');
+  const sharedMemoryDir = pick('sharedMemoryDir', 'shared-memory-dir', 'FSPD_SHARED_MEMORY_DIR');
 
   return {
     addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
@@ -138,6 +145,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxSessions: maxSessions ? parseCount(maxSessions) : DEFAULT_CONFIG.maxSessions,
     maxMemory: maxMemory ? parseBytes(maxMemory) : DEFAULT_CONFIG.maxMemory,
     teacherCacheSize: cacheSize ? parseBytes(cacheSize, 0) : DEFAULT_CONFIG.teacherCacheSize,
+    ...(sharedMemoryDir ? { sharedMemoryDir: sharedMemoryDir.value } : {}),
   };
 }
 

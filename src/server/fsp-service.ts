@@ -1,7 +1,9 @@
 // FspService: decode and validate (fsp-request.ts), compute with src/fsp's async functions (the kernels
 // run on the libuv pool, so health checks and other calls keep being answered), encode. TeacherFsp runs a
 // registry model (ModelService) on the images, synchronously (a forward pass), and caches each sample's
-// matrices by sample id in a TeacherFspCache shared by all TeacherFsp calls.
+// matrices by sample id in a TeacherFspCache shared by all TeacherFsp calls. Tensors may lie in registered
+// shared-memory regions (shared-memory.ts): they are resolved into views before decoding, and FspLoss
+// writes gradients into a region when asked to (gradients_to).
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
@@ -18,6 +20,7 @@ import { teacherFspMatrices, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, matrixShape, poolingOf } from './fsp-request.js';
 import type { ModelRegistry } from './registry.js';
+import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
 import { invalid, RpcError, unary } from './status.js';
 
 export const FSP_SERVICE = 'fspd.v1.FspService';
@@ -30,13 +33,18 @@ export interface TeacherSource {
   onLookup?: (hits: number, misses: number) => void;
 }
 
-export function fspServiceHandlers(log: Logger, teachers?: TeacherSource): FspServiceHandlers {
+export function fspServiceHandlers(log: Logger, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
+  // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
+  const inline = <T>(request: T): T => {
+    if (regions) inlineSharedTensors(request, regions);
+    return request;
+  };
   return {
-    ComputeFsp: unary(log, computeFsp),
-    FspLoss: unary(log, fspLoss),
+    ComputeFsp: unary(log, (request: ComputeFspRequest__Output) => computeFsp(inline(request))),
+    FspLoss: unary(log, (request: FspLossRequest__Output) => fspLoss(inline(request), regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead');
-      return teacherFsp(request, teachers);
+      return teacherFsp(inline(request), teachers);
     }),
   };
 }
@@ -89,13 +97,47 @@ async function computeFsp(request: ComputeFspRequest__Output): Promise<ComputeFs
   return { matrices: matrices.map((m, i) => encodeFloat32(m, matrixShape(pairs[i]!))) };
 }
 
-async function fspLoss(request: FspLossRequest__Output): Promise<FspLossResponse> {
+async function fspLoss(request: FspLossRequest__Output, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
   const { student, teacher, options } = decodeLossRequest(request);
+  const target = request.gradientsTo;
+  if (target) {
+    if (!regions) throw invalid('gradients_to: shared memory is off on this server');
+    if (!options.returnGradients) throw invalid('gradients_to: set only with return_gradients');
+    // Fail before the work when the gradients would not fit.
+    const sizes = student.flatMap((p) => [p.first.data.byteLength, p.second.data.byteLength]);
+    regions.check(target, packedOffsets(Number(target.offset), sizes).end - Number(target.offset), 'gradients_to');
+  }
   const result = await computeFspLossAsync(student, teacher, options);
+  const gradients = result.gradients?.map((g, i) => encodeGradients(g, student[i]!)) ?? [];
+  if (target && regions) writeGradients(gradients, target, regions);
   return {
     loss: result.loss,
     pairLosses: result.pairLosses,
-    studentGradients: result.gradients?.map((g, i) => encodeGradients(g, student[i]!)) ?? [],
+    studentGradients: gradients,
     teacherMatrices: result.teacherMatrices?.map((m, i) => encodeFloat32(m, matrixShape(student[i]!))) ?? [],
   };
+}
+
+/** Where each of `sizes` bytes starts when packed from `start`, each at a multiple of 4; and the end. */
+function packedOffsets(start: number, sizes: number[]): { offsets: number[]; end: number } {
+  const offsets: number[] = [];
+  let at = start;
+  for (const size of sizes) {
+    at = Math.ceil(at / 4) * 4;
+    offsets.push(at);
+    at += size;
+  }
+  return { offsets, end: at };
+}
+
+/** Moves the encoded gradients into the region (packed in response order) and leaves refs in their place. */
+function writeGradients(gradients: FspLossResponse['studentGradients'] & object, target: { region: string; offset: number | string }, regions: SharedMemoryRegions): void {
+  const tensors = gradients.flatMap((p) => [p.first!, p.second!]);
+  const { offsets } = packedOffsets(Number(target.offset), tensors.map((t) => (t.data as Buffer).byteLength));
+  tensors.forEach((t, i) => {
+    const ref = { region: target.region, offset: offsets[i]! };
+    regions.write(ref, t.data as Buffer, 'gradients_to');
+    t.data = Buffer.alloc(0);
+    t.sharedMemory = ref;
+  });
 }

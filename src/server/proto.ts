@@ -6,10 +6,11 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { ProtoGrpcType as FspProto } from '../generated/fsp_service.js';
 import type { ProtoGrpcType as ModelProto } from '../generated/model_service.js';
+import type { ProtoGrpcType as SharedMemoryProto } from '../generated/shared_memory_service.js';
 import type { ProtoGrpcType as TrainingProto } from '../generated/training_service.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
-export const PROTO_FILES = ['fspd/v1/fsp_service.proto', 'fspd/v1/model_service.proto', 'fspd/v1/training_service.proto'];
+export const PROTO_FILES = ['fspd/v1/fsp_service.proto', 'fspd/v1/model_service.proto', 'fspd/v1/training_service.proto', 'fspd/v1/shared_memory_service.proto'];
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -20,7 +21,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-export type FspdProto = FspProto & ModelProto & TrainingProto;
+export type FspdProto = FspProto & ModelProto & TrainingProto & SharedMemoryProto;
 
 /** Package definition of every fspd service, for servers, reflection and dynamic clients. */
 export function loadFspdDefinition(): protoLoader.PackageDefinition {

@@ -1,4 +1,4 @@
-// The fspd gRPC server: FspService, ModelService and TrainingService, grpc.health.v1 (a status per
+// The fspd gRPC server: FspService, ModelService, TrainingService and SharedMemoryService, grpc.health.v1 (a status per
 // service) and reflection on every configured address, metrics on their own port, an optional plaintext
 // health-only port for Kubernetes probes, and a graceful shutdown.
 //
@@ -29,6 +29,8 @@ import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from './prot
 import { MemoryBudget, ModelRegistry } from './registry.js';
 import { SessionManager, type Session, type StepSummary } from './sessions.js';
 import { DatasetStore } from './sessions-data.js';
+import { SHARED_MEMORY_SERVICE, sharedMemoryServiceHandlers } from './shared-memory-service.js';
+import { SharedMemoryRegions } from './shared-memory.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -59,7 +61,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     interceptors: [metrics.interceptor, ...(config.token ? [authInterceptor(config.token)] : []), warmUpInterceptor(() => ready)],
   });
 
-  const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE];
+  const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
+  const regions = sharedMemoryRegions(config.sharedMemoryDir);
   const health = new HealthImplementation();
   const setHealth = (status: ServingStatus) => ['', ...services].forEach((s) => health.setStatus(s, status));
   setHealth('NOT_SERVING');
@@ -90,9 +93,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   sessions = manager;
   training.watch(registry, manager);
   const grpcObject = fspdGrpcObject(definition).fspd.v1;
-  server.addService(grpcObject.FspService.service, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }));
+  server.addService(grpcObject.FspService.service, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
   server.addService(grpcObject.ModelService.service, modelServiceHandlers(registry, memory, config.maxMessageSize, log));
   server.addService(grpcObject.TrainingService.service, trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
+  server.addService(grpcObject.SharedMemoryService.service, sharedMemoryServiceHandlers(regions, log));
 
   let metricsServer: MetricsServer | undefined;
   let addresses: string[];
@@ -140,6 +144,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     if (persistent) await registry.persistAll().catch((err: unknown) => log.error({ err }, 'cannot save the models'));
     registry.disposeAll();
     teacherCache.clear();
+    regions.closeAll();
     if (!persistent) await fsp.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
     for (const hook of hooks) await hook().catch((err: unknown) => log.error({ err }, 'shutdown hook failed'));
     training.unwatch();
@@ -155,6 +160,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     onShutdown: (hook) => void hooks.push(hook),
     shutdown: (graceMs = config.shutdownGraceMs) => (closing ??= shutdown(graceMs)),
   };
+}
+
+/** The regions of --shared-memory-dir; a missing directory fails the start, naming the flag. */
+function sharedMemoryRegions(dir: string | undefined): SharedMemoryRegions {
+  try {
+    return new SharedMemoryRegions(dir);
+  } catch (err) {
+    throw new Error(`--shared-memory-dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Refuses every call but health checks with UNAVAILABLE until `ready()` (during warm-up). */

@@ -31,7 +31,8 @@ export function validate<T>(check: () => T, rename: (message: string) => string 
 /** A unary handler from an async function of the request. */
 export function unary<Req, Res>(log: Logger, handle: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handle(call.request).then(
+    // Called through an async wrapper, so a handler that throws before its first await is answered too.
+    (async () => handle(call.request))().then(
       (response) => callback(null, response),
       (err: unknown) => callback(toStatus(log, call.getPath(), err)),
     );

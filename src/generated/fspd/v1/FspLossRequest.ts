@@ -4,6 +4,7 @@ import type { FeaturePair as _fspd_v1_FeaturePair, FeaturePair__Output as _fspd_
 import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Output } from '../../fspd/v1/Tensor.js';
 import type { Reduction as _fspd_v1_Reduction, Reduction__Output as _fspd_v1_Reduction__Output } from '../../fspd/v1/Reduction.js';
 import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
+import type { SharedMemoryRef as _fspd_v1_SharedMemoryRef, SharedMemoryRef__Output as _fspd_v1_SharedMemoryRef__Output } from '../../fspd/v1/SharedMemoryRef.js';
 
 /**
  * L = Σ_i λ_i · reduce(‖G_i^S − G_i^T‖²) over the pairs; student pair i is compared with teacher pair i.
@@ -43,6 +44,13 @@ export interface FspLossRequest {
    * Also return the teacher's FSP matrices (only when the teacher came as pairs), so the client can cache them.
    */
   'returnTeacherMatrices'?: (boolean);
+  /**
+   * When set with return_gradients: the gradients are written into this shared-memory region from this
+   * offset on, packed in response order (student[0].first, student[0].second, student[1].first, ...; each
+   * float32 and starting at a multiple of 4 bytes, so at the running offset rounded up to 4), and the
+   * response's student_gradients carry shared_memory refs instead of data.
+   */
+  'gradientsTo'?: (_fspd_v1_SharedMemoryRef | null);
 }
 
 /**
@@ -83,4 +91,11 @@ export interface FspLossRequest__Output {
    * Also return the teacher's FSP matrices (only when the teacher came as pairs), so the client can cache them.
    */
   'returnTeacherMatrices': (boolean);
+  /**
+   * When set with return_gradients: the gradients are written into this shared-memory region from this
+   * offset on, packed in response order (student[0].first, student[0].second, student[1].first, ...; each
+   * float32 and starting at a multiple of 4 bytes, so at the running offset rounded up to 4), and the
+   * response's student_gradients carry shared_memory refs instead of data.
+   */
+  'gradientsTo': (_fspd_v1_SharedMemoryRef__Output | null);
 }

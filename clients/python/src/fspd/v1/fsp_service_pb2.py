@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from fspd.v1 import types_pb2 as fspd_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66spd/v1/fsp_service.proto\x12\x07\x66spd.v1\x1a\x13\x66spd/v1/types.proto\"[\n\x11\x43omputeFspRequest\x12#\n\x05pairs\x18\x01 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12!\n\x07pooling\x18\x02 \x01(\x0e\x32\x10.fspd.v1.Pooling\"7\n\x12\x43omputeFspResponse\x12!\n\x08matrices\x18\x01 \x03(\x0b\x32\x0f.fspd.v1.Tensor\"\x9f\x02\n\x0e\x46spLossRequest\x12%\n\x07student\x18\x01 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12%\n\x07teacher\x18\x02 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12)\n\x10teacher_matrices\x18\x03 \x03(\x0b\x32\x0f.fspd.v1.Tensor\x12\x0f\n\x07weights\x18\x04 \x03(\x02\x12%\n\treduction\x18\x05 \x01(\x0e\x32\x12.fspd.v1.Reduction\x12!\n\x07pooling\x18\x06 \x01(\x0e\x32\x10.fspd.v1.Pooling\x12\x18\n\x10return_gradients\x18\x07 \x01(\x08\x12\x1f\n\x17return_teacher_matrices\x18\x08 \x01(\x08\"\x90\x01\n\x0f\x46spLossResponse\x12\x0c\n\x04loss\x18\x01 \x01(\x01\x12\x13\n\x0bpair_losses\x18\x02 \x03(\x01\x12/\n\x11student_gradients\x18\x03 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12)\n\x10teacher_matrices\x18\x04 \x03(\x0b\x32\x0f.fspd.v1.Tensor\"\x9e\x01\n\x11TeacherFspRequest\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x06images\x18\x02 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x12\n\nsample_ids\x18\x03 \x03(\t\x12\x1f\n\x05pairs\x18\x04 \x03(\x0b\x32\x10.fspd.v1.TapPair\x12!\n\x07pooling\x18\x05 \x01(\x0e\x32\x10.fspd.v1.Pooling\"K\n\x12TeacherFspResponse\x12!\n\x08matrices\x18\x01 \x03(\x0b\x32\x0f.fspd.v1.Tensor\x12\x12\n\ncache_hits\x18\x02 \x01(\r2\xd8\x01\n\nFspService\x12\x45\n\nComputeFsp\x12\x1a.fspd.v1.ComputeFspRequest\x1a\x1b.fspd.v1.ComputeFspResponse\x12<\n\x07\x46spLoss\x12\x17.fspd.v1.FspLossRequest\x1a\x18.fspd.v1.FspLossResponse\x12\x45\n\nTeacherFsp\x12\x1a.fspd.v1.TeacherFspRequest\x1a\x1b.fspd.v1.TeacherFspResponseB4Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66spd/v1/fsp_service.proto\x12\x07\x66spd.v1\x1a\x13\x66spd/v1/types.proto\"[\n\x11\x43omputeFspRequest\x12#\n\x05pairs\x18\x01 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12!\n\x07pooling\x18\x02 \x01(\x0e\x32\x10.fspd.v1.Pooling\"7\n\x12\x43omputeFspResponse\x12!\n\x08matrices\x18\x01 \x03(\x0b\x32\x0f.fspd.v1.Tensor\"\xcf\x02\n\x0e\x46spLossRequest\x12%\n\x07student\x18\x01 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12%\n\x07teacher\x18\x02 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12)\n\x10teacher_matrices\x18\x03 \x03(\x0b\x32\x0f.fspd.v1.Tensor\x12\x0f\n\x07weights\x18\x04 \x03(\x02\x12%\n\treduction\x18\x05 \x01(\x0e\x32\x12.fspd.v1.Reduction\x12!\n\x07pooling\x18\x06 \x01(\x0e\x32\x10.fspd.v1.Pooling\x12\x18\n\x10return_gradients\x18\x07 \x01(\x08\x12\x1f\n\x17return_teacher_matrices\x18\x08 \x01(\x08\x12.\n\x0cgradients_to\x18\t \x01(\x0b\x32\x18.fspd.v1.SharedMemoryRef\"\x90\x01\n\x0f\x46spLossResponse\x12\x0c\n\x04loss\x18\x01 \x01(\x01\x12\x13\n\x0bpair_losses\x18\x02 \x03(\x01\x12/\n\x11student_gradients\x18\x03 \x03(\x0b\x32\x14.fspd.v1.FeaturePair\x12)\n\x10teacher_matrices\x18\x04 \x03(\x0b\x32\x0f.fspd.v1.Tensor\"\x9e\x01\n\x11TeacherFspRequest\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1f\n\x06images\x18\x02 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x12\n\nsample_ids\x18\x03 \x03(\t\x12\x1f\n\x05pairs\x18\x04 \x03(\x0b\x32\x10.fspd.v1.TapPair\x12!\n\x07pooling\x18\x05 \x01(\x0e\x32\x10.fspd.v1.Pooling\"K\n\x12TeacherFspResponse\x12!\n\x08matrices\x18\x01 \x03(\x0b\x32\x0f.fspd.v1.Tensor\x12\x12\n\ncache_hits\x18\x02 \x01(\r2\xd8\x01\n\nFspService\x12\x45\n\nComputeFsp\x12\x1a.fspd.v1.ComputeFspRequest\x1a\x1b.fspd.v1.ComputeFspResponse\x12<\n\x07\x46spLoss\x12\x17.fspd.v1.FspLossRequest\x1a\x18.fspd.v1.FspLossResponse\x12\x45\n\nTeacherFsp\x12\x1a.fspd.v1.TeacherFspRequest\x1a\x1b.fspd.v1.TeacherFspResponseB4Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,13 +38,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPUTEFSPRESPONSE']._serialized_start=152
   _globals['_COMPUTEFSPRESPONSE']._serialized_end=207
   _globals['_FSPLOSSREQUEST']._serialized_start=210
-  _globals['_FSPLOSSREQUEST']._serialized_end=497
-  _globals['_FSPLOSSRESPONSE']._serialized_start=500
-  _globals['_FSPLOSSRESPONSE']._serialized_end=644
-  _globals['_TEACHERFSPREQUEST']._serialized_start=647
-  _globals['_TEACHERFSPREQUEST']._serialized_end=805
-  _globals['_TEACHERFSPRESPONSE']._serialized_start=807
-  _globals['_TEACHERFSPRESPONSE']._serialized_end=882
-  _globals['_FSPSERVICE']._serialized_start=885
-  _globals['_FSPSERVICE']._serialized_end=1101
+  _globals['_FSPLOSSREQUEST']._serialized_end=545
+  _globals['_FSPLOSSRESPONSE']._serialized_start=548
+  _globals['_FSPLOSSRESPONSE']._serialized_end=692
+  _globals['_TEACHERFSPREQUEST']._serialized_start=695
+  _globals['_TEACHERFSPREQUEST']._serialized_end=853
+  _globals['_TEACHERFSPRESPONSE']._serialized_start=855
+  _globals['_TEACHERFSPRESPONSE']._serialized_end=930
+  _globals['_FSPSERVICE']._serialized_start=933
+  _globals['_FSPSERVICE']._serialized_end=1149
 # @@protoc_insertion_point(module_scope)

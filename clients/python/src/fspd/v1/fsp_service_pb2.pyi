@@ -22,7 +22,7 @@ class ComputeFspResponse(_message.Message):
     def __init__(self, matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ...) -> None: ...
 
 class FspLossRequest(_message.Message):
-    __slots__ = ("student", "teacher", "teacher_matrices", "weights", "reduction", "pooling", "return_gradients", "return_teacher_matrices")
+    __slots__ = ("student", "teacher", "teacher_matrices", "weights", "reduction", "pooling", "return_gradients", "return_teacher_matrices", "gradients_to")
     STUDENT_FIELD_NUMBER: _ClassVar[int]
     TEACHER_FIELD_NUMBER: _ClassVar[int]
     TEACHER_MATRICES_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class FspLossRequest(_message.Message):
     POOLING_FIELD_NUMBER: _ClassVar[int]
     RETURN_GRADIENTS_FIELD_NUMBER: _ClassVar[int]
     RETURN_TEACHER_MATRICES_FIELD_NUMBER: _ClassVar[int]
+    GRADIENTS_TO_FIELD_NUMBER: _ClassVar[int]
     student: _containers.RepeatedCompositeFieldContainer[_types_pb2.FeaturePair]
     teacher: _containers.RepeatedCompositeFieldContainer[_types_pb2.FeaturePair]
     teacher_matrices: _containers.RepeatedCompositeFieldContainer[_types_pb2.Tensor]
@@ -39,7 +40,8 @@ class FspLossRequest(_message.Message):
     pooling: _types_pb2.Pooling
     return_gradients: bool
     return_teacher_matrices: bool
-    def __init__(self, student: _Optional[_Iterable[_Union[_types_pb2.FeaturePair, _Mapping]]] = ..., teacher: _Optional[_Iterable[_Union[_types_pb2.FeaturePair, _Mapping]]] = ..., teacher_matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ..., weights: _Optional[_Iterable[float]] = ..., reduction: _Optional[_Union[_types_pb2.Reduction, str]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., return_gradients: _Optional[bool] = ..., return_teacher_matrices: _Optional[bool] = ...) -> None: ...
+    gradients_to: _types_pb2.SharedMemoryRef
+    def __init__(self, student: _Optional[_Iterable[_Union[_types_pb2.FeaturePair, _Mapping]]] = ..., teacher: _Optional[_Iterable[_Union[_types_pb2.FeaturePair, _Mapping]]] = ..., teacher_matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ..., weights: _Optional[_Iterable[float]] = ..., reduction: _Optional[_Union[_types_pb2.Reduction, str]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., return_gradients: _Optional[bool] = ..., return_teacher_matrices: _Optional[bool] = ..., gradients_to: _Optional[_Union[_types_pb2.SharedMemoryRef, _Mapping]] = ...) -> None: ...
 
 class FspLossResponse(_message.Message):
     __slots__ = ("loss", "pair_losses", "student_gradients", "teacher_matrices")

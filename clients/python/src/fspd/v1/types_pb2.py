@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x66spd/v1/types.proto\x12\x07\x66spd.v1\"G\n\x06Tensor\x12 \n\x05\x64type\x18\x01 \x01(\x0e\x32\x11.fspd.v1.DataType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"o\n\x0b\x46\x65\x61turePair\x12\x1e\n\x05\x66irst\x18\x01 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x1f\n\x06second\x18\x02 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x1f\n\x06layout\x18\x03 \x01(\x0e\x32\x0f.fspd.v1.Layout\"(\n\x07TapPair\x12\r\n\x05\x66irst\x18\x01 \x01(\r\x12\x0e\n\x06second\x18\x02 \x01(\r*\x95\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT32\x10\x01\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT16\x10\x02\x12\x16\n\x12\x44\x41TA_TYPE_BFLOAT16\x10\x03\x12\x13\n\x0f\x44\x41TA_TYPE_UINT8\x10\x04\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x05*B\n\x06Layout\x12\x16\n\x12LAYOUT_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLAYOUT_NHWC\x10\x01\x12\x0f\n\x0bLAYOUT_NCHW\x10\x02*D\n\x07Pooling\x12\x17\n\x13POOLING_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPOOLING_MAX\x10\x01\x12\x0f\n\x0bPOOLING_AVG\x10\x02*O\n\tReduction\x12\x19\n\x15REDUCTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fREDUCTION_PAPER\x10\x01\x12\x12\n\x0eREDUCTION_MEAN\x10\x02\x42\x34Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13\x66spd/v1/types.proto\x12\x07\x66spd.v1\"x\n\x06Tensor\x12 \n\x05\x64type\x18\x01 \x01(\x0e\x32\x11.fspd.v1.DataType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12/\n\rshared_memory\x18\x04 \x01(\x0b\x32\x18.fspd.v1.SharedMemoryRef\"1\n\x0fSharedMemoryRef\x12\x0e\n\x06region\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x04\"o\n\x0b\x46\x65\x61turePair\x12\x1e\n\x05\x66irst\x18\x01 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x1f\n\x06second\x18\x02 \x01(\x0b\x32\x0f.fspd.v1.Tensor\x12\x1f\n\x06layout\x18\x03 \x01(\x0e\x32\x0f.fspd.v1.Layout\"(\n\x07TapPair\x12\r\n\x05\x66irst\x18\x01 \x01(\r\x12\x0e\n\x06second\x18\x02 \x01(\r*\x95\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT32\x10\x01\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT16\x10\x02\x12\x16\n\x12\x44\x41TA_TYPE_BFLOAT16\x10\x03\x12\x13\n\x0f\x44\x41TA_TYPE_UINT8\x10\x04\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x05*B\n\x06Layout\x12\x16\n\x12LAYOUT_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLAYOUT_NHWC\x10\x01\x12\x0f\n\x0bLAYOUT_NCHW\x10\x02*D\n\x07Pooling\x12\x17\n\x13POOLING_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPOOLING_MAX\x10\x01\x12\x0f\n\x0bPOOLING_AVG\x10\x02*O\n\tReduction\x12\x19\n\x15REDUCTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fREDUCTION_PAPER\x10\x01\x12\x12\n\x0eREDUCTION_MEAN\x10\x02\x42\x34Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,18 +32,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fspd.v1.types_pb2', _global
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1'
-  _globals['_DATATYPE']._serialized_start=261
-  _globals['_DATATYPE']._serialized_end=410
-  _globals['_LAYOUT']._serialized_start=412
-  _globals['_LAYOUT']._serialized_end=478
-  _globals['_POOLING']._serialized_start=480
-  _globals['_POOLING']._serialized_end=548
-  _globals['_REDUCTION']._serialized_start=550
-  _globals['_REDUCTION']._serialized_end=629
+  _globals['_DATATYPE']._serialized_start=361
+  _globals['_DATATYPE']._serialized_end=510
+  _globals['_LAYOUT']._serialized_start=512
+  _globals['_LAYOUT']._serialized_end=578
+  _globals['_POOLING']._serialized_start=580
+  _globals['_POOLING']._serialized_end=648
+  _globals['_REDUCTION']._serialized_start=650
+  _globals['_REDUCTION']._serialized_end=729
   _globals['_TENSOR']._serialized_start=32
-  _globals['_TENSOR']._serialized_end=103
-  _globals['_FEATUREPAIR']._serialized_start=105
-  _globals['_FEATUREPAIR']._serialized_end=216
-  _globals['_TAPPAIR']._serialized_start=218
-  _globals['_TAPPAIR']._serialized_end=258
+  _globals['_TENSOR']._serialized_end=152
+  _globals['_SHAREDMEMORYREF']._serialized_start=154
+  _globals['_SHAREDMEMORYREF']._serialized_end=203
+  _globals['_FEATUREPAIR']._serialized_start=205
+  _globals['_FEATUREPAIR']._serialized_end=316
+  _globals['_TAPPAIR']._serialized_start=318
+  _globals['_TAPPAIR']._serialized_end=358
 # @@protoc_insertion_point(module_scope)

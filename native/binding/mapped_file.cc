@@ -1,0 +1,50 @@
+// mapFile(path, byteSize) -> ArrayBuffer over the first byteSize bytes of a file, mapped shared and
+// read-write, so what another process writes into the file (a tmpfs under /dev/shm or a memory-backed pod
+// volume) is seen without a copy, and what fspd writes is seen by it. The mapping lives until the
+// ArrayBuffer is garbage-collected. POSIX only; elsewhere it throws and fspd reads through the file.
+#include "mapped_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define FSPD_HAVE_MMAP 1
+#endif
+
+namespace fspd::binding {
+
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "path: expected a string");
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "byteSize: expected a number");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const double requested = info[1].As<Napi::Number>().DoubleValue();
+  if (!(requested >= 1) || requested > 9007199254740991.0 || requested != static_cast<double>(static_cast<int64_t>(requested)))
+    throw Napi::RangeError::New(env, "byteSize: expected an integer >= 1");
+  const auto size = static_cast<size_t>(requested);
+#ifdef FSPD_HAVE_MMAP
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw Napi::Error::New(env, path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) < size) {
+    const std::string why = !S_ISREG(st.st_mode) ? "not a regular file"
+                                                  : "holds " + std::to_string(st.st_size) + " bytes, fewer than byteSize " + std::to_string(size);
+    close(fd);
+    throw Napi::RangeError::New(env, path + ": " + why);
+  }
+  void* data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int map_errno = errno;
+  close(fd);  // the mapping keeps the file open
+  if (data == MAP_FAILED) throw Napi::Error::New(env, path + ": mmap: " + std::strerror(map_errno));
+  return Napi::ArrayBuffer::New(env, data, size, [size](Napi::Env, void* p) { munmap(p, size); });
+#else
+  throw Napi::Error::New(env, "mapFile: memory-mapped files are not supported on this platform");
+#endif
+}
+
+}  // namespace fspd::binding

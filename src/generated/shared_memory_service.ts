@@ -1,0 +1,30 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { SharedMemoryServiceClient as _fspd_v1_SharedMemoryServiceClient, SharedMemoryServiceDefinition as _fspd_v1_SharedMemoryServiceDefinition } from './fspd/v1/SharedMemoryService.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  fspd: {
+    v1: {
+      ListSharedMemoryRequest: MessageTypeDefinition
+      ListSharedMemoryResponse: MessageTypeDefinition
+      RegisterSharedMemoryRequest: MessageTypeDefinition
+      RegisterSharedMemoryResponse: MessageTypeDefinition
+      SharedMemoryRegion: MessageTypeDefinition
+      /**
+       * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
+       * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
+       * or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+       * RESOURCE_EXHAUSTED past the region limit.
+       */
+      SharedMemoryService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_SharedMemoryServiceClient> & { service: _fspd_v1_SharedMemoryServiceDefinition }
+      UnregisterSharedMemoryRequest: MessageTypeDefinition
+      UnregisterSharedMemoryResponse: MessageTypeDefinition
+    }
+  }
+}
+

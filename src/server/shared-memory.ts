@@ -1,0 +1,192 @@
+// Shared-memory regions (SharedMemoryService): files under --shared-memory-dir that co-located clients
+// write tensors into, so large FspLoss calls skip copying bytes through gRPC. With the native addon a
+// region is mapped shared and read-write once, at registration (tensors are views, gradients are written
+// straight into it); without the addon it is read and written through the file, which is correct but copies.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { fileMapper } from '../native/index.js';
+import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
+import { invalid, RpcError } from './status.js';
+
+export interface RegionInfo {
+  name: string;
+  /** Relative to the shared-memory directory. */
+  path: string;
+  byteSize: number;
+  /** Mapped in place (the addon) rather than read and written through the file. */
+  zeroCopy: boolean;
+}
+
+/** How the bytes of one region are reached. */
+interface Access {
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, bytes: Uint8Array): void;
+  close(): void;
+}
+
+type MapFile = (path: string, byteSize: number) => ArrayBuffer;
+
+const NAME = /^[A-Za-z0-9._-]{1,128}$/;
+
+export class SharedMemoryRegions {
+  private readonly regions = new Map<string, { info: RegionInfo; access: Access }>();
+  private readonly root: string | undefined;
+
+  private readonly maxRegions: number;
+  private readonly mapFile: MapFile | undefined;
+
+  /**
+   * `dir` unset = shared memory is off: registering fails with FAILED_PRECONDITION. `mapFile` defaults to
+   * the addon's (fileMapper); null reads and writes through the file instead.
+   */
+  constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null } = {}) {
+    this.root = dir === undefined ? undefined : fs.realpathSync(dir);
+    this.maxRegions = options.maxRegions ?? 64;
+    this.mapFile = options.mapFile === null ? undefined : (options.mapFile ?? fileMapper());
+  }
+
+  register(name: string, relative: string, byteSize: number): RegionInfo {
+    if (this.root === undefined) {
+      throw new RpcError(grpc.status.FAILED_PRECONDITION, 'shared memory is off on this server: start fspd with --shared-memory-dir (e.g. /dev/shm/fspd)');
+    }
+    if (!NAME.test(name)) throw invalid(`name: expected 1..128 characters of [A-Za-z0-9._-], got '${name}'`);
+    if (this.regions.has(name)) throw new RpcError(grpc.status.ALREADY_EXISTS, `name: region '${name}' is already registered; unregister it first`);
+    if (this.regions.size >= this.maxRegions) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `at most ${this.maxRegions} shared-memory regions; unregister one first`);
+    if (!Number.isSafeInteger(byteSize) || byteSize < 1) throw invalid(`byte_size: expected an integer >= 1, got ${byteSize}`);
+    const file = this.resolve(relative);
+    const size = fs.statSync(file).size;
+    if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but '${relative}' holds only ${size} bytes`);
+    const access = this.open(file, byteSize);
+    const info: RegionInfo = { name, path: relative, byteSize, zeroCopy: this.mapFile !== undefined };
+    this.regions.set(name, { info, access });
+    return info;
+  }
+
+  unregister(name: string): void {
+    const region = this.regions.get(name);
+    if (!region) throw new RpcError(grpc.status.NOT_FOUND, `name: no shared-memory region '${name}'`);
+    this.regions.delete(name);
+    region.access.close();
+  }
+
+  list(): RegionInfo[] {
+    return [...this.regions.values()].map((r) => r.info).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** `length` bytes at `ref`; a view into the region when it is mapped. `field` names the ref in errors. */
+  read(ref: SharedMemoryRef__Output, length: number, field: string): Uint8Array {
+    const { access, offset } = this.locate(ref, length, field);
+    return access.read(offset, length);
+  }
+
+  /** Checks that `length` bytes fit at `ref` before any work is done. */
+  check(ref: SharedMemoryRef__Output, length: number, field: string): void {
+    this.locate(ref, length, field);
+  }
+
+  write(ref: SharedMemoryRef__Output, bytes: Uint8Array, field: string): void {
+    const { access, offset } = this.locate(ref, bytes.byteLength, field);
+    access.write(offset, bytes);
+  }
+
+  closeAll(): void {
+    for (const name of [...this.regions.keys()]) this.unregister(name);
+  }
+
+  private locate(ref: SharedMemoryRef__Output, length: number, field: string): { access: Access; offset: number } {
+    const region = this.regions.get(ref.region);
+    if (!region) throw invalid(`${field}.region: no shared-memory region '${ref.region}' (register it with SharedMemoryService)`);
+    const offset = Number(ref.offset);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > region.info.byteSize) {
+      throw invalid(`${field}.offset: ${length} bytes at offset ${ref.offset} do not fit region '${ref.region}' of ${region.info.byteSize} bytes`);
+    }
+    return { access: region.access, offset };
+  }
+
+  /** The real path of `relative`, refused unless it is a regular file inside the root. */
+  private resolve(relative: string): string {
+    if (relative === '' || path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) {
+      throw invalid(`path: expected a file name relative to the shared-memory directory, without '..', got '${relative}'`);
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(path.join(this.root!, relative));
+    } catch (err) {
+      throw invalid(`path: '${relative}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    // A symlink inside the directory must not lead out of it.
+    if (!real.startsWith(this.root! + path.sep) || !fs.statSync(real).isFile()) {
+      throw invalid(`path: '${relative}' is not a regular file inside the shared-memory directory`);
+    }
+    return real;
+  }
+
+  private open(file: string, byteSize: number): Access {
+    if (this.mapFile) {
+      let bytes: Uint8Array | undefined = new Uint8Array(this.mapFile(file, byteSize));
+      return {
+        read: (offset, length) => bytes!.subarray(offset, offset + length),
+        write: (offset, data) => bytes!.set(data, offset),
+        close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
+      };
+    }
+    const fd = fs.openSync(file, 'r+');
+    return {
+      read: (offset, length) => {
+        const out = new Uint8Array(length);
+        for (let done = 0; done < length; ) {
+          const n = fs.readSync(fd, out, done, length - done, offset + done);
+          if (n === 0) throw invalid(`shared-memory file ${file} shrank below ${offset + length} bytes`);
+          done += n;
+        }
+        return out;
+      },
+      write: (offset, data) => {
+        for (let done = 0; done < data.byteLength; ) done += fs.writeSync(fd, data, done, data.byteLength - done, offset + done);
+      },
+      close: () => fs.closeSync(fd),
+    };
+  }
+}
+
+const ELEMENT_SIZES: Record<string, number> = { DATA_TYPE_FLOAT32: 4, DATA_TYPE_FLOAT16: 2, DATA_TYPE_BFLOAT16: 2, DATA_TYPE_UINT8: 1, DATA_TYPE_INT32: 4 };
+
+interface TensorLike {
+  dtype: unknown;
+  shape: number[];
+  data: Buffer;
+  sharedMemory: SharedMemoryRef__Output | null;
+}
+
+const isTensor = (value: object): value is TensorLike => 'sharedMemory' in value && 'dtype' in value && 'data' in value;
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Gives every Tensor in a decoded request that refers to shared memory its bytes as `data` (a view when the
+ * region is mapped), so the codec reads it like any other tensor. Errors name the field
+ * (`student[0].first.shared_memory.offset`). Buffers are not walked into.
+ */
+export function inlineSharedTensors(message: unknown, regions: SharedMemoryRegions, field = ''): void {
+  if (message === null || typeof message !== 'object' || Buffer.isBuffer(message)) return;
+  if (Array.isArray(message)) {
+    message.forEach((item, i) => inlineSharedTensors(item, regions, `${field}[${i}]`));
+    return;
+  }
+  if (isTensor(message) && message.sharedMemory) {
+    const size = ELEMENT_SIZES[String(message.dtype)];
+    if (size === undefined) return; // the codec names the bad dtype
+    if (message.data.byteLength > 0) throw invalid(`${field}: set data or shared_memory, not both`);
+    const elements = message.shape.reduce((a, d, i) => {
+      if (!Number.isSafeInteger(d) || d < 0) throw invalid(`${field}.shape[${i}]: expected an integer >= 0, got ${d}`);
+      return a * d;
+    }, 1);
+    const bytes = regions.read(message.sharedMemory, elements * size, `${field}.shared_memory`);
+    message.data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    message.sharedMemory = null;
+    return;
+  }
+  for (const [key, value] of Object.entries(message)) {
+    if (value !== null && typeof value === 'object') inlineSharedTensors(value, regions, field ? `${field}.${snake(key)}` : snake(key));
+  }
+}

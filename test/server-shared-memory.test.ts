@@ -1,0 +1,153 @@
+// Shared-memory tensors over real loopback gRPC: FspLoss and ComputeFsp with tensors in a registered region
+// give the same values as the same calls with inline bytes (the float64 reference checks those in
+// server-fsp.test.ts), gradients written into the region land packed where the response says, and every
+// error path names its field. The file-backed fallback (no addon) is checked against the mapped path.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { FspdClient } from '../src/client/client.js';
+import { SharedMemoryFile } from '../src/client/shared-memory.js';
+import type { FeaturePair as PairMessage } from '../src/generated/fspd/v1/FeaturePair.js';
+import { fileMapper } from '../src/native/index.js';
+import type { FeatureMap } from '../src/native/types.js';
+import { decodeFloatTensor } from '../src/server/codec.js';
+import type { FspdServer } from '../src/server/server.js';
+import { inlineSharedTensors, SharedMemoryRegions } from '../src/server/shared-memory.js';
+import { dims, randomMap, seededRandom } from './helpers/random.js';
+import { expectStatus, float32Tensor, pairMessage, startTestServer, values } from './helpers/server.js';
+
+// /dev/shm is a tmpfs on Linux; elsewhere a temporary directory works the same, only on disk.
+const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+let dir: string;
+let server: FspdServer;
+let client: FspdClient;
+let shm: SharedMemoryFile;
+const REGION_BYTES = 1 << 20;
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(base, 'fspd-test-'));
+  server = await startTestServer({ sharedMemoryDir: dir });
+  client = new FspdClient({ address: server.addresses[0]!, deadlineMs: 30_000 });
+  shm = SharedMemoryFile.create(dir, 'main', REGION_BYTES);
+  await client.registerSharedMemory('main', 'main', REGION_BYTES);
+});
+
+after(async () => {
+  client.close();
+  await server.shutdown();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const rng = seededRandom(20261128);
+// Odd sizes, so packed gradients need the rounding to multiples of 4 only through the offsets given.
+const student = { first: randomMap(rng, dims(3, 5, 7, 6), 'NCHW'), second: randomMap(rng, dims(3, 5, 7, 5), 'NCHW') };
+const teacher = { first: randomMap(rng, dims(3, 5, 7, 6), 'NCHW'), second: randomMap(rng, dims(3, 5, 7, 5), 'NCHW') };
+
+/** Writes both maps of a pair into the region from `offset` on; the pair message and the next free offset. */
+function putPair(pair: { first: FeatureMap; second: FeatureMap }, offset: number): [PairMessage, number] {
+  const first = shm.putFloat32(pair.first.data, pair.first.shape, offset);
+  const secondAt = offset + pair.first.data.byteLength;
+  const second = shm.putFloat32(pair.second.data, pair.second.shape, secondAt);
+  return [{ first, second, layout: 'LAYOUT_NCHW' }, secondAt + pair.second.data.byteLength];
+}
+
+describe('shared-memory tensors', () => {
+  it('FspLoss with inputs in shared memory and gradients_to equals the inline call; gradients land packed', async () => {
+    const inline = await client.fspLoss({ student: [pairMessage(student.first, student.second)], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true });
+    const [s, next] = putPair(student, 0);
+    const [t, end] = putPair(teacher, next);
+    const gradientsAt = end + 2; // not a multiple of 4: the server rounds up
+    const shared = await client.fspLoss({ student: [s], teacher: [t], returnGradients: true, gradientsTo: shm.ref(gradientsAt) });
+    assert.equal(shared.loss, inline.loss, 'same loss as inline bytes');
+    const [g] = shared.studentGradients;
+    assert.equal(g!.first!.data.byteLength, 0, 'gradients carry no inline bytes');
+    const firstAt = Math.ceil(gradientsAt / 4) * 4;
+    assert.equal(Number(g!.first!.sharedMemory!.offset), firstAt, 'first gradient at the rounded-up offset');
+    assert.equal(Number(g!.second!.sharedMemory!.offset), firstAt + student.first.data.byteLength, 'second packed right after');
+    assert.deepEqual([...shm.viewFloat32(g!.first!)], [...values(inline.studentGradients[0]!.first)], 'dL/dfirst in the region');
+    assert.deepEqual([...shm.viewFloat32(g!.second!)], [...values(inline.studentGradients[0]!.second)], 'dL/dsecond in the region');
+    assert.deepEqual(g!.first!.shape, student.first.shape, 'shape');
+  });
+
+  it('ComputeFsp and teacher_matrices from shared memory, mixed with inline tensors', async () => {
+    const [s] = putPair(student, 4096);
+    const inline = await client.computeFsp({ pairs: [pairMessage(student.first, student.second)] });
+    const shared = await client.computeFsp({ pairs: [s, pairMessage(student.first, student.second)] });
+    assert.deepEqual([...values(shared.matrices[0])], [...values(inline.matrices[0])], 'pair from shared memory');
+    assert.deepEqual([...values(shared.matrices[1])], [...values(inline.matrices[0])], 'inline pair beside it');
+    const matrices = values(inline.matrices[0]);
+    const m = shm.putFloat32(matrices, inline.matrices[0]!.shape, 65536);
+    const byMatrices = await client.fspLoss({ student: [s], teacherMatrices: [m] });
+    const byInline = await client.fspLoss({ student: [s], teacherMatrices: [float32Tensor(matrices, inline.matrices[0]!.shape)] });
+    assert.equal(byMatrices.loss, 0, 'student against its own matrices');
+    assert.equal(byMatrices.loss, byInline.loss, 'same as inline matrices');
+  });
+
+  it('lists regions; registering and unregistering validate names, paths and sizes', async () => {
+    assert.deepEqual(await client.listSharedMemory(), [{ name: 'main', path: 'main', byteSize: REGION_BYTES, zeroCopy: fileMapper() !== undefined }]);
+    const small = SharedMemoryFile.create(dir, 'small', 64);
+    await expectStatus(client.registerSharedMemory('main', 'small', 64), grpc.status.ALREADY_EXISTS, /name: region 'main' is already registered/);
+    await expectStatus(client.registerSharedMemory('bad name', 'small', 64), grpc.status.INVALID_ARGUMENT, /^name: expected 1\.\.128 characters/);
+    await expectStatus(client.registerSharedMemory('up', '../etc/passwd', 64), grpc.status.INVALID_ARGUMENT, /^path: expected a file name relative to the shared-memory directory, without '\.\.'/);
+    await expectStatus(client.registerSharedMemory('abs', '/etc/passwd', 64), grpc.status.INVALID_ARGUMENT, /^path: expected a file name relative/);
+    await expectStatus(client.registerSharedMemory('none', 'missing', 64), grpc.status.INVALID_ARGUMENT, /^path: 'missing': ENOENT/);
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'escape'));
+    await expectStatus(client.registerSharedMemory('escape', 'escape', 1), grpc.status.INVALID_ARGUMENT, /^path: 'escape' is not a regular file inside the shared-memory directory/);
+    await expectStatus(client.registerSharedMemory('big', 'small', 65), grpc.status.INVALID_ARGUMENT, /^byte_size: 65, but 'small' holds only 64 bytes/);
+    await expectStatus(client.registerSharedMemory('zero', 'small', 0), grpc.status.INVALID_ARGUMENT, /^byte_size: expected an integer >= 1, got 0/);
+    await client.registerSharedMemory('small', 'small', 64);
+    assert.deepEqual((await client.listSharedMemory()).map((r) => r.name), ['main', 'small'], 'sorted by name');
+    await client.unregisterSharedMemory('small');
+    await expectStatus(client.unregisterSharedMemory('small'), grpc.status.NOT_FOUND, /name: no shared-memory region 'small'/);
+    small.remove();
+  });
+
+  it('tensor refs: unknown region, out of bounds, data beside a ref, and services that take bytes only', async () => {
+    const inlineTeacher = [pairMessage(teacher.first, teacher.second)];
+    const [s] = putPair(student, 0);
+    const lost = { ...s, first: { ...s.first!, sharedMemory: { region: 'nope', offset: 0 } } };
+    await expectStatus(client.fspLoss({ student: [lost], teacher: inlineTeacher }), grpc.status.INVALID_ARGUMENT, /^student\[0\]\.first\.shared_memory\.region: no shared-memory region 'nope'/);
+    const far = { ...s, second: { ...s.second!, sharedMemory: shm.ref(REGION_BYTES - 8) } };
+    await expectStatus(client.fspLoss({ student: [far], teacher: inlineTeacher }), grpc.status.INVALID_ARGUMENT, /^student\[0\]\.second\.shared_memory\.offset: 2100 bytes at offset 1048568 do not fit region 'main' of 1048576 bytes/);
+    const both = { ...s, first: { ...s.first!, data: Buffer.alloc(4) } };
+    await expectStatus(client.fspLoss({ student: [both], teacher: inlineTeacher }), grpc.status.INVALID_ARGUMENT, /^student\[0\]\.first: set data or shared_memory, not both/);
+    await expectStatus(client.fspLoss({ student: [s], teacher: inlineTeacher, gradientsTo: shm.ref(0) }), grpc.status.INVALID_ARGUMENT, /^gradients_to: set only with return_gradients/);
+    await expectStatus(
+      client.fspLoss({ student: [s], teacher: inlineTeacher, returnGradients: true, gradientsTo: shm.ref(REGION_BYTES - 100) }),
+      grpc.status.INVALID_ARGUMENT,
+      /^gradients_to\.offset: 4620 bytes at offset 1048476 do not fit/,
+    );
+    // Other services decode tensors without resolving refs first: the codec refuses them by name.
+    const images = { dtype: 'DATA_TYPE_FLOAT32' as const, shape: [1, 2, 2, 1], data: Buffer.alloc(0), sharedMemory: { region: 'main', offset: 0 } };
+    assert.throws(() => decodeFloatTensor(images, 'batch.images'), /^RpcError: batch\.images\.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService/);
+  });
+});
+
+describe('SharedMemoryRegions', () => {
+  it('without shared memory configured, registering fails with FAILED_PRECONDITION naming the flag', () => {
+    assert.throws(() => new SharedMemoryRegions(undefined).register('a', 'a', 1), (err: Error & { code?: number }) => {
+      assert.equal(err.code, grpc.status.FAILED_PRECONDITION, 'code');
+      assert.match(err.message, /start fspd with --shared-memory-dir/, 'message');
+      return true;
+    });
+  });
+
+  it('the file-backed fallback reads and writes the same bytes as the mapped region; the region limit holds', () => {
+    const file = SharedMemoryFile.create(dir, 'fallback', 256);
+    const data = Float32Array.from({ length: 8 }, (_, i) => i - 3.5);
+    const tensor = file.putFloat32(data, [2, 4], 12);
+    const viaFile = new SharedMemoryRegions(dir, { mapFile: null, maxRegions: 1 });
+    assert.equal(viaFile.register('fallback', 'fallback', 256).zeroCopy, false, 'not zero-copy');
+    const message = { tensor: { ...tensor, data: Buffer.alloc(0) } };
+    inlineSharedTensors(message, viaFile);
+    assert.deepEqual([...new Float32Array(new Uint8Array(message.tensor.data).buffer)], [...data], 'read through the file');
+    viaFile.write({ region: 'fallback', offset: 100 }, new Uint8Array([7, 8, 9]), 'out');
+    assert.deepEqual([...file.bytes.subarray(100, 103)], [7, 8, 9], 'written through the file, seen in the mapping');
+    assert.throws(() => viaFile.register('second', 'fallback', 1), /at most 1 shared-memory regions/);
+    viaFile.closeAll();
+    file.remove();
+  });
+});
