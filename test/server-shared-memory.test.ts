@@ -72,6 +72,16 @@ describe('shared-memory tensors', () => {
     assert.deepEqual(g!.first!.shape, student.first.shape, 'shape');
   });
 
+  it('gradients_to over the inputs themselves: the gradients replace the features (computed first, then copied)', async () => {
+    const inline = await client.fspLoss({ student: [pairMessage(student.first, student.second)], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true });
+    const [s] = putPair(student, 8192);
+    const shared = await client.fspLoss({ student: [s], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true, gradientsTo: shm.ref(8192) });
+    assert.equal(shared.loss, inline.loss, 'loss from the features before they were overwritten');
+    const [g] = shared.studentGradients;
+    assert.deepEqual([...shm.viewFloat32(g!.first!)], [...values(inline.studentGradients[0]!.first)], 'dL/dfirst where first was');
+    assert.deepEqual([...shm.viewFloat32(g!.second!)], [...values(inline.studentGradients[0]!.second)], 'dL/dsecond where second was');
+  });
+
   it('ComputeFsp and teacher_matrices from shared memory, mixed with inline tensors', async () => {
     const [s] = putPair(student, 4096);
     const inline = await client.computeFsp({ pairs: [pairMessage(student.first, student.second)] });
@@ -118,7 +128,7 @@ describe('shared-memory tensors', () => {
     await expectStatus(
       client.fspLoss({ student: [s], teacher: inlineTeacher, returnGradients: true, gradientsTo: shm.ref(REGION_BYTES - 100) }),
       grpc.status.INVALID_ARGUMENT,
-      /^gradients_to\.offset: 4620 bytes at offset 1048476 do not fit/,
+      /^gradients_to\.offset: 2520 bytes at offset 1048476 do not fit/,
     );
     // Other services decode tensors without resolving refs first: the codec refuses them by name.
     const images = { dtype: 'DATA_TYPE_FLOAT32' as const, shape: [1, 2, 2, 1], data: Buffer.alloc(0), sharedMemory: { region: 'main', offset: 0 } };
@@ -146,6 +156,11 @@ describe('SharedMemoryRegions', () => {
     assert.deepEqual([...new Float32Array(new Uint8Array(message.tensor.data).buffer)], [...data], 'read through the file');
     viaFile.write({ region: 'fallback', offset: 100 }, new Uint8Array([7, 8, 9]), 'out');
     assert.deepEqual([...file.bytes.subarray(100, 103)], [7, 8, 9], 'written through the file, seen in the mapping');
+    const slot = viaFile.floatsForWrite({ region: 'fallback', offset: 200 }, 2, 'out');
+    slot.array.set([1.25, -8]);
+    assert.deepEqual([...new Float32Array(file.bytes.slice(200, 208).buffer)], [0, 0], 'nothing written before commit');
+    slot.commit();
+    assert.deepEqual([...new Float32Array(file.bytes.slice(200, 208).buffer)], [1.25, -8], 'committed through the file');
     assert.throws(() => viaFile.register('second', 'fallback', 1), /at most 1 shared-memory regions/);
     viaFile.closeAll();
     file.remove();

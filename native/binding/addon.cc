@@ -211,14 +211,26 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
   if (resident && !target.cuda)
     throw Napi::TypeError::New(env, "teacherMatrices: a CUDA teacher handle needs device 'cuda'");
 
+  // options.gradientsInto: the caller's arrays for the gradients (src/native/validate.ts checks that they
+  // overlap no input); else new ones.
+  Napi::Value into = opts.Get("gradientsInto");
+  const bool given = !into.IsUndefined() && !into.IsNull();
+  if (given && (!want_gradients || !into.IsArray() || into.As<Napi::Array>().Length() != student.size()))
+    throw Napi::TypeError::New(env, "options.gradientsInto: expected one {first, second} per student pair, with returnGradients");
   auto grads_first = std::make_shared<std::vector<Napi::ObjectReference>>();
   auto grads_second = std::make_shared<std::vector<Napi::ObjectReference>>();
   auto teacher_out = std::make_shared<std::vector<Napi::ObjectReference>>();
   LossOutputs outputs;
-  for (const PairView& pair : student) {
+  for (size_t i = 0; i < student.size(); ++i) {
+    const PairView& pair = student[i];
     if (want_gradients) {
-      Napi::Float32Array a = NewOutput(env, pair.first.size(), *job);
-      Napi::Float32Array b = NewOutput(env, pair.second.size(), *job);
+      const std::string name = "options.gradientsInto[" + std::to_string(i) + "]";
+      Napi::Value g = given ? into.As<Napi::Array>().Get(static_cast<uint32_t>(i)) : env.Undefined();
+      if (given && !g.IsObject()) throw Napi::TypeError::New(env, name + ": expected {first, second}");
+      Napi::Float32Array a = given ? ReadOutput(g.As<Napi::Object>().Get("first"), name + ".first", pair.first.size(), *job)
+                                   : NewOutput(env, pair.first.size(), *job);
+      Napi::Float32Array b = given ? ReadOutput(g.As<Napi::Object>().Get("second"), name + ".second", pair.second.size(), *job)
+                                   : NewOutput(env, pair.second.size(), *job);
       outputs.grad_first.push_back(a.Data());
       outputs.grad_second.push_back(b.Data());
       grads_first->push_back(Napi::Persistent(static_cast<Napi::Object>(a)));

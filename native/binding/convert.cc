@@ -92,6 +92,11 @@ const float* ReadFloats(const Napi::Value& value, const std::string& name, int64
   return array.Data();
 }
 
+Napi::Float32Array ReadOutput(const Napi::Value& value, const std::string& name, int64_t length, Job& job) {
+  ReadFloats(value, name, length, job);
+  return value.As<Napi::Float32Array>();
+}
+
 Pooling ReadPooling(const Napi::Value& value, const std::string& name) {
   std::string s = value.IsString() ? value.As<Napi::String>().Utf8Value() : "";
   if (s == "max") return Pooling::Max;

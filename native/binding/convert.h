@@ -22,6 +22,9 @@ PairView ReadPair(const Napi::Value& value, const std::string& name, Job& job);
 // A Float32Array of exactly `length` elements, kept alive by the job.
 const float* ReadFloats(const Napi::Value& value, const std::string& name, int64_t length, Job& job);
 
+// A caller-given output: a Float32Array of exactly `length` elements, kept alive for the job.
+Napi::Float32Array ReadOutput(const Napi::Value& value, const std::string& name, int64_t length, Job& job);
+
 int64_t ReadPositiveInt(const Napi::Value& value, const std::string& name);
 Pooling ReadPooling(const Napi::Value& value, const std::string& name);
 Reduction ReadReduction(const Napi::Value& value, const std::string& name);

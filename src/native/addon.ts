@@ -30,7 +30,7 @@ export interface CudaTeacherHandle {
   readonly __fspdCudaTeacher: unique symbol;
 }
 
-type NativeLossOptions = Required<Omit<LossOptions, 'weights'>> & { weights: readonly number[] };
+type NativeLossOptions = Required<Omit<LossOptions, 'weights' | 'gradientsInto'>> & { weights: readonly number[]; gradientsInto?: readonly PairGradients[] };
 interface RawLoss {
   (
     student: readonly FeaturePair[],
@@ -77,6 +77,7 @@ function lossArgs(student: readonly FeaturePair[], teacher: Teacher, options: Lo
     pooling: options.pooling ?? 'max',
     returnGradients: options.returnGradients ?? false,
     returnTeacherMatrices: options.returnTeacherMatrices ?? false,
+    ...(options.gradientsInto ? { gradientsInto: options.gradientsInto } : {}),
   };
   const pairs = 'pairs' in teacher ? teacher.pairs : [];
   const matrices = 'matrices' in teacher ? teacher.matrices : [];

@@ -307,7 +307,13 @@ function fspLoss(student: readonly FeaturePair[], teacher: Teacher, options: Los
       const dG = new Float32Array(gs.length);
       const factor = 2 * lambda * scale;
       for (let k = 0; k < gs.length; k++) dG[k] = factor * (gs[k]! - gt[k]!);
-      gradients.push(unalignGradients(pair, s, fspBackward(s.first, s.second, dG), pooling));
+      const g = unalignGradients(pair, s, fspBackward(s.first, s.second, dG), pooling);
+      const into = options.gradientsInto?.[i];
+      if (into) {
+        into.first.set(g.first);
+        into.second.set(g.second);
+      }
+      gradients.push(into ?? g);
     }
     return lambda * sum * scale;
   });

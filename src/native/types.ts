@@ -30,6 +30,12 @@ export interface LossOptions {
   returnGradients?: boolean; // default false
   /** Return the teacher's FSP matrices (only meaningful when the teacher is given as pairs). */
   returnTeacherMatrices?: boolean; // default false
+  /**
+   * With returnGradients: write the gradients into these arrays (one {first, second} per student pair, each
+   * as long as its map) instead of new ones, and return them; e.g. a shared-memory region, or buffers reused
+   * across steps. They must not overlap each other or any input (RangeError).
+   */
+  gradientsInto?: readonly PairGradients[];
 }
 
 export interface PairGradients {

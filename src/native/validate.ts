@@ -1,7 +1,7 @@
 // Argument checks at the kernel boundary, sharp-style: every error names the argument and says what
 // was expected, so the kernels (native or TS) only ever see well-formed input.
 // TypeError: the wrong kind of value. RangeError: the right kind with a wrong size or value.
-import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, Pooling, Teacher } from './types.js';
+import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, PairGradients, Pooling, Teacher } from './types.js';
 import { dimsOf, type MapDims } from './types.js';
 
 export function checkMap(value: unknown, name: string): MapDims {
@@ -73,7 +73,11 @@ function checkOutSize(map: MapDims, outHeight: unknown, outWidth: unknown) {
   }
 }
 
-export function checkLoss(student: unknown, teacher: unknown, options: unknown): Required<Omit<LossOptions, 'weights'>> & { weights: number[] } {
+export function checkLoss(
+  student: unknown,
+  teacher: unknown,
+  options: unknown,
+): Required<Omit<LossOptions, 'weights' | 'gradientsInto'>> & { weights: number[]; gradientsInto?: readonly PairGradients[] } {
   if (!Array.isArray(student) || student.length === 0) throw new TypeError('student: expected a non-empty array of feature pairs');
   const dims = student.map((p, i) => checkPair(p, `student[${i}]`));
   if (typeof teacher !== 'object' || teacher === null) throw new TypeError('teacher: expected {pairs} or {matrices}');
@@ -106,13 +110,39 @@ export function checkLoss(student: unknown, teacher: unknown, options: unknown):
   });
   const reduction = opts.reduction ?? 'paper';
   if (reduction !== 'paper' && reduction !== 'mean') throw new RangeError(`reduction: expected 'paper' or 'mean', got ${String(reduction)}`);
+  const into = opts.gradientsInto === undefined ? undefined : checkGradientsInto(opts.gradientsInto, student as FeaturePair[], teacher as Teacher, Boolean(opts.returnGradients));
   return {
     weights,
     reduction,
     pooling: checkPooling(opts.pooling ?? 'max', 'pooling'),
     returnGradients: Boolean(opts.returnGradients),
     returnTeacherMatrices: Boolean(opts.returnTeacherMatrices),
+    ...(into ? { gradientsInto: into } : {}),
   };
+}
+
+/** gradientsInto: one {first, second} of the student maps' lengths per pair, overlapping nothing else. */
+function checkGradientsInto(into: unknown, student: FeaturePair[], teacher: Teacher, returnGradients: boolean): PairGradients[] {
+  if (!returnGradients) throw new TypeError('gradientsInto: set only with returnGradients');
+  if (!Array.isArray(into) || into.length !== student.length) throw new RangeError(`gradientsInto: expected one {first, second} per student pair (${student.length})`);
+  const outputs = into.flatMap((g: Partial<PairGradients> | null, i) =>
+    (['first', 'second'] as const).map((k) => checkFloat32(g?.[k], `gradientsInto[${i}].${k}`, student[i]![k].data.length, `[${student[i]![k].shape.join(', ')}]`)),
+  );
+  const inputs = [
+    ...student.flatMap((p) => [p.first.data, p.second.data]),
+    ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices),
+  ];
+  outputs.forEach((out, i) => {
+    const name = `gradientsInto[${i >> 1}].${i % 2 ? 'second' : 'first'}`;
+    if (inputs.some((input) => overlaps(out, input))) throw new RangeError(`${name}: overlaps an input array (the kernel reads the inputs while it writes)`);
+    if (outputs.some((other, j) => j !== i && overlaps(out, other))) throw new RangeError(`${name}: overlaps another gradientsInto array`);
+  });
+  return into as PairGradients[];
+}
+
+/** Whether two views share bytes. */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 /** Wraps a backend so every call is checked first. */

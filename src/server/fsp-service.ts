@@ -15,6 +15,11 @@ import type { FspLossResponse } from '../generated/fspd/v1/FspLossResponse.js';
 import type { FspServiceHandlers } from '../generated/fspd/v1/FspService.js';
 import type { TeacherFspRequest__Output } from '../generated/fspd/v1/TeacherFspRequest.js';
 import type { TeacherFspResponse } from '../generated/fspd/v1/TeacherFspResponse.js';
+import type { FeaturePair as PairMessage } from '../generated/fspd/v1/FeaturePair.js';
+import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
+import type { Tensor } from '../generated/fspd/v1/Tensor.js';
+import type { FeaturePair, LossOptions, Teacher } from '../fsp/index.js';
+import { overlaps } from '../native/validate.js';
 import type { TapPair } from '../models/index.js';
 import { teacherFspMatrices, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
@@ -99,22 +104,41 @@ async function computeFsp(request: ComputeFspRequest__Output): Promise<ComputeFs
 
 async function fspLoss(request: FspLossRequest__Output, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
   const { student, teacher, options } = decodeLossRequest(request);
-  const target = request.gradientsTo;
-  if (target) {
-    if (!regions) throw invalid('gradients_to: shared memory is off on this server');
-    if (!options.returnGradients) throw invalid('gradients_to: set only with return_gradients');
-    // Fail before the work when the gradients would not fit.
-    const sizes = student.flatMap((p) => [p.first.data.byteLength, p.second.data.byteLength]);
-    regions.check(target, packedOffsets(Number(target.offset), sizes).end - Number(target.offset), 'gradients_to');
+  const out = request.gradientsTo ? gradientSlots(request.gradientsTo, student, teacher, options, regions) : undefined;
+  // The kernel writes straight into the region unless the slots overlap an input (then: a copy after).
+  const result = await computeFspLossAsync(student, teacher, out?.direct ? { ...options, gradientsInto: out.pairs } : options);
+  if (out && !out.direct) {
+    result.gradients!.forEach((g, i) => {
+      out.pairs[i]!.first.set(g.first);
+      out.pairs[i]!.second.set(g.second);
+    });
   }
-  const result = await computeFspLossAsync(student, teacher, options);
-  const gradients = result.gradients?.map((g, i) => encodeGradients(g, student[i]!)) ?? [];
-  if (target && regions) writeGradients(gradients, target, regions);
+  out?.commit();
   return {
     loss: result.loss,
     pairLosses: result.pairLosses,
-    studentGradients: gradients,
+    studentGradients: out ? out.messages : (result.gradients?.map((g, i) => encodeGradients(g, student[i]!)) ?? []),
     teacherMatrices: result.teacherMatrices?.map((m, i) => encodeFloat32(m, matrixShape(student[i]!))) ?? [],
+  };
+}
+
+/**
+ * gradients_to: float32 slots in the region for every student gradient, packed in response order (each at a
+ * multiple of 4), checked before any work; the response messages refer to them.
+ */
+function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], teacher: Teacher, options: LossOptions, regions?: SharedMemoryRegions) {
+  if (!regions) throw invalid('gradients_to: shared memory is off on this server');
+  if (!options.returnGradients) throw invalid('gradients_to: set only with return_gradients');
+  const maps = student.flatMap((p) => [p.first, p.second]);
+  const { offsets } = packedOffsets(Number(target.offset), maps.map((m) => m.data.byteLength));
+  const slots = maps.map((m, i) => ({ ...regions.floatsForWrite({ region: target.region, offset: offsets[i]! }, m.data.length, 'gradients_to'), map: m, offset: offsets[i]! }));
+  const inputs = [...maps.map((m) => m.data), ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices)];
+  const tensor = (i: number): Tensor => ({ dtype: 'DATA_TYPE_FLOAT32', shape: [...slots[i]!.map.shape], sharedMemory: { region: target.region, offset: slots[i]!.offset } });
+  return {
+    pairs: student.map((_, i) => ({ first: slots[2 * i]!.array, second: slots[2 * i + 1]!.array })),
+    direct: !slots.some((s) => inputs.some((input) => overlaps(s.array, input))),
+    commit: () => slots.forEach((s) => s.commit()),
+    messages: student.map((p, i): PairMessage => ({ first: tensor(2 * i), second: tensor(2 * i + 1), layout: p.first.layout === 'NCHW' ? 'LAYOUT_NCHW' : 'LAYOUT_NHWC' })),
   };
 }
 
@@ -128,16 +152,4 @@ function packedOffsets(start: number, sizes: number[]): { offsets: number[]; end
     at += size;
   }
   return { offsets, end: at };
-}
-
-/** Moves the encoded gradients into the region (packed in response order) and leaves refs in their place. */
-function writeGradients(gradients: FspLossResponse['studentGradients'] & object, target: { region: string; offset: number | string }, regions: SharedMemoryRegions): void {
-  const tensors = gradients.flatMap((p) => [p.first!, p.second!]);
-  const { offsets } = packedOffsets(Number(target.offset), tensors.map((t) => (t.data as Buffer).byteLength));
-  tensors.forEach((t, i) => {
-    const ref = { region: target.region, offset: offsets[i]! };
-    regions.write(ref, t.data as Buffer, 'gradients_to');
-    t.data = Buffer.alloc(0);
-    t.sharedMemory = ref;
-  });
 }

@@ -20,6 +20,8 @@ export interface RegionInfo {
 
 /** How the bytes of one region are reached. */
 interface Access {
+  /** read() returns views into the region (else copies). */
+  mapped: boolean;
   read(offset: number, length: number): Uint8Array;
   write(offset: number, bytes: Uint8Array): void;
   close(): void;
@@ -85,6 +87,21 @@ export class SharedMemoryRegions {
     this.locate(ref, length, field);
   }
 
+  /**
+   * `n` float32 slots at `ref` (offset a multiple of 4) to write into: a view of the region when it is
+   * mapped, else an array that `commit` writes through to the file.
+   */
+  floatsForWrite(ref: SharedMemoryRef__Output, n: number, field: string): { array: Float32Array; commit(): void } {
+    if (Number(ref.offset) % 4 !== 0) throw invalid(`${field}.offset: ${ref.offset} is not a multiple of 4`);
+    const { access, offset } = this.locate(ref, n * 4, field);
+    if (access.mapped) {
+      const bytes = access.read(offset, n * 4);
+      return { array: new Float32Array(bytes.buffer, bytes.byteOffset, n), commit: () => undefined };
+    }
+    const array = new Float32Array(n);
+    return { array, commit: () => access.write(offset, new Uint8Array(array.buffer)) };
+  }
+
   write(ref: SharedMemoryRef__Output, bytes: Uint8Array, field: string): void {
     const { access, offset } = this.locate(ref, bytes.byteLength, field);
     access.write(offset, bytes);
@@ -126,6 +143,7 @@ export class SharedMemoryRegions {
     if (this.mapFile) {
       let bytes: Uint8Array | undefined = new Uint8Array(this.mapFile(file, byteSize));
       return {
+        mapped: true,
         read: (offset, length) => bytes!.subarray(offset, offset + length),
         write: (offset, data) => bytes!.set(data, offset),
         close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
@@ -133,6 +151,7 @@ export class SharedMemoryRegions {
     }
     const fd = fs.openSync(file, 'r+');
     return {
+      mapped: false,
       read: (offset, length) => {
         const out = new Uint8Array(length);
         for (let done = 0; done < length; ) {
