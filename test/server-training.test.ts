@@ -210,6 +210,8 @@ describe('TrainStep and Train', () => {
     assert.equal(first.step, 1);
     assert.equal(first.stageStep, 1);
     assert.ok(first.loss > 0 && Number.isFinite(first.loss), `loss ${first.loss}`);
+    const pairSum = first.pairLosses.reduce((a, b) => a + b, 0);
+    assert.ok(first.pairLosses.length >= 1 && Math.abs(pairSum - first.loss) <= 1e-6 * first.loss, `pair_losses ${first.pairLosses} sum to loss ${first.loss}`);
     assert.equal(first.cacheHits, 0);
     const second = await client.trainStep(id, batchOf(4, 1, { labels: false, ids }));
     assert.equal(second.cacheHits, 4, 'all four from the cache');

@@ -64,17 +64,21 @@ describe('stage fsp (stage 1)', () => {
     const teacher = resnet(1);
     const student = resnet(2);
     const batch = fixedBatch(toyDataset(4), 4);
-    const lossWith = (opts: { pairWeights?: number[]; reduction?: 'paper' | 'mean' }) => {
+    const stepWith = (opts: { pairWeights?: number[]; reduction?: 'paper' | 'mean' }) => {
       const s = resnet(2);
       const t = new Trainer({ teacher, student: s, ...opts });
-      const l = t.step(batch).loss;
+      const r = t.step(batch);
       t.dispose();
-      return l;
+      return r;
     };
-    const all = lossWith({});
+    const lossWith = (opts: { pairWeights?: number[]; reduction?: 'paper' | 'mean' }) => stepWith(opts).loss;
+    const { loss: all, pairLosses } = stepWith({});
     const parts = [0, 1, 2].map((p) => lossWith({ pairWeights: [0, 1, 2].map((q) => (q === p ? 1 : 0)) }));
     const sum = parts.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum - all) <= 1e-5 * all, `Σ single-pair losses ${sum} = loss ${all}`);
+    // The step's own per-pair report matches the single-pair runs (same seeded students, same batch).
+    assert.equal(pairLosses?.length, 3, 'one loss per pair');
+    pairLosses!.forEach((l, i) => assert.ok(Math.abs(l - parts[i]!) <= 1e-5 * parts[i]!, `pairLosses[${i}] ${l} = single-pair loss ${parts[i]}`));
     const mean = lossWith({ reduction: 'mean' });
     const entries = [16 * 16, 16 * 32, 32 * 64];
     const expectMean = parts.reduce((a, p, i) => a + p / entries[i]!, 0);

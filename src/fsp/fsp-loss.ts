@@ -10,6 +10,8 @@ export interface FspLossOptions {
   reduction?: Reduction; // default 'paper' (sum over entries, mean over samples)
   pooling?: Pooling; // default 'max'
   layout?: Layout; // of every map, student and teacher; default 'NHWC'
+  /** Called with λ_i·reduced distance of each pair (they sum to the loss), e.g. for progress reports. */
+  onPairLosses?: (pairLosses: number[]) => void;
 }
 
 type MapPair = [tf.Tensor4D, tf.Tensor4D];
@@ -32,6 +34,7 @@ export function fspLoss(student: MapPair[], teacher: MapPair[] | tf.Tensor3D[], 
       teacherArg,
       { weights: options.weights, reduction: options.reduction, pooling: options.pooling, returnGradients },
     );
+    options.onPairLosses?.(res.pairLosses);
     return {
       value: tf.scalar(res.loss),
       // res.gradients is present: gradFunc only runs for taped calls (returnGradients above).

@@ -578,7 +578,7 @@ function summarize(r: StepResult): StepSummary {
     stage: r.stage as Stage as SessionStage,
     stageStep: r.stageStep,
     loss: r.loss,
-    pairLosses: [],
+    pairLosses: r.pairLosses ?? [],
     accuracy: r.accuracy ?? 0,
     learningRate: r.lr,
     cacheHits: r.teacherHits ?? 0,

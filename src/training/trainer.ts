@@ -76,6 +76,8 @@ export interface StepResult {
   lr: number;
   /** Cross-entropy (teacher, task) or FSP loss (fsp) of the batch, before the update. */
   loss: number;
+  /** fsp: each pair's λ-weighted part of loss, in pair order. */
+  pairLosses?: number[];
   batchSize: number;
   /** Top-1 accuracy on the batch (teacher, task; training-mode forward). */
   accuracy?: number;
@@ -263,17 +265,23 @@ export class Trainer {
       const t = teacherFspMatrices(teacher, batch, { ...(this.cache ? { cache: this.cache } : {}), teacherKey: this.teacherKey, pooling: this.pooling });
       const targets = this.permutations ? shuffleTeacherMatrices(t.matrices, teacher.pairs, this.permutations, batchSize) : t.matrices;
       const teacherMs = performance.now() - t0;
+      let pairLosses: number[] = [];
       const loss = tf.tidy(() => {
         const matrices = targets.map((m, i) => tf.tensor3d(m, [batchSize, ...t.dims[i]!]));
         const { value, grads } = tf.variableGrads(() => {
           const { features } = forwardWithTaps(model, batch.images, { training: true });
           const pairs = model.pairs.map(([a, b]) => [features[a]!, features[b]!] as [tf.Tensor4D, tf.Tensor4D]);
-          return fspLoss(pairs, matrices, { ...(this.pairWeights ? { weights: this.pairWeights } : {}), reduction: this.reduction, pooling: this.pooling });
+          return fspLoss(pairs, matrices, {
+            ...(this.pairWeights ? { weights: this.pairWeights } : {}),
+            reduction: this.reduction,
+            pooling: this.pooling,
+            onPairLosses: (losses) => void (pairLosses = losses),
+          });
         }, variablesOf(opt));
         opt.applyGradients(grads);
         return value.dataSync()[0]!;
       });
-      result = { stage, lr, loss, batchSize, teacherHits: t.hits, teacherMisses: t.misses, teacherMs, ...(this.cache ? { cache: this.cache.stats() } : {}) };
+      result = { stage, lr, loss, pairLosses, batchSize, teacherHits: t.hits, teacherMisses: t.misses, teacherMs, ...(this.cache ? { cache: this.cache.stats() } : {}) };
     } else {
       const labels = batch.labels!;
       let correct = 0;

@@ -24,7 +24,7 @@ export interface StepResult {
    */
   'loss'?: (number | string);
   /**
-   * Stage 1: the loss of each pair. Empty while the trainer reports only the total.
+   * Stage 1: each pair's λ-weighted part of loss, in pair order (they sum to loss). Empty in stage 2.
    */
   'pairLosses'?: (number | string)[];
   /**
@@ -67,7 +67,7 @@ export interface StepResult__Output {
    */
   'loss': (number);
   /**
-   * Stage 1: the loss of each pair. Empty while the trainer reports only the total.
+   * Stage 1: each pair's λ-weighted part of loss, in pair order (they sum to loss). Empty in stage 2.
    */
   'pairLosses': (number)[];
   /**

@@ -803,7 +803,7 @@ type StepResult struct {
 	StageStep uint64 `protobuf:"varint,3,opt,name=stage_step,json=stageStep,proto3" json:"stage_step,omitempty"`
 	// FSP loss (stage 1) or mean cross-entropy (stage 2) of the batch, before the update.
 	Loss float64 `protobuf:"fixed64,4,opt,name=loss,proto3" json:"loss,omitempty"`
-	// Stage 1: the loss of each pair. Empty while the trainer reports only the total.
+	// Stage 1: each pair's λ-weighted part of loss, in pair order (they sum to loss). Empty in stage 2.
 	PairLosses []float64 `protobuf:"fixed64,5,rep,packed,name=pair_losses,json=pairLosses,proto3" json:"pair_losses,omitempty"`
 	// Stage 2: fraction of the batch classified correctly (training-mode forward pass). 0 in stage 1, which
 	// computes no logits loss.
