@@ -41,6 +41,21 @@ healthOptions(program.command('health').description('check a server through grpc
     }
   });
 
+program
+  .command('bench')
+  .description('run a benchmark, as `npm run bench:<name>`: fsp, rpc, train or clients; extra arguments pass through (e.g. --quick)')
+  .argument('<name>', 'fsp, rpc, train or clients')
+  .argument('[args...]', 'passed to the benchmark')
+  .allowUnknownOption()
+  .action(async (name: string, args: string[]) => {
+    const { runBench } = await import('./bench.js');
+    try {
+      process.exitCode = runBench(name, args);
+    } catch (err) {
+      program.error(`fspd bench: ${(err as Error).message}`, { exitCode: 2 });
+    }
+  });
+
 const int = (flag: string) => (value: string) => {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag}: expected an integer >= 0, got '${value}'`);
