@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +26,7 @@ START_TIMEOUT = float(os.environ.get("FSPD_TEST_START_TIMEOUT", "120"))
 
 
 class Server:
-    """A `fspd serve` child process; ``address`` is where it listens."""
+    """A `fspd serve` child process; ``address`` is where it listens, ``metrics_address`` its /metrics."""
 
     def __init__(self, *flags: str, env: Optional[dict] = None):
         node = shutil.which("node")
@@ -36,6 +37,7 @@ class Server:
         self.log: List[str] = []
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, **(env or {})})
+        self.metrics_address = ""
         self.address = self._wait_serving()
         threading.Thread(target=self._drain, daemon=True).start()
 
@@ -48,7 +50,9 @@ class Server:
                 break
             self.log.append(line)
             if '"serving"' in line:
-                return json.loads(line)["addresses"][0]
+                serving = json.loads(line)
+                self.metrics_address = serving["metrics"]
+                return serving["addresses"][0]
         self.stop()
         pytest.fail("fspd serve did not start:\n" + "".join(self.log[-40:]))
 
@@ -56,6 +60,15 @@ class Server:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.log.append(line)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process stops answering but keeps its connections (a hung replica)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, in-flight calls and all (a crashed replica)."""
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

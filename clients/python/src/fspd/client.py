@@ -1,13 +1,20 @@
 """fspd.Client: the fspd services with numpy in and out.
 
 Every call has a deadline (``timeout`` seconds, per call or the client's default), sends the bearer token
-when one is set, retries with exponential backoff and jitter while the server answers UNAVAILABLE (it is
-starting, restarting or shutting down), and raises an :class:`fspd.errors.FspdError` subclass carrying the
-status code and the field the server names. Unary calls and ExportModel are retried; the Train and Run
-streams, which change the session as they go, are not.
+when one is set, retries with exponential backoff and jitter on UNAVAILABLE, and raises an
+:class:`fspd.errors.FspdError` subclass carrying the status code and the field the server names.
+
+Several replicas: ``Client(["10.0.0.1:50051", "10.0.0.2:50051"])`` or ``Client("dns:///fspd:50051")`` spreads
+calls round-robin over them (gRPC's round_robin policy). Calls that only compute or read (:data:`IDEMPOTENT`:
+ComputeFsp, FspLoss, TeacherFsp, Get/List, Evaluate, ExportModel) are retried on any UNAVAILABLE, including a
+connection lost mid-call when a replica dies, so they go on on the others. Calls that change state (CreateModel,
+TrainStep, ...) are retried only when the request cannot have run: no server could be reached, or the server
+refused it while starting. The Train and Run streams are never retried.
 """
 from __future__ import annotations
 
+import ipaddress
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -30,7 +37,19 @@ ArrayLike = Any
 Pair = Tuple[ArrayLike, ArrayLike]
 T = TypeVar("T")
 
-__all__ = ["Client", "FspLossResult", "TeacherFspResult", "Retry"]
+__all__ = ["Client", "FspLossResult", "TeacherFspResult", "Retry", "IDEMPOTENT"]
+
+# RPCs that only compute or read: running one twice does no harm, so any UNAVAILABLE is retried, also the one
+# a call gets when its server dies mid-call (grpcio: UNAVAILABLE "Stream removed" / "Socket closed").
+IDEMPOTENT = frozenset({
+    "ComputeFsp", "FspLoss", "TeacherFsp", "GetModel", "ListModels", "ExportModel", "GetSession", "ListSessions",
+    "Evaluate",
+})
+
+# UNAVAILABLE details that mean the request never ran: no server could be reached (grpcio's pick_first and
+# round_robin wordings), or the server refused it during warm-up. Only these are retried for other RPCs, which
+# change state and may have run when the connection broke mid-call.
+_NOT_RUN = ("failed to connect to all addresses", "connections to all backends failing", "the server is starting")
 
 
 @dataclass(frozen=True)
@@ -65,21 +84,24 @@ class Retry:
 
 
 class Client:
-    """A connection to an fspd server.
+    """A connection to an fspd server, or to several replicas of it.
 
     >>> c = fspd.Client("127.0.0.1:50051", token=os.environ.get("FSPD_TOKEN"))
     >>> r = c.fsp_loss(student=[(s1, s2)], teacher=[(t1, t2)], layout="NCHW")
     >>> r.loss, r.gradients[0][0].shape
 
-    ``address``: ``host:port`` or ``unix:/path``. TLS: ``tls=True`` (system roots) or any of
-    ``root_certificates`` / ``private_key`` + ``certificate_chain`` (mTLS) as PEM bytes or file paths;
-    ``server_name`` overrides the name checked in the server's certificate. ``timeout``: default deadline
-    in seconds of each call (None = no deadline). ``retry``: :class:`Retry`, or None for no retries.
+    ``address``: ``host:port``, ``unix:/path`` or any gRPC target (``dns:///name:port``), or a list of
+    ``ip:port`` replicas; calls are spread over what the target resolves to by ``lb_policy`` (``"round_robin"``;
+    ``"pick_first"`` sticks to one). TLS: ``tls=True`` (system roots) or any of ``root_certificates`` /
+    ``private_key`` + ``certificate_chain`` (mTLS) as PEM bytes or file paths; ``server_name`` overrides the
+    name checked in the server's certificate. ``timeout``: default deadline in seconds of each call (None = no
+    deadline). ``retry``: :class:`Retry`, or None for no retries. ``interceptors``: grpc client interceptors,
+    which see each attempt.
     """
 
     def __init__(
         self,
-        address: str = "127.0.0.1:50051",
+        address: Union[str, Sequence[str]] = "127.0.0.1:50051",
         *,
         token: Optional[str] = None,
         tls: bool = False,
@@ -92,14 +114,19 @@ class Client:
         max_message_size: int = 64 * 1024 * 1024,
         options: Sequence[Tuple[str, Any]] = (),
         channel: Optional[grpc.Channel] = None,
+        lb_policy: str = "round_robin",
+        interceptors: Sequence[Any] = (),
     ):
-        self.address = address
+        self.addresses = [address] if isinstance(address, str) else list(address)
+        self.address = ",".join(self.addresses)
+        target = _target(self.addresses)
         self.timeout = timeout
         self.retry = retry
         self._metadata: Tuple[Tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
         opts = [
             ("grpc.max_send_message_length", max_message_size),
             ("grpc.max_receive_message_length", max_message_size),
+            ("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]})),
             *options,
         ]
         if server_name:
@@ -112,9 +139,11 @@ class Client:
                     private_key=_pem(private_key),
                     certificate_chain=_pem(certificate_chain),
                 )
-                channel = grpc.secure_channel(address, creds, options=opts)
+                channel = grpc.secure_channel(target, creds, options=opts)
             else:
-                channel = grpc.insecure_channel(address, options=opts)
+                channel = grpc.insecure_channel(target, options=opts)
+        if interceptors:
+            channel = grpc.intercept_channel(channel, *interceptors)
         self.channel = channel
         self._fsp = fsp_grpc.FspServiceStub(channel)
         self._models = model_grpc.ModelServiceStub(channel)
@@ -455,10 +484,9 @@ class Client:
                     raise _Status(grpc.StatusCode.DEADLINE_EXCEEDED, f"deadline of {budget} s passed while retrying")
                 return fn(request, timeout=left, metadata=self._metadata)
             except grpc.RpcError as err:
-                code = err.code() if hasattr(err, "code") else None
                 pause = min(delay, retry.maximum) * random.uniform(0.5, 1.5)
                 last = attempt >= retry.attempts or (end is not None and time.monotonic() + pause >= end)
-                if code != grpc.StatusCode.UNAVAILABLE or last:
+                if not _retryable(method, err) or last:
                     raise from_rpc_error(err, method) from None
                 time.sleep(pause)
                 delay *= retry.multiplier
@@ -472,6 +500,35 @@ class Client:
             raise from_rpc_error(err, method) from None
         finally:
             call.cancel()  # a no-op once the stream ended; stops the server's work when the caller breaks off
+
+
+def _retryable(method: str, err: grpc.RpcError) -> bool:
+    if not hasattr(err, "code") or err.code() != grpc.StatusCode.UNAVAILABLE:
+        return False
+    details = (err.details() if hasattr(err, "details") else "") or ""
+    return method in IDEMPOTENT or any(s in details for s in _NOT_RUN)
+
+
+def _target(addresses: List[str]) -> str:
+    """The gRPC target of one address (as given) or of several ``ip:port`` replicas (an ``ipv4:``/``ipv6:``
+    address list, the static form grpcio's resolvers take)."""
+    if not addresses:
+        raise ValueError("address: expected an address or a list of addresses, got an empty list")
+    if len(addresses) == 1:
+        return addresses[0]
+    versions = set()
+    for i, a in enumerate(addresses):
+        host, _, port = a.rpartition(":")
+        try:
+            versions.add(ipaddress.ip_address(host.strip("[]")).version)
+        except ValueError:
+            raise ValueError(f"address[{i}]: {a!r} is not ip:port; several replicas are given as IP addresses "
+                             "(all IPv4 or all IPv6), or as one 'dns:///name:port' target") from None
+        if not port.isdigit():
+            raise ValueError(f"address[{i}]: {a!r} has no port")
+    if len(versions) > 1:
+        raise ValueError("address: several replicas must be all IPv4 or all IPv6 (one gRPC address list)")
+    return f"ipv{versions.pop()}:" + ",".join(addresses)
 
 
 class _Status(grpc.RpcError):
