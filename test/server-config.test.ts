@@ -50,6 +50,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({}, { FSPD_HEALTH_ADDRESS: 'h:65536' }), /FSPD_HEALTH_ADDRESS: expected HOST:PORT/, 'port range');
   });
 
+  it('health stall limit and shared-memory directory: seconds > 0, off by default', () => {
+    assert.equal(loadConfig({}, {}).healthStallLimitMs, 60_000, 'a minute by default');
+    assert.equal(loadConfig({ healthStallLimit: '2.5' }, { FSPD_HEALTH_STALL_LIMIT: '9' }).healthStallLimitMs, 2500, 'flag wins, seconds to ms');
+    assert.throws(() => loadConfig({}, { FSPD_HEALTH_STALL_LIMIT: '0' }), /^RangeError: FSPD_HEALTH_STALL_LIMIT: expected seconds > 0, got '0'/);
+    assert.equal(loadConfig({}, {}).sharedMemoryDir, undefined, 'shared memory off by default');
+    assert.equal(loadConfig({}, { FSPD_SHARED_MEMORY_DIR: '/dev/shm/fspd' }).sharedMemoryDir, '/dev/shm/fspd', 'from the environment');
+  });
+
   it('bad values name their source', () => {
     const bad = (flags: Parameters<typeof loadConfig>[0], env: NodeJS.ProcessEnv, message: RegExp) => assert.throws(() => loadConfig(flags, env), message, String(message));
     bad({ address: ['localhost'] }, {}, /^RangeError: --address: expected HOST:PORT \(port 0\.\.65535\) or unix:\/path, got 'localhost'/);

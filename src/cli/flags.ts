@@ -11,7 +11,11 @@ export function serveOptions(command: Command): Command {
     .option('--metrics-address <host:port>', 'Prometheus /metrics HTTP address (FSPD_METRICS_ADDRESS; default 127.0.0.1:9464)')
     .option(
       '--health-address <host:port>',
-      'extra plaintext gRPC port with grpc.health.v1 only, no token or TLS, for Kubernetes gRPC probes (FSPD_HEALTH_ADDRESS; default none)',
+      'extra plaintext gRPC port with grpc.health.v1 only, no token or TLS, for Kubernetes gRPC probes; served on its own thread (FSPD_HEALTH_ADDRESS; default none)',
+    )
+    .option(
+      '--health-stall-limit <seconds>',
+      'the health port says NOT_SERVING while the main thread has been blocked longer than this (FSPD_HEALTH_STALL_LIMIT; default 60)',
     )
     .option('--max-message-size <size>', 'largest message, bytes or KiB/MiB/GiB (FSPD_MAX_MESSAGE_SIZE; default 64MiB)')
     .option('--token <token>', 'require `authorization: Bearer <token>` on every call but health checks (FSPD_TOKEN, which keeps it out of `ps`)')

@@ -22,6 +22,11 @@ export interface ServerConfig {
    * Unset = none.
    */
   healthAddress?: string;
+  /**
+   * How long the main thread may go without a heartbeat (a synchronous training step, a hang) before the
+   * health port says NOT_SERVING; it says SERVING again once the thread is back.
+   */
+  healthStallLimitMs: number;
   /** Largest request or response message in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageSize: number;
   /** When set, every call but health checks needs `authorization: Bearer <token>`. */
@@ -62,6 +67,7 @@ export interface ConfigFlags {
   address?: string[];
   metricsAddress?: string;
   healthAddress?: string;
+  healthStallLimit?: string;
   maxMessageSize?: string;
   token?: string;
   tlsCert?: string;
@@ -81,6 +87,7 @@ export interface ConfigFlags {
 export const DEFAULT_CONFIG: ServerConfig = {
   addresses: ['127.0.0.1:50051'],
   metricsAddress: '127.0.0.1:9464',
+  healthStallLimitMs: 60_000,
   maxMessageSize: 64 * 1024 ** 2,
   logLevel: 'info',
   shutdownGraceMs: 20_000,
@@ -115,6 +122,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       : undefined;
   const metrics = pick('metricsAddress', 'metrics-address', 'FSPD_METRICS_ADDRESS');
   const health = pick('healthAddress', 'health-address', 'FSPD_HEALTH_ADDRESS');
+  const stallLimit = pick('healthStallLimit', 'health-stall-limit', 'FSPD_HEALTH_STALL_LIMIT');
   const size = pick('maxMessageSize', 'max-message-size', 'FSPD_MAX_MESSAGE_SIZE');
   const token = pick('token', 'token', 'FSPD_TOKEN');
   const cert = pick('tlsCert', 'tls-cert', 'FSPD_TLS_CERT');
@@ -134,6 +142,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
     metricsAddress: metrics ? parseHostPort(metrics) : DEFAULT_CONFIG.metricsAddress,
     ...(health ? { healthAddress: parseHostPort(health) } : {}),
+    healthStallLimitMs: stallLimit ? parsePositiveSeconds(stallLimit) * 1000 : DEFAULT_CONFIG.healthStallLimitMs,
     maxMessageSize: size ? parseSize(size) : DEFAULT_CONFIG.maxMessageSize,
     ...(token ? { token: token.value } : {}),
     ...tlsOf(cert, key, ca),
@@ -206,6 +215,12 @@ function parseLevel(s: Source): Level {
   const level = s.value.toLowerCase() as Level;
   if (!LEVELS.includes(level)) throw new RangeError(`${s.from}: expected one of ${LEVELS.join(', ')}, got '${s.value}'`);
   return level;
+}
+
+function parsePositiveSeconds(s: Source): number {
+  const n = Number(s.value);
+  if (s.value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new RangeError(`${s.from}: expected seconds > 0, got '${s.value}'`);
+  return n;
 }
 
 function parseSeconds(s: Source): number {

@@ -31,6 +31,7 @@ import { SessionManager, type Session, type StepSummary } from './sessions.js';
 import { DatasetStore } from './sessions-data.js';
 import { SHARED_MEMORY_SERVICE, sharedMemoryServiceHandlers } from './shared-memory-service.js';
 import { SharedMemoryRegions } from './shared-memory.js';
+import { startHealthPort, type HealthPort } from './health-port.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -64,12 +65,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
   const regions = sharedMemoryRegions(config.sharedMemoryDir);
   const health = new HealthImplementation();
-  const setHealth = (status: ServingStatus) => ['', ...services].forEach((s) => health.setStatus(s, status));
+  // Kubernetes gRPC probes send neither a token nor TLS: the health port has health only (same statuses),
+  // on its own thread (health-port.ts), so a long training step does not fail the probes.
+  let healthPort: HealthPort | undefined;
+  const setHealth = (status: ServingStatus) => {
+    ['', ...services].forEach((s) => health.setStatus(s, status));
+    healthPort?.setStatus(status);
+  };
   setHealth('NOT_SERVING');
   health.addToServer(server);
-  // Kubernetes gRPC probes send neither a token nor TLS: this listener has health only (same statuses).
-  const healthServer = config.healthAddress === undefined ? undefined : new grpc.Server({ interceptors: [metrics.interceptor] });
-  if (healthServer) health.addToServer(healthServer);
   const definition = loadFspdDefinition();
   new ReflectionService({ ...definition, ...loadHealthDefinition() }, { services: [...services, HEALTH_SERVICE] }).addToServer(server);
 
@@ -104,7 +108,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   try {
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
-    if (healthServer) healthAddress = await bind(healthServer, config.healthAddress!, grpc.ServerCredentials.createInsecure());
+    if (config.healthAddress !== undefined) {
+      healthPort = await startHealthPort(config.healthAddress, services, config.healthStallLimitMs, (stalled) =>
+        log.warn({ stalled, limitMs: config.healthStallLimitMs }, stalled ? 'event loop blocked past the health stall limit: the health port says NOT_SERVING' : 'event loop free again'),
+      );
+      healthAddress = healthPort.address;
+    }
     metricsServer = await serveMetrics(metrics.registry, config.metricsAddress);
     // Warm-up: choose (and load) the kernels and the tfjs backend now, so a bad FSPD_DEVICE or
     // FSPD_BACKEND fails the start, not the first call.
@@ -121,7 +130,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     }
   } catch (err) {
     server.forceShutdown();
-    healthServer?.forceShutdown();
+    await healthPort?.stop(0);
     await metricsServer?.close();
     await manager.closeAll(false);
     registry.disposeAll();
@@ -149,7 +158,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     for (const hook of hooks) await hook().catch((err: unknown) => log.error({ err }, 'shutdown hook failed'));
     training.unwatch();
     // Probes' Check calls are short; a Watch would hold the port open, so it gets a second at most.
-    if (healthServer) await drain(healthServer, Math.min(graceMs, 1000), log.child({ listener: 'health' }));
+    await healthPort?.stop(Math.min(graceMs, 1000));
     await metricsServer.close();
     log.info('stopped');
   };
