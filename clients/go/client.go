@@ -2,8 +2,14 @@
 // 2017). A Client holds one connection and the generated stubs of the three services (package
 // fspdv1): FSP math (FspService), server-side models (ModelService) and remote training sessions
 // (TrainingService). Every call gets a default deadline when its context has none, the bearer token
-// when one is set, and retries with exponential backoff while the server answers UNAVAILABLE (unary
-// calls only: streams change a session as they go and are not retried).
+// when one is set, and retries with exponential backoff on UNAVAILABLE (unary calls only: streams
+// change a session as they go and are not retried).
+//
+// The connection may span several replicas (DialReplicas, or a dns:/// target that resolves to several
+// addresses): calls are spread round-robin over them. Calls that only compute or read (ComputeFsp,
+// FspLoss, TeacherFsp, GetModel, ListModels, GetSession, ListSessions, Evaluate) are retried on any
+// UNAVAILABLE, including the one a call gets when its replica dies mid-call, so they go on on the others;
+// calls that change state only when they cannot have run (no server reached, or the server was starting).
 //
 //	c, err := fspd.Dial(ctx, "127.0.0.1:50051", fspd.WithToken(os.Getenv("FSPD_TOKEN")))
 //	res, err := c.FSP.FspLoss(ctx, &fspdv1.FspLossRequest{...})
@@ -15,13 +21,16 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/rand"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	fspdv1 "github.com/fspd/fspd/clients/go/gen/fspd/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/status"
 )
 
@@ -115,19 +124,47 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) error { o.dial = append(o.dial, opts...); return nil }
 }
 
-// Dial connects to address ("host:port" or "unix:/path"). The connection is made lazily; ctx only
-// bounds the setup.
+// roundRobin spreads calls over every address the target resolves to (one for a plain host:port).
+// WithDialOptions(grpc.WithDefaultServiceConfig(...)) replaces it, e.g. with pick_first.
+const roundRobin = `{"loadBalancingConfig": [{"round_robin": {}}]}`
+
+// Dial connects to address ("host:port", "unix:/path" or any gRPC target, e.g. "dns:///name:port",
+// whose addresses calls are spread over round-robin). The connection is made lazily; ctx only bounds
+// the setup.
 func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) {
+	return dial(ctx, address, nil, opts)
+}
+
+// DialReplicas connects to several replicas ("host:port" each) through one connection that spreads
+// calls round-robin over them and retries idempotent calls on the others when one dies. With TLS,
+// each replica's certificate is checked against its host.
+func DialReplicas(ctx context.Context, addresses []string, opts ...Option) (*Client, error) {
+	if len(addresses) == 0 {
+		return nil, fmt.Errorf("fspd: DialReplicas: no addresses")
+	}
+	r := make(replicas, len(addresses))
+	for i, a := range addresses {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("fspd: DialReplicas: addresses[%d]: %w", i, err)
+		}
+		r[i] = resolver.Address{Addr: a, ServerName: host}
+	}
+	return dial(ctx, replicasScheme+":///"+strings.Join(addresses, ","), []grpc.DialOption{grpc.WithResolvers(r)}, opts)
+}
+
+func dial(ctx context.Context, target string, extra []grpc.DialOption, opts []Option) (*Client, error) {
 	o := options{timeout: 60 * time.Second, retry: DefaultRetry, maxMessageSize: 64 << 20}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
-	dial := []grpc.DialOption{
+	dial := append([]grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(o.maxMessageSize), grpc.MaxCallSendMsgSize(o.maxMessageSize)),
 		grpc.WithChainUnaryInterceptor(deadlineUnary(o.timeout), retryUnary(o.retry)),
-	}
+		grpc.WithDefaultServiceConfig(roundRobin),
+	}, extra...)
 	if o.tls != nil {
 		dial = append(dial, grpc.WithTransportCredentials(credentials.NewTLS(o.tls)))
 	} else {
@@ -136,9 +173,9 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	if o.token != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: o.token, secure: o.tls != nil}))
 	}
-	conn, err := grpc.DialContext(ctx, address, append(dial, o.dial...)...)
+	conn, err := grpc.DialContext(ctx, target, append(dial, o.dial...)...)
 	if err != nil {
-		return nil, fmt.Errorf("fspd: dial %s: %w", address, err)
+		return nil, fmt.Errorf("fspd: dial %s: %w", target, err)
 	}
 	return &Client{
 		Conn:     conn,
@@ -150,6 +187,22 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 
 // Close closes the connection.
 func (c *Client) Close() error { return c.Conn.Close() }
+
+const replicasScheme = "fspd-replicas"
+
+// replicas resolves to a fixed list of addresses: grpc-go has no static multi-address target, and
+// WithResolvers keeps this one to the connection (nothing registered globally).
+type replicas []resolver.Address
+
+func (r replicas) Scheme() string { return replicasScheme }
+
+func (r replicas) Build(_ resolver.Target, cc resolver.ClientConn, _ resolver.BuildOptions) (resolver.Resolver, error) {
+	cc.UpdateState(resolver.State{Addresses: r})
+	return r, nil
+}
+
+func (replicas) ResolveNow(resolver.ResolveNowOptions) {}
+func (replicas) Close()                                {}
 
 type bearer struct {
 	token  string
@@ -177,12 +230,37 @@ func deadlineUnary(d time.Duration) grpc.UnaryClientInterceptor {
 	}
 }
 
+// idempotent are the RPCs that only compute or read: running one twice does no harm, so any
+// UNAVAILABLE is retried, also the one a call gets when its server dies mid-call (grpc-go:
+// UNAVAILABLE "transport is closing" / "error reading from server: EOF").
+var idempotent = map[string]bool{
+	"/fspd.v1.FspService/ComputeFsp":        true,
+	"/fspd.v1.FspService/FspLoss":           true,
+	"/fspd.v1.FspService/TeacherFsp":        true,
+	"/fspd.v1.ModelService/GetModel":        true,
+	"/fspd.v1.ModelService/ListModels":      true,
+	"/fspd.v1.TrainingService/GetSession":   true,
+	"/fspd.v1.TrainingService/ListSessions": true,
+	"/fspd.v1.TrainingService/Evaluate":     true,
+}
+
+// retryable: UNAVAILABLE of an idempotent RPC, or of any RPC whose request cannot have run: dialing
+// failed (no server was reached) or the server refused it during warm-up. An RPC that changes state
+// may have run when the connection broke mid-call, so that is not retried.
+func retryable(method string, err error) bool {
+	if status.Code(err) != codes.Unavailable {
+		return false
+	}
+	msg := status.Convert(err).Message()
+	return idempotent[method] || strings.Contains(msg, "Error while dialing") || strings.Contains(msg, "the server is starting")
+}
+
 func retryUnary(p RetryPolicy) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply interface{}, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		delay := p.Initial
 		for attempt := 1; ; attempt++ {
 			err := invoker(ctx, method, req, reply, cc, opts...)
-			if err == nil || status.Code(err) != codes.Unavailable || attempt >= p.Attempts {
+			if err == nil || !retryable(method, err) || attempt >= p.Attempts {
 				return err
 			}
 			pause := delay

@@ -292,6 +292,15 @@ func TestTLSAndToken(t *testing.T) {
 	if err := try(fspd.WithTLSFiles(cert, "", "")); fspd.Code(err) != codes.Unauthenticated {
 		t.Fatalf("no token: %v, want Unauthenticated", err)
 	}
+	// several replicas (here one twice): each is checked against its own host, 127.0.0.1
+	c, err := fspd.DialReplicas(context.Background(), []string{srv.Address, srv.Address}, fspd.WithTLSFiles(cert, "", ""), fspd.WithToken("sesame"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.FSP.ComputeFsp(context.Background(), req); err != nil {
+		t.Fatalf("TLS + token, DialReplicas: %v", err)
+	}
 	pool := x509.NewCertPool() // a CA that did not sign the server's certificate
 	if err := try(fspd.WithTLS(&tls.Config{RootCAs: pool}), fspd.WithToken("sesame")); fspd.Code(err) != codes.Unavailable {
 		t.Fatalf("untrusted certificate: %v, want Unavailable", err)

@@ -17,9 +17,10 @@ import (
 
 // Server is a running fspd server.
 type Server struct {
-	Address string
-	cmd     *exec.Cmd
-	log     *strings.Builder
+	Address        string
+	MetricsAddress string // host:port of its Prometheus /metrics
+	cmd            *exec.Cmd
+	log            *strings.Builder
 }
 
 // RepoRoot is the fspd repository: FSPD_REPO, else two levels above this module.
@@ -57,7 +58,11 @@ func Start(flags ...string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cmd: cmd, log: &strings.Builder{}}
-	ready := make(chan string, 1)
+	type serving struct {
+		Addresses []string
+		Metrics   string
+	}
+	ready := make(chan serving, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -68,9 +73,9 @@ func Start(flags ...string) (*Server, error) {
 				s.log.WriteString(line + "\n")
 			}
 			if !sent && strings.Contains(line, `"serving"`) {
-				var m struct{ Addresses []string }
+				var m serving
 				if json.Unmarshal([]byte(line), &m) == nil && len(m.Addresses) > 0 {
-					ready <- m.Addresses[0]
+					ready <- m
 					sent = true
 				}
 			}
@@ -78,17 +83,26 @@ func Start(flags ...string) (*Server, error) {
 		close(ready)
 	}()
 	select {
-	case addr, ok := <-ready:
+	case m, ok := <-ready:
 		if !ok {
 			_ = cmd.Wait()
 			return nil, fmt.Errorf("fspd serve exited before serving:\n%s", s.log.String())
 		}
-		s.Address = addr
+		s.Address, s.MetricsAddress = m.Addresses[0], m.Metrics
 		return s, nil
 	case <-time.After(2 * time.Minute):
 		s.Stop()
 		return nil, fmt.Errorf("fspd serve did not start within 2 min:\n%s", s.log.String())
 	}
+}
+
+// Freeze sends SIGSTOP: the server stops answering but keeps its connections (a hung replica).
+func (s *Server) Freeze() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Kill sends SIGKILL and waits: the server dies at once, in-flight calls and all (a crashed replica).
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
 }
 
 // Stop sends SIGTERM and waits (SIGKILL after 15 s).
