@@ -21,16 +21,26 @@ _FROM_DTYPE = {
 }
 
 
-def to_tensor(array: Any, *, keep_dtype: bool = True) -> pb.Tensor:
-    """A Tensor from an array-like: float32, float16, uint8 and int32 keep their type (little-endian);
-    other floats (float64, ...) are sent as float32; other integers as int32."""
-    a = np.asarray(array)
+def wire_dtype(a: np.ndarray, *, keep_dtype: bool = True) -> np.dtype:
+    """The little-endian dtype an array travels as: float32, float16, uint8 and int32 keep their type;
+    other floats (float64, ...) go as float32, other integers as int32."""
     dt = a.dtype.newbyteorder("=") if a.dtype.byteorder not in ("=", "|") else a.dtype
     if not keep_dtype or dt not in _TO_DTYPE:
         dt = np.dtype(np.int32) if np.issubdtype(a.dtype, np.integer) and a.dtype != np.uint8 else np.dtype(np.float32)
-    code = _TO_DTYPE[dt]
-    data = np.ascontiguousarray(a, dtype=_FROM_DTYPE[code]).tobytes()
-    return pb.Tensor(dtype=code, shape=list(a.shape), data=data)
+    return _FROM_DTYPE[_TO_DTYPE[dt]]
+
+
+def dtype_code(dtype: np.dtype) -> int:
+    """The DataType of a wire_dtype."""
+    return _TO_DTYPE[dtype.newbyteorder("=")]
+
+
+def to_tensor(array: Any, *, keep_dtype: bool = True) -> pb.Tensor:
+    """A Tensor from an array-like, its elements as wire_dtype (little-endian)."""
+    a = np.asarray(array)
+    dt = wire_dtype(a, keep_dtype=keep_dtype)
+    data = np.ascontiguousarray(a, dtype=dt).tobytes()
+    return pb.Tensor(dtype=dtype_code(dt), shape=list(a.shape), data=data)
 
 
 def from_tensor(t: pb.Tensor) -> np.ndarray:

@@ -1,0 +1,161 @@
+"""Shared-memory tensors for a client on the same host or in the same pod as its fspd server.
+
+Large feature maps then skip the gRPC socket: the client writes them into a file in the server's
+``--shared-memory-dir`` (a tmpfs such as ``/dev/shm/fspd``, or a memory-backed ``emptyDir`` mounted in both
+containers), the request carries only references, and the server writes the gradients back into the same
+file. One region belongs to one server: use it with a client of a single address (a sidecar), not a
+round-robin list of replicas.
+
+>>> with fspd.SharedMemory(client, "/dev/shm/fspd", "trainer-0", 64 << 20) as shm:
+...     r = shm.fsp_loss(student=[(s1, s2)], teacher_matrices=[g1], layout="NCHW")
+"""
+from __future__ import annotations
+
+import mmap
+import os
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _tensor
+from .client import Client, FspLossResult, Pair
+from .v1 import fsp_service_pb2 as fsp_pb
+from .v1 import shared_memory_service_pb2 as shm_pb
+from .v1 import shared_memory_service_pb2_grpc as shm_grpc
+from .v1 import types_pb2 as types_pb
+
+_ALIGN = 64  # each tensor starts on a cache line (the server needs 4 bytes for float32 in place)
+
+
+class SharedMemory:
+    """A region of ``byte_size`` bytes: the file ``directory/name`` (created, or truncated), mapped here and
+    registered with the server as region ``name``. ``directory`` is where this process sees the server's
+    ``--shared-memory-dir``. Each :meth:`fsp_loss` lays its tensors out from the start of the region, so one
+    region serves one call at a time (use one per thread)."""
+
+    def __init__(self, client: Client, directory: str, name: str, byte_size: int, *, timeout: Optional[float] = None):
+        self.client, self.name, self.byte_size = client, name, byte_size
+        self.path = os.path.join(directory, name)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, byte_size)
+            self._map = mmap.mmap(fd, byte_size)
+        finally:
+            os.close(fd)
+        self._stub = shm_grpc.SharedMemoryServiceStub(client.channel)
+        self._used = 0
+        try:
+            request = shm_pb.RegisterSharedMemoryRequest(name=name, path=name, byte_size=byte_size)
+            self.region = client._unary("RegisterSharedMemory", self._stub.RegisterSharedMemory, request, timeout).region
+        except BaseException:
+            self._map.close()
+            os.unlink(self.path)
+            raise
+
+    # -- layout ---------------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Frees every tensor put so far (the next put starts at offset 0)."""
+        self._used = 0
+
+    def reserve(self, nbytes: int) -> int:
+        """The offset of ``nbytes`` fresh bytes in the region; ValueError when they do not fit."""
+        offset = -(-self._used // _ALIGN) * _ALIGN
+        if offset + nbytes > self.byte_size:
+            raise ValueError(f"shared memory '{self.name}': {nbytes} more bytes at offset {offset} exceed its {self.byte_size} bytes")
+        self._used = offset + nbytes
+        return offset
+
+    def put(self, array: Any) -> types_pb.Tensor:
+        """Copies an array into the region (float32, float16, uint8 and int32 keep their type; other floats go
+        as float32) and returns the Tensor that refers to it."""
+        a = np.asarray(array)
+        dtype = _tensor.wire_dtype(a)
+        offset = self.reserve(a.size * dtype.itemsize)
+        np.copyto(self._view(offset, a.shape, dtype), a, casting="same_kind")
+        return types_pb.Tensor(dtype=_tensor.dtype_code(dtype), shape=list(a.shape), shared_memory=self.ref(offset))
+
+    def ref(self, offset: int) -> types_pb.SharedMemoryRef:
+        return types_pb.SharedMemoryRef(region=self.name, offset=offset)
+
+    def view(self, tensor: types_pb.Tensor) -> np.ndarray:
+        """A float32 view of a response tensor that lies in this region; it changes with the region."""
+        if not tensor.HasField("shared_memory") or tensor.shared_memory.region != self.name:
+            raise ValueError(f"tensor: not in shared-memory region '{self.name}'")
+        return self._view(tensor.shared_memory.offset, tuple(int(d) for d in tensor.shape), np.dtype("<f4"))
+
+    def _view(self, offset: int, shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        count = int(np.prod(shape, dtype=np.int64))
+        return np.frombuffer(self._map, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+    # -- calls --------------------------------------------------------------------------------------------
+
+    def fsp_loss(
+        self,
+        student: Sequence[Pair],
+        teacher: Optional[Sequence[Pair]] = None,
+        *,
+        teacher_matrices: Optional[Sequence[Any]] = None,
+        layout: str = "NHWC",
+        teacher_layout: Optional[str] = None,
+        return_gradients: bool = True,
+        copy: bool = True,
+        timeout: Optional[float] = None,
+        **options: Any,
+    ) -> FspLossResult:
+        """:meth:`Client.fsp_loss` through the region: the maps (and teacher pairs or matrices) are written
+        into it, the server reads them in place and writes the gradients after them. ``copy=False`` returns
+        the gradients as views of the region, valid until the next call on it. Other keyword arguments are
+        :meth:`Client.fsp_loss_request`'s (weights, reduction, pooling)."""
+        if (teacher is None) == (teacher_matrices is None):
+            raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
+        self.reset()
+        request = fsp_pb.FspLossRequest(
+            student=self._pairs(student, layout),
+            teacher=self._pairs(teacher, teacher_layout or layout) if teacher is not None else [],
+            teacher_matrices=[self.put(m) for m in teacher_matrices] if teacher_matrices is not None else [],
+            weights=list(options.pop("weights", None) or []),
+            reduction=_tensor.reduction(options.pop("reduction", "paper")),
+            pooling=_tensor.pooling(options.pop("pooling", "max")),
+            return_gradients=return_gradients,
+        )
+        if options:
+            raise TypeError(f"fsp_loss: unexpected arguments {', '.join(options)}")
+        if return_gradients:
+            gradient_bytes = sum(4 * (np.asarray(a).size + np.asarray(b).size) for a, b in student)
+            request.gradients_to.CopyFrom(self.ref(self.reserve(gradient_bytes)))
+        res = self.client._unary("FspLoss", self.client._fsp.FspLoss, request, timeout)
+        take = (lambda t: self.view(t).copy()) if copy else self.view
+        return FspLossResult(
+            loss=res.loss,
+            pair_losses=list(res.pair_losses),
+            gradients=[(take(g.first), take(g.second)) for g in res.student_gradients],
+            teacher_matrices=[],
+        )
+
+    def _pairs(self, pairs: Sequence[Pair], layout: str) -> List[types_pb.FeaturePair]:
+        code = _tensor.layout(layout)
+        return [types_pb.FeaturePair(first=self.put(a), second=self.put(b), layout=code) for a, b in pairs]
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def close(self, *, timeout: Optional[float] = None) -> None:
+        """Unregisters the region, unmaps it and deletes the file."""
+        if self._map.closed:
+            return
+        try:
+            request = shm_pb.UnregisterSharedMemoryRequest(name=self.name)
+            self.client._unary("UnregisterSharedMemory", self._stub.UnregisterSharedMemory, request, timeout)
+        finally:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+            try:
+                self._map.close()
+            except BufferError:
+                pass  # views from fsp_loss(copy=False) are alive; the mapping goes when they do
+
+    def __enter__(self) -> "SharedMemory":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

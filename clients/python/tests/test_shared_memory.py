@@ -1,0 +1,86 @@
+"""fspd.SharedMemory against a real server started with --shared-memory-dir: FspLoss through the region
+equals the same call with inline bytes (values and gradients, bit for bit), views track the region, and
+misuse fails clearly."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+import fspd
+from conftest import Server
+from fspd import errors
+from fspd.v1 import shared_memory_service_pb2 as shm_pb
+from fspd.v1 import shared_memory_service_pb2_grpc as shm_grpc
+
+rng = np.random.default_rng(11)
+BASE = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+@pytest.fixture(scope="module")
+def shm_server() -> Iterator[tuple]:
+    directory = tempfile.mkdtemp(prefix="fspd-pytest-", dir=BASE)
+    s = Server("--shared-memory-dir", directory)
+    try:
+        with fspd.Client(s.address, timeout=120) as c:
+            yield c, directory
+    finally:
+        s.stop()
+        os.rmdir(directory)
+
+
+def nchw(n=3, c=4, h=6, w=5):
+    return rng.standard_normal((n, c, h, w)).astype(np.float32)
+
+
+def regions(client: fspd.Client) -> list:
+    stub = shm_grpc.SharedMemoryServiceStub(client.channel)
+    return [r.name for r in stub.ListSharedMemory(shm_pb.ListSharedMemoryRequest()).regions]
+
+
+def test_fsp_loss_through_shared_memory_equals_inline(shm_server):
+    client, directory = shm_server
+    student = [(nchw(c=4), nchw(c=6)), (nchw(c=3, h=8, w=8), nchw(c=5, h=4, w=4))]  # the second pair is pooled
+    teacher = [(nchw(c=4), nchw(c=6)), (nchw(c=3, h=8, w=8), nchw(c=5, h=4, w=4))]
+    inline = client.fsp_loss(student, teacher, layout="NCHW", weights=[1.0, 0.25])
+    with fspd.SharedMemory(client, directory, "pytest-a", 4 << 20) as shm:
+        assert shm.region.zero_copy in (True, False) and shm.region.byte_size == 4 << 20
+        assert "pytest-a" in regions(client)
+        via = shm.fsp_loss(student, teacher, layout="NCHW", weights=[1.0, 0.25])
+        assert via.loss == inline.loss and via.pair_losses == inline.pair_losses
+        for (ga, gb), (ia, ib) in zip(via.gradients, inline.gradients):
+            np.testing.assert_array_equal(ga, ia)
+            np.testing.assert_array_equal(gb, ib)
+        # Teacher matrices from the region too; float64 maps go as float32 like inline ones.
+        matrices = client.compute_fsp(teacher, layout="NCHW")
+        by_matrices = shm.fsp_loss([(a.astype(np.float64), b) for a, b in student], teacher_matrices=matrices, layout="NCHW")
+        assert by_matrices.loss == client.fsp_loss(student, teacher_matrices=matrices, layout="NCHW").loss
+    assert "pytest-a" not in regions(client), "closed regions are unregistered"
+    assert not os.path.exists(os.path.join(directory, "pytest-a")), "and their file deleted"
+
+
+def test_views_follow_the_region_copies_do_not(shm_server):
+    client, directory = shm_server
+    a, b = nchw(), nchw(c=2)
+    t = client.compute_fsp([(nchw(), nchw(c=2))], layout="NCHW")
+    with fspd.SharedMemory(client, directory, "pytest-b", 1 << 20) as shm:
+        copied = shm.fsp_loss([(a, b)], teacher_matrices=t, layout="NCHW").gradients[0][0]
+        viewed = shm.fsp_loss([(a, b)], teacher_matrices=t, layout="NCHW", copy=False).gradients[0][0]
+        np.testing.assert_array_equal(viewed, copied)
+        shm.fsp_loss([(2 * a, b)], teacher_matrices=t, layout="NCHW", copy=False)
+        assert not np.array_equal(viewed, copied), "a view shows the next call's gradients"
+        del viewed
+
+
+def test_errors(shm_server, server, tmp_path):
+    client, directory = shm_server
+    with fspd.SharedMemory(client, directory, "pytest-c", 4096) as shm:
+        with pytest.raises(ValueError, match=r"shared memory 'pytest-c': \d+ more bytes at offset \d+ exceed its 4096 bytes"):
+            shm.fsp_loss([(nchw(), nchw())], teacher_matrices=[np.zeros((3, 4, 4), np.float32)], layout="NCHW")
+        with pytest.raises(errors.AlreadyExists, match="region 'pytest-c' is already registered"):
+            fspd.SharedMemory(client, str(tmp_path), "pytest-c", 64)  # another directory: the live file stays
+    with fspd.Client(server, timeout=30) as plain, pytest.raises(errors.FailedPrecondition, match="--shared-memory-dir"):
+        fspd.SharedMemory(plain, str(tmp_path), "pytest-d", 64)
