@@ -143,7 +143,7 @@ describe('one server: limits, health, reflection, metrics, unix socket', () => {
     const names = (await reply).listServicesResponse!.service.map((s) => s.name).sort();
     stream.end();
     client.close();
-    assert.deepEqual(names, ['fspd.v1.FspService', 'fspd.v1.ModelService', 'fspd.v1.TrainingService', 'grpc.health.v1.Health'], 'services');
+    assert.deepEqual(names, ['fspd.v1.FspService', 'fspd.v1.ModelService', 'fspd.v1.SharedMemoryService', 'fspd.v1.TrainingService', 'grpc.health.v1.Health'], 'services');
   });
 
   it('/metrics: RPC counters and latency by method and code, event-loop lag, native variant', async () => {
