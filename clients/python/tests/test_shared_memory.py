@@ -84,3 +84,23 @@ def test_errors(shm_server, server, tmp_path):
             fspd.SharedMemory(client, str(tmp_path), "pytest-c", 64)  # another directory: the live file stays
     with fspd.Client(server, timeout=30) as plain, pytest.raises(errors.FailedPrecondition, match="--shared-memory-dir"):
         fspd.SharedMemory(plain, str(tmp_path), "pytest-d", 64)
+
+
+def test_torch_fsp_loss_through_shared_memory(shm_server):
+    torch = pytest.importorskip("torch")
+    from fspd.torch import FSPLoss
+
+    client, directory = shm_server
+    maps = [torch.tensor(nchw(c=c), requires_grad=True) for c in (4, 6)]
+    matrices = client.compute_fsp([(nchw(c=4), nchw(c=6))], layout="NCHW")
+    socket_loss = FSPLoss(client)([(maps[0], maps[1])], teacher_matrices=matrices)
+    socket_loss.backward()
+    socket_grads = [m.grad.clone() for m in maps]
+    for m in maps:
+        m.grad = None
+    with fspd.SharedMemory(client, directory, "pytest-torch", 1 << 20) as shm:
+        shm_loss = FSPLoss(client, shared_memory=shm)([(maps[0], maps[1])], teacher_matrices=matrices)
+        shm_loss.backward()
+    assert shm_loss.item() == socket_loss.item()
+    for m, g in zip(maps, socket_grads):
+        assert torch.equal(m.grad, g)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .client import Client, FspLossResult
+from .shared_memory import SharedMemory
 
 __all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "fsp_loss"]
 
@@ -54,7 +55,7 @@ class FspLossFunction(torch.autograd.Function):
     in the first map's dtype; backward multiplies the server's gradients by the incoming gradient."""
 
     @staticmethod
-    def forward(ctx: Any, client: Client, options: dict, *maps: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, client: Union[Client, SharedMemory], options: dict, *maps: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         if len(maps) == 0 or len(maps) % 2:
             raise ValueError(f"FspLossFunction: expected student maps in (first, second) pairs, got {len(maps)} maps")
         student = [(_np(maps[i]), _np(maps[i + 1])) for i in range(0, len(maps), 2)]
@@ -85,9 +86,12 @@ def fsp_loss(
     reduction: str = "paper",
     pooling: str = "max",
     timeout: Optional[float] = None,
+    shared_memory: Optional[SharedMemory] = None,
 ) -> torch.Tensor:
     """The FSP loss of the student's NCHW (first, second) pairs against teacher pairs (NCHW), a
-    :class:`TeacherRef`, or the teacher's FSP matrices [B, C1, C2]; differentiable w.r.t. the student maps."""
+    :class:`TeacherRef`, or the teacher's FSP matrices [B, C1, C2]; differentiable w.r.t. the student maps.
+    ``shared_memory``: a :class:`fspd.SharedMemory` of the same server to move the maps and gradients through
+    (same host or pod) instead of the socket."""
     options: dict = {"weights": weights, "reduction": reduction, "pooling": pooling, "timeout": timeout}
     if isinstance(teacher, TeacherRef):
         if teacher_matrices is not None:
@@ -108,7 +112,7 @@ def fsp_loss(
     else:
         raise ValueError("fsp_loss: pass teacher pairs, a TeacherRef or teacher_matrices")
     maps = [m for pair in student for m in pair]
-    return FspLossFunction.apply(client, options, *maps)
+    return FspLossFunction.apply(shared_memory or client, options, *maps)
 
 
 class FSPLoss(nn.Module):
@@ -129,6 +133,7 @@ class FSPLoss(nn.Module):
         teacher_model_id: Optional[str] = None,
         teacher_pairs: Optional[Sequence[Tuple[int, int]]] = None,
         timeout: Optional[float] = None,
+        shared_memory: Optional[SharedMemory] = None,
     ):
         super().__init__()
         self.client = client
@@ -138,6 +143,7 @@ class FSPLoss(nn.Module):
         self.teacher_model_id = teacher_model_id
         self.teacher_pairs = teacher_pairs
         self.timeout = timeout
+        self.shared_memory = shared_memory
 
     def forward(
         self,
@@ -154,7 +160,7 @@ class FSPLoss(nn.Module):
             teacher = TeacherRef(self.teacher_model_id, images, sample_ids, self.teacher_pairs)
         return fsp_loss(
             self.client, student, teacher, teacher_matrices=teacher_matrices, weights=self.weights,
-            reduction=self.reduction, pooling=self.pooling, timeout=self.timeout,
+            reduction=self.reduction, pooling=self.pooling, timeout=self.timeout, shared_memory=self.shared_memory,
         )
 
     def extra_repr(self) -> str:
