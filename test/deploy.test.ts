@@ -247,6 +247,18 @@ describe('sidecar manifest and the server', () => {
     assert.ok(!(t.volumeMounts as Obj[]).some((m) => m.name === 'fspd-tls'), "the trainer does not see fspd's TLS key");
   });
 
+  it("the shared-memory directory is a memory-backed volume the trainer mounts too, at its FSPD_SHARED_MEMORY_DIR", () => {
+    const [f, t] = [fspd(), trainer()];
+    const dir = f.config.sharedMemoryDir;
+    assert.ok(dir, 'fspd has a shared-memory directory');
+    const at = mountOf(f.pod, f.container, dir);
+    assert.equal(at?.volume.emptyDir?.medium, 'Memory', `${dir} is a memory-backed emptyDir (tmpfs)`);
+    const trainerMount = (t.volumeMounts as Obj[]).find((m) => m.name === at!.mount.name);
+    assert.ok(trainerMount, `the trainer mounts '${at!.mount.name}' too`);
+    const trainerDir = (t.env as Obj[]).find((e) => e.name === 'FSPD_SHARED_MEMORY_DIR')?.value;
+    assert.equal(trainerDir, path.posix.join(trainerMount.mountPath, at!.rel), "the trainer's FSPD_SHARED_MEMORY_DIR is the same directory through its mount");
+  });
+
   it('probes, metrics, TLS, state, shutdown budget, limits and user agree with the server', () => {
     const f = fspd();
     checkFspd('sidecar', f);
