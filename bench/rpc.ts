@@ -1,19 +1,25 @@
 // npm run bench:rpc — FspLoss with gradients over loopback gRPC vs the same call in-process, for request
 // payloads of 64 KiB, 1 MiB and 16 MiB at concurrency 1 and 16: p50/p99 latency, MB/s (request +
-// response bytes), and the longest event-loop stall of the process while each case ran. Server and
-// client share this process, so the stall covers both sides' (de)serialisation.
+// response bytes), and the longest event-loop stall while each case ran: the server's (it runs in its own
+// process, bench/rpc-server.ts, as deployed) and, for the in-process rows, this process's.
+// Two gRPC paths: tensors inline as bytes, and tensors in a shared-memory region (SharedMemoryService):
+// each call copies the features into the region, sends refs, and reads the gradients the server wrote
+// there (gradients_to) as views, as a co-located trainer would.
 // Writes bench/results/rpc.json and the bench:rpc table in docs/BENCHMARKS.md.
 //   --quick   fewer calls (a smoke run)
+import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
 import { getKernels } from '../src/native/index.js';
 import type { FeatureMap } from '../src/native/types.js';
-import { DEFAULT_CONFIG } from '../src/server/config.js';
 import { fspdGrpcObject } from '../src/server/proto.js';
-import { startServer } from '../src/server/server.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { FspLossResponse__Output } from '../src/generated/fspd/v1/FspLossResponse.js';
+import { FspdClient } from '../src/client/client.js';
+import { SharedMemoryFile } from '../src/client/shared-memory.js';
 import { machineLine, markdownTable, random, updateBenchmarksDoc, writeResults } from './lib.js';
 
 const quick = process.argv.includes('--quick');
@@ -26,15 +32,18 @@ const PAYLOADS: [string, number][] = [
 ];
 const CONCURRENCY = [1, 16];
 
+type Path = 'grpc' | 'grpc-shm' | 'in-process' | 'in-process-reuse';
+
 interface Row {
   payload: string;
   batch: number;
   concurrency: number;
-  path: 'grpc' | 'in-process';
+  path: Path;
   calls: number;
   p50_ms: number;
   p99_ms: number;
   mb_per_s: number;
+  /** The server's longest event-loop delay (gRPC rows), or this process's (in-process rows). */
   max_stall_ms: number;
 }
 
@@ -44,37 +53,72 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Runs `call` `total` times with `concurrency` in flight; latencies, wall time and the worst loop stall. */
-async function drive(call: () => Promise<unknown>, total: number, concurrency: number) {
-  await call(); // warm-up
+/** Where the stall is measured: the server process over IPC, or this process. */
+interface StallMeter {
+  reset(): Promise<void>;
+  maxMs(): Promise<number>;
+}
+
+function localStall(): StallMeter {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  return { reset: async () => histogram.reset(), maxMs: async () => histogram.max / 1e6 };
+}
+
+/** bench/rpc-server.ts in a child process: its address and its event-loop stall meter. */
+async function startServerProcess(sharedMemoryDir: string): Promise<{ address: string; stall: StallMeter; stop(): Promise<void> }> {
+  const child: ChildProcess = fork(new URL('./rpc-server.ts', import.meta.url).pathname, [sharedMemoryDir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // One request in flight at a time: each reply settles the oldest waiter.
+  const waiters: Array<{ resolve: (m: unknown) => void; reject: (e: Error) => void }> = [];
+  child.on('message', (m) => waiters.shift()?.resolve(m));
+  child.on('exit', (code) => waiters.splice(0).forEach((w) => w.reject(new Error(`bench/rpc-server.ts exited (${code})`))));
+  const next = <T>() => new Promise<T>((resolve, reject) => waiters.push({ resolve: (m) => resolve(m as T), reject }));
+  const { address } = await next<{ address: string }>();
+  return {
+    address,
+    stall: {
+      reset: async () => void child.send('reset'),
+      maxMs: async () => {
+        child.send('stall');
+        return (await next<{ stallMs: number }>()).stallMs;
+      },
+    },
+    stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.send('stop'))),
+  };
+}
+
+/**
+ * Runs `call` `total` times with `concurrency` in flight (`slot`: which of the in-flight calls, 0-based);
+ * latencies, wall time and the worst loop stall.
+ */
+async function drive(call: (slot: number) => Promise<unknown>, total: number, concurrency: number, stall: StallMeter) {
+  for (let slot = 0; slot < concurrency; slot++) await call(slot); // warm-up (each slot's memory, too)
   const latencies: number[] = [];
   let issued = 0;
-  histogram.enable();
+  await stall.reset();
   const start = performance.now();
-  const worker = async () => {
+  const worker = async (slot: number) => {
     while (issued < total) {
       issued++;
       const t0 = performance.now();
-      await call();
+      await call(slot);
       latencies.push(performance.now() - t0);
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, slot) => worker(slot)));
   const wall = performance.now() - start;
-  histogram.disable();
   latencies.sort((a, b) => a - b);
-  return { latencies, wall, maxStall: histogram.max / 1e6 };
+  return { latencies, wall, maxStall: await stall.maxMs() };
 }
 
 async function main() {
   const kernels = getKernels();
-  const server = await startServer(
-    { ...DEFAULT_CONFIG, addresses: ['127.0.0.1:0'], metricsAddress: '127.0.0.1:0', maxMessageSize: 64 * 1024 ** 2 },
-    pino({ level: 'silent' }),
-  );
+  const shmDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'fspd-bench-'));
+  const server = await startServerProcess(shmDir);
+  const local = localStall();
+  const shmClient = new FspdClient({ address: server.address });
   const Service = fspdGrpcObject().fspd.v1.FspService;
-  const client = new Service(server.addresses[0]!, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 ** 2, 'grpc.max_send_message_length': 64 * 1024 ** 2 });
+  const client = new Service(server.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 ** 2, 'grpc.max_send_message_length': 64 * 1024 ** 2 });
   console.log(`fspd bench:rpc — ${machineLine()}; kernels ${kernels.variant}`);
 
   const rows: Row[] = [];
@@ -94,9 +138,14 @@ async function main() {
       new Promise<FspLossResponse__Output>((resolve, reject) => client.FspLoss(request, (err: grpc.ServiceError | null, res?: FspLossResponse__Output) => (err ? reject(err) : resolve(res!))));
     const inProcess = () => kernels.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true });
     for (const concurrency of CONCURRENCY) {
+      // The same call writing into gradient arrays kept per in-flight slot (gradientsInto), as the shm path does.
+      const outputs = Array.from({ length: concurrency }, () => [{ first: new Float32Array(first.data.length), second: new Float32Array(second.data.length) }]);
+      const inProcessReuse = (slot: number) => kernels.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true, gradientsInto: outputs[slot]! });
       const total = Math.max(concurrency * (quick ? 1 : 4), quick ? 4 : Math.ceil(256 / batch) * 8);
-      for (const [path, call] of [['grpc', overGrpc], ['in-process', inProcess]] as const) {
-        const r = await drive(call, total, concurrency);
+      const shm = await sharedMemoryCall(shmClient, shmDir, `${payload.replace(' ', '')}-c${concurrency}`, concurrency, first, second, teacher);
+      const paths = [['grpc', overGrpc], ['grpc-shm', shm.call], ['in-process', inProcess], ['in-process-reuse', inProcessReuse]] as const;
+      for (const [path, call] of paths) {
+        const r = await drive(call, total, concurrency, path.startsWith('in-process') ? local : server.stall);
         const row: Row = {
           payload,
           batch,
@@ -114,7 +163,9 @@ async function main() {
     }
   }
   client.close();
-  await server.shutdown(1000);
+  shmClient.close();
+  await server.stop();
+  fs.rmSync(shmDir, { recursive: true, force: true });
 
   const file = writeResults('rpc.json', { date: new Date().toISOString(), machine: machineLine(), kernels: kernels.variant, rows });
   const md = report(rows, kernels.variant);
@@ -122,22 +173,84 @@ async function main() {
   if (!quick) updateBenchmarksDoc('bench:rpc', md);
 }
 
+/**
+ * The shared-memory path: one region per case with a slot per in-flight call (features, teacher matrices,
+ * gradients). Each call copies the features and matrices in, sends refs, and takes the gradients as views.
+ */
+async function sharedMemoryCall(client: FspdClient, dir: string, region: string, slots: number, first: FeatureMap, second: FeatureMap, teacher: Float32Array) {
+  const slotBytes = 2 * (first.data.byteLength + second.data.byteLength) + teacher.byteLength;
+  const file = SharedMemoryFile.create(dir, region, slotBytes * slots);
+  await client.registerSharedMemory(region, region, slotBytes * slots);
+  const call = async (slot: number) => {
+    let at = slot * slotBytes;
+    const put = (data: Float32Array, shape: readonly number[]) => {
+      const t = file.putFloat32(data, shape, at);
+      at += data.byteLength;
+      return t;
+    };
+    const request: FspLossRequest = {
+      student: [{ first: put(first.data, first.shape), second: put(second.data, second.shape), layout: 'LAYOUT_NCHW' }],
+      teacherMatrices: [put(teacher, [first.shape[0], C, C])],
+      returnGradients: true,
+      gradientsTo: file.ref(at),
+    };
+    const response = await client.fspLoss(request);
+    const g = response.studentGradients[0]!;
+    return [file.viewFloat32(g.first!), file.viewFloat32(g.second!)];
+  };
+  return { call, file };
+}
+
 function report(rows: Row[], variant: string): string {
+  const find = (like: Row, path: Path) => rows.find((r) => r.payload === like.payload && r.concurrency === like.concurrency && r.path === path)!;
+  const ms = (r: Row) => `${r.p50_ms.toFixed(2)} / ${r.p99_ms.toFixed(2)}`;
   const table = rows
     .filter((r) => r.path === 'grpc')
     .map((g) => {
-      const local = rows.find((r) => r.payload === g.payload && r.concurrency === g.concurrency && r.path === 'in-process')!;
-      return [g.payload, g.concurrency, `${g.p50_ms.toFixed(2)} / ${g.p99_ms.toFixed(2)}`, `${local.p50_ms.toFixed(2)} / ${local.p99_ms.toFixed(2)}`, `${(g.p50_ms / local.p50_ms).toFixed(2)}×`, g.mb_per_s.toFixed(0), local.mb_per_s.toFixed(0), Math.max(g.max_stall_ms, local.max_stall_ms).toFixed(1)];
+      const shm = find(g, 'grpc-shm');
+      const local = find(g, 'in-process');
+      const reuse = find(g, 'in-process-reuse');
+      const stall = (r: Row) => r.max_stall_ms.toFixed(1);
+      const ratio = (a: Row, b: Row) => `${(a.p50_ms / b.p50_ms).toFixed(2)}×`;
+      return [
+        g.payload,
+        g.concurrency,
+        ms(local),
+        ms(reuse),
+        ms(g),
+        ratio(g, local),
+        ms(shm),
+        `${ratio(shm, local)} / ${ratio(shm, reuse)}`,
+        `${g.mb_per_s.toFixed(0)} / ${shm.mb_per_s.toFixed(0)} / ${local.mb_per_s.toFixed(0)}`,
+        `${stall(g)} / ${stall(shm)} / ${stall(local)}`,
+      ];
     });
   return [
     '## FspLoss over gRPC vs in-process (`npm run bench:rpc`)',
     '',
     `${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${variant} kernels. FspLoss with gradients, one NCHW pair of ` +
       `${C}-channel ${SIDE}×${SIDE} maps per sample (64 KiB per sample) against cached teacher matrices; the response carries the ` +
-      'gradients, so MB/s counts both directions. Server and client share one process over loopback TCP. ' +
-      'Stall: the longest event-loop delay while the case ran. Raw rows: `bench/results/rpc.json`.',
+      'gradients, so MB/s counts both directions. The server runs in its own process (bench/rpc-server.ts), the client in the bench\'s, over loopback TCP. ' +
+      '"inline": tensors as bytes in the messages; "shm": tensors in a registered shared-memory region under /dev/shm (each call ' +
+      'copies the features and matrices in, the server writes the gradients there, the client reads them as views). ' +
+      '"in-process": the kernel call with new gradient arrays each time; "reused": the same writing into arrays kept per in-flight call (gradientsInto), as the shm path does. ' +
+      'Stall: the longest event-loop delay while the case ran — the server\'s for the gRPC columns, the bench process\'s for in-process. Raw rows: `bench/results/rpc.json`.',
     '',
-    markdownTable(['payload', 'concurrency', 'gRPC p50 / p99 ms', 'in-process p50 / p99 ms', 'gRPC / in-process (p50)', 'gRPC MB/s', 'in-process MB/s', 'max stall ms'], table),
+    markdownTable(
+      [
+        'payload',
+        'concurrency',
+        'in-process p50 / p99 ms',
+        'reused p50 / p99 ms',
+        'inline p50 / p99 ms',
+        'inline / in-process',
+        'shm p50 / p99 ms',
+        'shm / in-process / reused',
+        'MB/s inline / shm / in-process',
+        'max stall ms inline / shm / in-process',
+      ],
+      table,
+    ),
   ].join('\n');
 }
 
