@@ -130,7 +130,7 @@ function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], 
   if (!regions) throw invalid('gradients_to: shared memory is off on this server');
   if (!options.returnGradients) throw invalid('gradients_to: set only with return_gradients');
   const maps = student.flatMap((p) => [p.first, p.second]);
-  const { offsets } = packedOffsets(Number(target.offset), maps.map((m) => m.data.byteLength));
+  const offsets = packedOffsets(Number(target.offset), maps.map((m) => m.data.byteLength));
   const slots = maps.map((m, i) => ({ ...regions.floatsForWrite({ region: target.region, offset: offsets[i]! }, m.data.length, 'gradients_to'), map: m, offset: offsets[i]! }));
   const inputs = [...maps.map((m) => m.data), ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices)];
   const tensor = (i: number): Tensor => ({ dtype: 'DATA_TYPE_FLOAT32', shape: [...slots[i]!.map.shape], sharedMemory: { region: target.region, offset: slots[i]!.offset } });
@@ -142,14 +142,12 @@ function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], 
   };
 }
 
-/** Where each of `sizes` bytes starts when packed from `start`, each at a multiple of 4; and the end. */
-function packedOffsets(start: number, sizes: number[]): { offsets: number[]; end: number } {
-  const offsets: number[] = [];
+/** Where each of `sizes` bytes starts when packed from `start`, each at a multiple of 4. */
+function packedOffsets(start: number, sizes: number[]): number[] {
   let at = start;
-  for (const size of sizes) {
-    at = Math.ceil(at / 4) * 4;
-    offsets.push(at);
-    at += size;
-  }
-  return { offsets, end: at };
+  return sizes.map((size) => {
+    const offset = Math.ceil(at / 4) * 4;
+    at = offset + size;
+    return offset;
+  });
 }

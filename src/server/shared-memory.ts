@@ -82,11 +82,6 @@ export class SharedMemoryRegions {
     return access.read(offset, length);
   }
 
-  /** Checks that `length` bytes fit at `ref` before any work is done. */
-  check(ref: SharedMemoryRef__Output, length: number, field: string): void {
-    this.locate(ref, length, field);
-  }
-
   /**
    * `n` float32 slots at `ref` (offset a multiple of 4) to write into: a view of the region when it is
    * mapped, else an array that `commit` writes through to the file.
@@ -100,11 +95,6 @@ export class SharedMemoryRegions {
     }
     const array = new Float32Array(n);
     return { array, commit: () => access.write(offset, new Uint8Array(array.buffer)) };
-  }
-
-  write(ref: SharedMemoryRef__Output, bytes: Uint8Array, field: string): void {
-    const { access, offset } = this.locate(ref, bytes.byteLength, field);
-    access.write(offset, bytes);
   }
 
   closeAll(): void {
