@@ -36,10 +36,11 @@ import (
 
 // Client is a connection to an fspd server with the stubs of its services.
 type Client struct {
-	Conn     *grpc.ClientConn
-	FSP      fspdv1.FspServiceClient
-	Models   fspdv1.ModelServiceClient
-	Training fspdv1.TrainingServiceClient
+	Conn         *grpc.ClientConn
+	FSP          fspdv1.FspServiceClient
+	Models       fspdv1.ModelServiceClient
+	Training     fspdv1.TrainingServiceClient
+	SharedMemory fspdv1.SharedMemoryServiceClient
 }
 
 // RetryPolicy retries calls that failed with UNAVAILABLE: up to Attempts tries in all, pausing
@@ -178,10 +179,11 @@ func dial(ctx context.Context, target string, extra []grpc.DialOption, opts []Op
 		return nil, fmt.Errorf("fspd: dial %s: %w", target, err)
 	}
 	return &Client{
-		Conn:     conn,
-		FSP:      fspdv1.NewFspServiceClient(conn),
-		Models:   fspdv1.NewModelServiceClient(conn),
-		Training: fspdv1.NewTrainingServiceClient(conn),
+		Conn:         conn,
+		FSP:          fspdv1.NewFspServiceClient(conn),
+		Models:       fspdv1.NewModelServiceClient(conn),
+		Training:     fspdv1.NewTrainingServiceClient(conn),
+		SharedMemory: fspdv1.NewSharedMemoryServiceClient(conn),
 	}, nil
 }
 
