@@ -110,6 +110,9 @@ describe('shared-memory tensors', () => {
     await expectStatus(client.registerSharedMemory('zero', 'small', 0), grpc.status.INVALID_ARGUMENT, /^byte_size: expected an integer >= 1, got 0/);
     await client.registerSharedMemory('small', 'small', 64);
     assert.deepEqual((await client.listSharedMemory()).map((r) => r.name), ['main', 'small'], 'sorted by name');
+    const metrics = await (await fetch(`http://${server.metricsAddress}/metrics`)).text();
+    assert.match(metrics, /^fspd_shared_memory_regions 2$/m, 'regions gauge');
+    assert.match(metrics, new RegExp(`^fspd_shared_memory_bytes ${REGION_BYTES + 64}$`, 'm'), 'bytes gauge');
     await client.unregisterSharedMemory('small');
     await expectStatus(client.unregisterSharedMemory('small'), grpc.status.NOT_FOUND, /name: no shared-memory region 'small'/);
     small.remove();

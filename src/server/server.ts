@@ -64,6 +64,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
   const regions = sharedMemoryRegions(config.sharedMemoryDir);
+  sharedMemoryMetrics(metrics.registry, regions);
   const health = new HealthImplementation();
   // Kubernetes gRPC probes send neither a token nor TLS: the health port has health only (same statuses),
   // on its own thread (health-port.ts), so a long training step does not fail the probes.
@@ -169,6 +170,19 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     onShutdown: (hook) => void hooks.push(hook),
     shutdown: (graceMs = config.shutdownGraceMs) => (closing ??= shutdown(graceMs)),
   };
+}
+
+/** Registered shared-memory regions and their bytes, read at each scrape. */
+function sharedMemoryMetrics(registry: client.Registry, regions: SharedMemoryRegions): void {
+  new client.Gauge({ name: 'fspd_shared_memory_regions', help: 'Registered shared-memory regions', registers: [registry], collect() { this.set(regions.list().length); } });
+  new client.Gauge({
+    name: 'fspd_shared_memory_bytes',
+    help: 'Bytes of the registered shared-memory regions',
+    registers: [registry],
+    collect() {
+      this.set(regions.list().reduce((sum, r) => sum + r.byteSize, 0));
+    },
+  });
 }
 
 /** The regions of --shared-memory-dir; a missing directory fails the start, naming the flag. */
