@@ -28,10 +28,16 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "byteSize: expected an integer >= 1");
   const auto size = static_cast<size_t>(requested);
 #ifdef FSPD_HAVE_MMAP
-  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  // O_NOFOLLOW: a symlink put in place of a checked file is refused, not followed.
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) throw Napi::Error::New(env, path + ": " + std::strerror(errno));
   struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) < size) {
+  if (fstat(fd, &st) != 0) {
+    const int stat_errno = errno;
+    close(fd);
+    throw Napi::Error::New(env, path + ": fstat: " + std::strerror(stat_errno));
+  }
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) < size) {
     const std::string why = !S_ISREG(st.st_mode) ? "not a regular file"
                                                   : "holds " + std::to_string(st.st_size) + " bytes, fewer than byteSize " + std::to_string(size);
     close(fd);

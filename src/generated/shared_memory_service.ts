@@ -17,8 +17,8 @@ export interface ProtoGrpcType {
       SharedMemoryRegion: MessageTypeDefinition
       /**
        * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
-       * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
-       * or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+       * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+       * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
        * RESOURCE_EXHAUSTED past the region limit.
        */
       SharedMemoryService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_SharedMemoryServiceClient> & { service: _fspd_v1_SharedMemoryServiceDefinition }

@@ -57,7 +57,7 @@ export class SharedMemoryRegions {
     if (this.regions.size >= this.maxRegions) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `at most ${this.maxRegions} shared-memory regions; unregister one first`);
     if (!Number.isSafeInteger(byteSize) || byteSize < 1) throw invalid(`byte_size: expected an integer >= 1, got ${byteSize}`);
     const file = this.resolve(relative);
-    const size = fs.statSync(file).size;
+    const size = fs.lstatSync(file).size;
     if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but '${relative}' holds only ${size} bytes`);
     const access = this.open(file, byteSize);
     const info: RegionInfo = { name, path: relative, byteSize, zeroCopy: this.mapFile !== undefined };
@@ -111,22 +111,24 @@ export class SharedMemoryRegions {
     return { access: region.access, offset };
   }
 
-  /** The real path of `relative`, refused unless it is a regular file inside the root. */
-  private resolve(relative: string): string {
-    if (relative === '' || path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) {
-      throw invalid(`path: expected a file name relative to the shared-memory directory, without '..', got '${relative}'`);
+  /**
+   * The path of file `name` directly in the root, refused unless it is a regular file there. Only plain
+   * names and no symlinks (checked here, and opened with O_NOFOLLOW): whoever can write into the directory
+   * cannot make fspd map a file elsewhere, even by swapping one in after the check.
+   */
+  private resolve(name: string): string {
+    if (name === '' || name === '.' || name === '..' || /[\\/\0]/.test(name)) {
+      throw invalid(`path: expected the name of a file directly in the shared-memory directory, got '${name}'`);
     }
-    let real: string;
+    const file = path.join(this.root!, name);
+    let stat: fs.Stats;
     try {
-      real = fs.realpathSync(path.join(this.root!, relative));
+      stat = fs.lstatSync(file);
     } catch (err) {
-      throw invalid(`path: '${relative}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw invalid(`path: '${name}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    // A symlink inside the directory must not lead out of it.
-    if (!real.startsWith(this.root! + path.sep) || !fs.statSync(real).isFile()) {
-      throw invalid(`path: '${relative}' is not a regular file inside the shared-memory directory`);
-    }
-    return real;
+    if (!stat.isFile()) throw invalid(`path: '${name}' is not a regular file (symlinks are refused) in the shared-memory directory`);
+    return file;
   }
 
   private open(file: string, byteSize: number): Access {
@@ -139,7 +141,7 @@ export class SharedMemoryRegions {
         close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
       };
     }
-    const fd = fs.openSync(file, 'r+');
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
     return {
       mapped: false,
       read: (offset, length) => {

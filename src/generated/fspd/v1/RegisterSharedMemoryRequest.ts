@@ -11,7 +11,7 @@ export interface RegisterSharedMemoryRequest {
    */
   'name'?: (string);
   /**
-   * The file, relative to the server's --shared-memory-dir (no `..`, no symlink leading out of it).
+   * The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
    */
   'path'?: (string);
   /**
@@ -29,7 +29,7 @@ export interface RegisterSharedMemoryRequest__Output {
    */
   'name': (string);
   /**
-   * The file, relative to the server's --shared-memory-dir (no `..`, no symlink leading out of it).
+   * The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
    */
   'path': (string);
   /**

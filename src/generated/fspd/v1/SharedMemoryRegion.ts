@@ -11,7 +11,7 @@ export interface SharedMemoryRegion {
    */
   'name'?: (string);
   /**
-   * The file, relative to --shared-memory-dir.
+   * The file's name in --shared-memory-dir.
    */
   'path'?: (string);
   /**
@@ -34,7 +34,7 @@ export interface SharedMemoryRegion__Output {
    */
   'name': (string);
   /**
-   * The file, relative to --shared-memory-dir.
+   * The file's name in --shared-memory-dir.
    */
   'path': (string);
   /**

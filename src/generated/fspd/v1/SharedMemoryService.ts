@@ -11,8 +11,8 @@ import type { UnregisterSharedMemoryResponse as _fspd_v1_UnregisterSharedMemoryR
 
 /**
  * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
- * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
- * or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+ * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+ * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
  * RESOURCE_EXHAUSTED past the region limit.
  */
 export interface SharedMemoryServiceClient extends grpc.Client {
@@ -65,8 +65,8 @@ export interface SharedMemoryServiceClient extends grpc.Client {
 
 /**
  * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
- * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
- * or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+ * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+ * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
  * RESOURCE_EXHAUSTED past the region limit.
  */
 export interface SharedMemoryServiceHandlers extends grpc.UntypedServiceImplementation {

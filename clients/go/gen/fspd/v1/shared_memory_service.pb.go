@@ -33,7 +33,7 @@ type RegisterSharedMemoryRequest struct {
 
 	// The region's name: 1..128 characters of [A-Za-z0-9._-].
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The file, relative to the server's --shared-memory-dir (no `..`, no symlink leading out of it).
+	// The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
 	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	// Bytes of the file to map from its start, >= 1; the file must be at least this long.
 	ByteSize uint64 `protobuf:"varint,3,opt,name=byte_size,json=byteSize,proto3" json:"byte_size,omitempty"`
@@ -325,7 +325,7 @@ type SharedMemoryRegion struct {
 
 	// Its name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The file, relative to --shared-memory-dir.
+	// The file's name in --shared-memory-dir.
 	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	// Mapped bytes.
 	ByteSize uint64 `protobuf:"varint,3,opt,name=byte_size,json=byteSize,proto3" json:"byte_size,omitempty"`

@@ -27,8 +27,8 @@ if _version_not_supported:
 
 class SharedMemoryServiceStub:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
-    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
-    or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit.
     """
 
@@ -57,8 +57,8 @@ class SharedMemoryServiceStub:
 
 class SharedMemoryServiceServicer:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
-    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
-    or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit.
     """
 
@@ -111,8 +111,8 @@ def add_SharedMemoryServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SharedMemoryService:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
-    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path outside that directory
-    or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit.
     """
 
