@@ -107,6 +107,9 @@ describe('shared-memory tensors', () => {
     await expectStatus(client.registerSharedMemory('none', 'missing', 64), grpc.status.INVALID_ARGUMENT, /^path: 'missing': ENOENT/);
     fs.symlinkSync(path.join(dir, 'small'), path.join(dir, 'link')); // even one to a file inside
     await expectStatus(client.registerSharedMemory('link', 'link', 1), grpc.status.INVALID_ARGUMENT, /^path: 'link' is not a regular file \(symlinks are refused\)/);
+    fs.linkSync(path.join(dir, 'small'), path.join(dir, 'hard'));
+    await expectStatus(client.registerSharedMemory('hard', 'hard', 1), grpc.status.INVALID_ARGUMENT, /^path: 'hard' has 2 hard links; expected a file with one/);
+    fs.rmSync(path.join(dir, 'hard'));
     await expectStatus(client.registerSharedMemory('big', 'small', 65), grpc.status.INVALID_ARGUMENT, /^byte_size: 65, but 'small' holds only 64 bytes/);
     await expectStatus(client.registerSharedMemory('zero', 'small', 0), grpc.status.INVALID_ARGUMENT, /^byte_size: expected an integer >= 1, got 0/);
     await client.registerSharedMemory('small', 'small', 64);
@@ -156,6 +159,9 @@ describe('SharedMemoryRegions', () => {
     fs.symlinkSync(file, path.join(dir, 'plain-link'));
     assert.equal(new Uint8Array(map(file, 16)).length, 16, 'maps a regular file');
     assert.throws(() => map(path.join(dir, 'plain-link'), 16), /plain-link: Too many levels of symbolic links/);
+    fs.linkSync(file, path.join(dir, 'plain-hard'));
+    assert.throws(() => map(file, 16), /plain: has 2 hard links, expected 1/);
+    fs.rmSync(path.join(dir, 'plain-hard'));
     assert.throws(() => map(file, 17), /^RangeError: .*plain: holds 16 bytes, fewer than byteSize 17/);
     assert.throws(() => map(file, 0), /^RangeError: byteSize: expected an integer >= 1/);
     fs.rmSync(path.join(dir, 'plain-link'));

@@ -37,9 +37,11 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     close(fd);
     throw Napi::Error::New(env, path + ": fstat: " + std::strerror(stat_errno));
   }
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) < size) {
+  // One link only: a hard link to a file elsewhere (same filesystem) is refused too.
+  if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || static_cast<uint64_t>(st.st_size) < size) {
     const std::string why = !S_ISREG(st.st_mode) ? "not a regular file"
-                                                  : "holds " + std::to_string(st.st_size) + " bytes, fewer than byteSize " + std::to_string(size);
+                            : st.st_nlink != 1 ? "has " + std::to_string(st.st_nlink) + " hard links, expected 1"
+                                               : "holds " + std::to_string(st.st_size) + " bytes, fewer than byteSize " + std::to_string(size);
     close(fd);
     throw Napi::RangeError::New(env, path + ": " + why);
   }

@@ -112,9 +112,10 @@ export class SharedMemoryRegions {
   }
 
   /**
-   * The path of file `name` directly in the root, refused unless it is a regular file there. Only plain
-   * names and no symlinks (checked here, and opened with O_NOFOLLOW): whoever can write into the directory
-   * cannot make fspd map a file elsewhere, even by swapping one in after the check.
+   * The path of file `name` directly in the root, refused unless it is a regular file there with one link.
+   * Only plain names, no symlinks (checked here, and opened with O_NOFOLLOW), no hard links: whoever can
+   * write into the directory cannot make fspd map a file elsewhere, even by swapping one in after the check
+   * (the addon checks the link count of what it opened again).
    */
   private resolve(name: string): string {
     if (name === '' || name === '.' || name === '..' || /[\\/\0]/.test(name)) {
@@ -128,6 +129,7 @@ export class SharedMemoryRegions {
       throw invalid(`path: '${name}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!stat.isFile()) throw invalid(`path: '${name}' is not a regular file (symlinks are refused) in the shared-memory directory`);
+    if (stat.nlink !== 1) throw invalid(`path: '${name}' has ${stat.nlink} hard links; expected a file with one`);
     return file;
   }
 
@@ -142,6 +144,10 @@ export class SharedMemoryRegions {
       };
     }
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+    if (fs.fstatSync(fd).nlink !== 1) {
+      fs.closeSync(fd);
+      throw invalid(`path: '${path.basename(file)}' gained a hard link while being registered`);
+    }
     return {
       mapped: false,
       read: (offset, length) => {
