@@ -11,7 +11,8 @@ export interface RegisterSharedMemoryRequest {
    */
   'name'?: (string);
   /**
-   * The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
+   * The name of a file directly in the server's --shared-memory-dir: a regular file with one link (no
+   * directories, symlinks or hard links).
    */
   'path'?: (string);
   /**
@@ -29,7 +30,8 @@ export interface RegisterSharedMemoryRequest__Output {
    */
   'name': (string);
   /**
-   * The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
+   * The name of a file directly in the server's --shared-memory-dir: a regular file with one link (no
+   * directories, symlinks or hard links).
    */
   'path': (string);
   /**

@@ -33,7 +33,8 @@ type RegisterSharedMemoryRequest struct {
 
 	// The region's name: 1..128 characters of [A-Za-z0-9._-].
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The name of a regular file directly in the server's --shared-memory-dir (no directories, no symlinks).
+	// The name of a file directly in the server's --shared-memory-dir: a regular file with one link (no
+	// directories, symlinks or hard links).
 	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	// Bytes of the file to map from its start, >= 1; the file must be at least this long.
 	ByteSize uint64 `protobuf:"varint,3,opt,name=byte_size,json=byteSize,proto3" json:"byte_size,omitempty"`
