@@ -4,13 +4,14 @@
 //   TypeScript types for @grpc/grpc-js + @grpc/proto-loader  →  src/generated/
 //   Python messages, .pyi stubs and gRPC stubs (grpcio-tools) →  clients/python/src/fspd/v1/
 //   Go messages and gRPC stubs (protoc-gen-go, protoc-gen-go-grpc) → clients/go/gen/fspd/v1/
+//   the API reference from the proto comments (scripts/api-doc.mjs) → docs/API.md
 // Tools: proto-loader from npm; `python3 -m grpc_tools.protoc` (pip grpcio-tools, pinned in .ci/run —
 // its version is written into the Python code) is the protoc for Python and Go; the Go plugins come
 // from Debian (protoc-gen-go, protoc-gen-go-grpc) or anywhere on PATH.
 // Options:
 //   --ts-out DIR   write the TypeScript types to DIR instead (alone: only them)
 //   --out DIR      write everything under DIR instead of the repository root (same relative paths)
-//   --only LIST    comma-separated subset of ts,py,go
+//   --only LIST    comma-separated subset of ts,py,go,doc
 // The proto-loader flags must match LOADER_OPTIONS in src/server/proto.ts, or the types lie about the objects.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { apiMarkdown } from './api-doc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = path.join(root, 'proto');
@@ -26,8 +28,8 @@ const { values } = parseArgs({
 });
 const outRoot = path.resolve(values.out ?? root);
 // `--ts-out` alone (test/proto.test.ts) means TypeScript only: nothing else is rewritten in place.
-const only = new Set((values.only ?? (values['ts-out'] && !values.out ? 'ts' : 'ts,py,go')).split(',').map((s) => s.trim()));
-for (const o of only) if (!['ts', 'py', 'go'].includes(o)) fail(`--only: unknown target '${o}' (ts, py, go)`);
+const only = new Set((values.only ?? (values['ts-out'] && !values.out ? 'ts' : 'ts,py,go,doc')).split(',').map((s) => s.trim()));
+for (const o of only) if (!['ts', 'py', 'go', 'doc'].includes(o)) fail(`--only: unknown target '${o}' (ts, py, go, doc)`);
 const tsOut = path.resolve(values['ts-out'] ?? path.join(outRoot, 'src', 'generated'));
 const pyRoot = path.join(outRoot, 'clients', 'python', 'src'); // protoc writes fspd/v1/*.py under it
 const goRoot = path.join(outRoot, 'clients', 'go', 'gen'); // protoc writes fspd/v1/*.go under it
@@ -83,6 +85,12 @@ if (only.has('go')) {
     `--go-grpc_out=${goRoot}`, '--go-grpc_opt=paths=source_relative',
     ...protos,
   ]);
+}
+
+if (only.has('doc')) {
+  const file = path.join(outRoot, 'docs', 'API.md');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, apiMarkdown(protoDir, protos));
 }
 
 function probe(cmd, args, hint) {

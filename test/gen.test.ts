@@ -1,5 +1,5 @@
-// `npm run gen` is the one codegen command: regenerating TypeScript, Python and Go from proto/ into a
-// scratch directory must reproduce the committed files byte for byte (DESIGN.md: CI fails when
+// `npm run gen` is the one codegen command: regenerating TypeScript, Python, Go and docs/API.md from proto/
+// into a scratch directory must reproduce the committed files byte for byte (DESIGN.md: CI fails when
 // regenerating changes generated code). A missing generator skips its language here, except under CI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -53,6 +53,22 @@ describe('generated code is what `npm run gen` produces', () => {
       }
     });
   }
+});
+
+describe('docs/API.md is what `npm run gen` produces', () => {
+  it('doc: docs/API.md', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-gen-doc-'));
+    try {
+      const r = spawnSync(process.execPath, ['scripts/gen.mjs', '--out', out, '--only', 'doc'], { cwd: root, encoding: 'utf8' });
+      assert.equal(r.status, 0, `gen failed:\n${r.stdout}${r.stderr}`);
+      const fresh = fs.readFileSync(path.join(out, 'docs', 'API.md'), 'utf8');
+      assert.ok(fresh === fs.readFileSync(path.join(root, 'docs', 'API.md'), 'utf8'), 'docs/API.md is stale: run `npm run gen` and commit it');
+      // Every RPC of every service is in it (the reference cannot silently drop one).
+      for (const rpc of ['FspLoss', 'TeacherFsp', 'UploadModel', 'Run', 'RegisterSharedMemory']) assert.match(fresh, new RegExp(`^\\| ${rpc} \\|`, 'm'), rpc);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
 
 function listFiles(dir: string): string[] {
