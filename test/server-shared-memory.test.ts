@@ -168,6 +168,21 @@ describe('SharedMemoryRegions', () => {
     fs.rmSync(file);
   });
 
+  it('a file swapped between the check and the mapping is INVALID_ARGUMENT naming it, not an internal error', () => {
+    const file = SharedMemoryFile.create(dir, 'swapped', 64);
+    const racing = new SharedMemoryRegions(dir, {
+      mapFile: (p) => {
+        throw new Error(`${p}: Too many levels of symbolic links`);
+      },
+    });
+    assert.throws(() => racing.register('swapped', 'swapped', 64), (err: Error & { code?: number }) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT, 'code');
+      assert.equal(err.message, "path: swapped: Too many levels of symbolic links", 'message, without the server directory');
+      return true;
+    });
+    file.remove();
+  });
+
   it('the file-backed fallback reads and writes the same bytes as the mapped region; the region limit holds', () => {
     const file = SharedMemoryFile.create(dir, 'fallback', 256);
     const data = Float32Array.from({ length: 8 }, (_, i) => i - 3.5);

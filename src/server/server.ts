@@ -190,6 +190,7 @@ function sharedMemoryRegions(dir: string | undefined): SharedMemoryRegions {
   try {
     return new SharedMemoryRegions(dir);
   } catch (err) {
+    // Only the directory's realpath can fail here.
     throw new Error(`--shared-memory-dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

@@ -11,7 +11,7 @@ import { invalid, RpcError } from './status.js';
 
 export interface RegionInfo {
   name: string;
-  /** Relative to the shared-memory directory. */
+  /** The file's name in the shared-memory directory. */
   path: string;
   byteSize: number;
   /** Mapped in place (the addon) rather than read and written through the file. */
@@ -36,19 +36,23 @@ export class SharedMemoryRegions {
   private readonly root: string | undefined;
 
   private readonly maxRegions: number;
-  private readonly mapFile: MapFile | undefined;
+  private readonly mapFileOption: MapFile | null | undefined;
 
   /**
    * `dir` unset = shared memory is off: registering fails with FAILED_PRECONDITION. `mapFile` defaults to
-   * the addon's (fileMapper); null reads and writes through the file instead.
+   * the addon's (fileMapper, asked at the first registration); null reads and writes through the file.
    */
   constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null } = {}) {
     this.root = dir === undefined ? undefined : fs.realpathSync(dir);
     this.maxRegions = options.maxRegions ?? 64;
-    this.mapFile = options.mapFile === null ? undefined : (options.mapFile ?? fileMapper());
+    this.mapFileOption = options.mapFile;
   }
 
-  register(name: string, relative: string, byteSize: number): RegionInfo {
+  private get mapFile(): MapFile | undefined {
+    return this.mapFileOption === null ? undefined : (this.mapFileOption ?? fileMapper());
+  }
+
+  register(name: string, fileName: string, byteSize: number): RegionInfo {
     if (this.root === undefined) {
       throw new RpcError(grpc.status.FAILED_PRECONDITION, 'shared memory is off on this server: start fspd with --shared-memory-dir (e.g. /dev/shm/fspd)');
     }
@@ -56,11 +60,12 @@ export class SharedMemoryRegions {
     if (this.regions.has(name)) throw new RpcError(grpc.status.ALREADY_EXISTS, `name: region '${name}' is already registered; unregister it first`);
     if (this.regions.size >= this.maxRegions) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `at most ${this.maxRegions} shared-memory regions; unregister one first`);
     if (!Number.isSafeInteger(byteSize) || byteSize < 1) throw invalid(`byte_size: expected an integer >= 1, got ${byteSize}`);
-    const file = this.resolve(relative);
+    const file = this.resolve(fileName);
     const size = fs.lstatSync(file).size;
-    if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but '${relative}' holds only ${size} bytes`);
-    const access = this.open(file, byteSize);
-    const info: RegionInfo = { name, path: relative, byteSize, zeroCopy: this.mapFile !== undefined };
+    if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but '${fileName}' holds only ${size} bytes`);
+    const mapFile = this.mapFile;
+    const access = this.open(file, byteSize, mapFile);
+    const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
     this.regions.set(name, { info, access });
     return info;
   }
@@ -133,9 +138,15 @@ export class SharedMemoryRegions {
     return file;
   }
 
-  private open(file: string, byteSize: number): Access {
-    if (this.mapFile) {
-      let bytes: Uint8Array | undefined = new Uint8Array(this.mapFile(file, byteSize));
+  private open(file: string, byteSize: number, mapFile: MapFile | undefined): Access {
+    if (mapFile) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = new Uint8Array(mapFile(file, byteSize));
+      } catch (err) {
+        // e.g. a symlink or a second link swapped in since resolve() (the addon opens with O_NOFOLLOW).
+        throw invalid(`path: ${(err as Error).message.replace(this.root! + path.sep, '')}`);
+      }
       return {
         mapped: true,
         read: (offset, length) => bytes!.subarray(offset, offset + length),
