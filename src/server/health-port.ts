@@ -15,7 +15,14 @@ export interface HealthPort {
 
 const HEARTBEAT_MS = 250;
 
-export async function startHealthPort(address: string, services: string[], stallLimitMs: number, onStall?: (stalled: boolean) => void): Promise<HealthPort> {
+export interface HealthPortEvents {
+  /** The main thread went past the stall limit (true) or came back (false). */
+  onStall?: (stalled: boolean) => void;
+  /** The thread failed after start (probes then fail: the port is gone). */
+  onError?: (err: Error) => void;
+}
+
+export async function startHealthPort(address: string, services: string[], stallLimitMs: number, events: HealthPortEvents = {}): Promise<HealthPort> {
   const worker = new Worker(new URL('./health-worker.js', import.meta.url), { workerData: { address, services, stallLimitMs } });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
@@ -24,7 +31,8 @@ export async function startHealthPort(address: string, services: string[], stall
     await worker.terminate();
     throw err;
   });
-  worker.on('message', (m: { type: string; stalled?: boolean }) => m.type === 'stalled' && onStall?.(m.stalled!));
+  worker.on('message', (m: { type: string; stalled?: boolean }) => m.type === 'stalled' && events.onStall?.(m.stalled!));
+  worker.on('error', (err) => events.onError?.(err));
   const heartbeat = setInterval(() => worker.postMessage({ type: 'beat' }), HEARTBEAT_MS);
   heartbeat.unref();
   let stopped: Promise<void> | undefined;

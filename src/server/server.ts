@@ -110,9 +110,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
     if (config.healthAddress !== undefined) {
-      healthPort = await startHealthPort(config.healthAddress, services, config.healthStallLimitMs, (stalled) =>
-        log.warn({ stalled, limitMs: config.healthStallLimitMs }, stalled ? 'event loop blocked past the health stall limit: the health port says NOT_SERVING' : 'event loop free again'),
-      );
+      healthPort = await startHealthPort(config.healthAddress, services, config.healthStallLimitMs, {
+        onStall: (stalled) =>
+          log.warn({ stalled, limitMs: config.healthStallLimitMs }, stalled ? 'event loop blocked past the health stall limit: the health port says NOT_SERVING' : 'event loop free again'),
+        onError: (err) => log.error({ err }, 'the health port thread failed; probes on it will fail'),
+      });
       healthAddress = healthPort.address;
     }
     metricsServer = await serveMetrics(metrics.registry, config.metricsAddress);
