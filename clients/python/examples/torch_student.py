@@ -58,6 +58,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=100, help="steps of each student stage")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--mnist-dir", type=Path)
+    p.add_argument("--shared-memory-dir", default=os.environ.get("FSPD_SHARED_MEMORY_DIR"),
+                   help="the server's --shared-memory-dir as this process sees it (same host or pod): the maps and "
+                        "gradients go through a file there instead of the socket")
     a = p.parse_args()
     torch.manual_seed(0)
 
@@ -65,6 +68,7 @@ def main() -> None:
     split = len(x) * 4 // 5
     with fspd.Client(a.address, token=a.token, timeout=300) as c:
         teacher = c.create_resnet(14, input_shape=[28, 28, 1], seed=1)
+        shm = None
         try:
             print(f"== teacher {teacher.name} on the server: {a.teacher_steps} cross-entropy steps on its MNIST")
             with fspd.TrainingSession.create(c, teacher.model_id, seed=0,
@@ -74,7 +78,12 @@ def main() -> None:
             taps = [tuple(int(d) for d in tap.shape) for tap in teacher.taps]
             student = Student(1, taps, teacher.num_classes)
             pairs = [(p.first, p.second) for p in teacher.pairs]
-            fsp = ft.FSPLoss(c, teacher_model_id=teacher.model_id)
+            if a.shared_memory_dir:
+                # Room for one step: each pair's two maps, their gradients and the teacher's matrices.
+                size = sum(a.batch * 4 * (2 * (np.prod(taps[i]) + np.prod(taps[j])) + taps[i][-1] * taps[j][-1]) + 256 for i, j in pairs)
+                shm = fspd.SharedMemory(c, a.shared_memory_dir, f"torch-student-{os.getpid()}", int(size))
+                print(f"== maps and gradients through shared memory: {shm.path} ({int(size)} bytes)")
+            fsp = ft.FSPLoss(c, teacher_model_id=teacher.model_id, shared_memory=shm)
             opt = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9)
 
             def batches(steps):
@@ -109,6 +118,8 @@ def main() -> None:
             acc = (logits.argmax(1).numpy() == y[split:]).mean()
             print(f"final: student accuracy {acc:.4f} on {len(x) - split} held-out digits")
         finally:
+            if shm is not None:
+                shm.close()
             c.delete_model(teacher.model_id)
 
 

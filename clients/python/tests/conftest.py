@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -130,3 +131,16 @@ def call_or_xfail(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except fspd.errors.Unimplemented as err:
         pytest.xfail(f"server answers UNIMPLEMENTED: {err.details}")
+
+
+@pytest.fixture(scope="session")
+def shm_server() -> Iterator[tuple]:
+    """(client, directory) of a server started with --shared-memory-dir directory (a tmpfs under /dev/shm)."""
+    directory = tempfile.mkdtemp(prefix="fspd-pytest-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    s = Server("--shared-memory-dir", directory)
+    try:
+        with fspd.Client(s.address, timeout=120) as c:
+            yield c, directory
+    finally:
+        s.stop()
+        os.rmdir(directory)

