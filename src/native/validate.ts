@@ -128,16 +128,21 @@ function checkGradientsInto(into: unknown, student: FeaturePair[], teacher: Teac
   const outputs = into.flatMap((g: Partial<PairGradients> | null, i) =>
     (['first', 'second'] as const).map((k) => checkFloat32(g?.[k], `gradientsInto[${i}].${k}`, student[i]![k].data.length, `[${student[i]![k].shape.join(', ')}]`)),
   );
-  const inputs = [
-    ...student.flatMap((p) => [p.first.data, p.second.data]),
-    ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices),
-  ];
+  const inputs = lossInputs(student, teacher);
   outputs.forEach((out, i) => {
     const name = `gradientsInto[${i >> 1}].${i % 2 ? 'second' : 'first'}`;
     if (inputs.some((input) => overlaps(out, input))) throw new RangeError(`${name}: overlaps an input array (the kernel reads the inputs while it writes)`);
     if (outputs.some((other, j) => j !== i && overlaps(out, other))) throw new RangeError(`${name}: overlaps another gradientsInto array`);
   });
   return into as PairGradients[];
+}
+
+/** Every array fspLoss reads: the student maps, then the teacher's maps or matrices. */
+export function lossInputs(student: readonly FeaturePair[], teacher: Teacher): Float32Array[] {
+  return [
+    ...student.flatMap((p) => [p.first.data, p.second.data]),
+    ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices),
+  ];
 }
 
 /** Whether two views share bytes. */

@@ -15,11 +15,13 @@ export interface DecodedTensor {
   shape: number[];
 }
 
-const FLOAT_SIZES: Record<string, number> = {
+/** Bytes per element of every DataType. */
+export const ELEMENT_SIZES: Record<string, number> = {
   DATA_TYPE_FLOAT32: 4,
   DATA_TYPE_FLOAT16: 2,
   DATA_TYPE_BFLOAT16: 2,
   DATA_TYPE_UINT8: 1,
+  DATA_TYPE_INT32: 4,
 };
 
 /** A float32-decodable tensor (float32, float16, bfloat16, uint8) as float32; `field` names it in errors. */
@@ -28,7 +30,8 @@ export function decodeFloatTensor(tensor: TensorFields | null | undefined, field
   // FspService resolves shared-memory refs into data first (shared-memory.ts); other services take data only.
   if (tensor.sharedMemory) throw invalid(`${field}.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService`);
   const dtype = String(tensor.dtype);
-  const size = FLOAT_SIZES[dtype];
+  // int32 is for class labels (sessions-data.ts), not for maps.
+  const size = dtype === 'DATA_TYPE_INT32' ? undefined : ELEMENT_SIZES[dtype];
   if (size === undefined) {
     throw invalid(`${field}.dtype: expected DATA_TYPE_FLOAT32, DATA_TYPE_FLOAT16, DATA_TYPE_BFLOAT16 or DATA_TYPE_UINT8, got ${dtype}`);
   }

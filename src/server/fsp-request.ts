@@ -84,6 +84,9 @@ export function encodeGradients(gradients: PairGradients, like: FeaturePair): Pa
   return {
     first: encodeFloat32(gradients.first, like.first.shape),
     second: encodeFloat32(gradients.second, like.second.shape),
-    layout: like.first.layout === 'NCHW' ? 'LAYOUT_NCHW' : 'LAYOUT_NHWC',
+    layout: layoutEnum(like.first.layout),
   };
 }
+
+/** A map layout as the proto's enum name. */
+export const layoutEnum = (layout: Layout) => (layout === 'NCHW' ? ('LAYOUT_NCHW' as const) : ('LAYOUT_NHWC' as const));

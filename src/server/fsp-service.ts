@@ -19,11 +19,11 @@ import type { FeaturePair as PairMessage } from '../generated/fspd/v1/FeaturePai
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import type { Tensor } from '../generated/fspd/v1/Tensor.js';
 import type { FeaturePair, LossOptions, Teacher } from '../fsp/index.js';
-import { overlaps } from '../native/validate.js';
+import { lossInputs, overlaps } from '../native/validate.js';
 import type { TapPair } from '../models/index.js';
 import { teacherFspMatrices, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
-import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, matrixShape, poolingOf } from './fsp-request.js';
+import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
 import type { ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
 import { invalid, RpcError, unary } from './status.js';
@@ -132,13 +132,13 @@ function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], 
   const maps = student.flatMap((p) => [p.first, p.second]);
   const offsets = packedOffsets(Number(target.offset), maps.map((m) => m.data.byteLength));
   const slots = maps.map((m, i) => ({ ...regions.floatsForWrite({ region: target.region, offset: offsets[i]! }, m.data.length, 'gradients_to'), map: m, offset: offsets[i]! }));
-  const inputs = [...maps.map((m) => m.data), ...('pairs' in teacher ? teacher.pairs.flatMap((p) => [p.first.data, p.second.data]) : teacher.matrices)];
+  const inputs = lossInputs(student, teacher);
   const tensor = (i: number): Tensor => ({ dtype: 'DATA_TYPE_FLOAT32', shape: [...slots[i]!.map.shape], sharedMemory: { region: target.region, offset: slots[i]!.offset } });
   return {
     pairs: student.map((_, i) => ({ first: slots[2 * i]!.array, second: slots[2 * i + 1]!.array })),
     direct: !slots.some((s) => inputs.some((input) => overlaps(s.array, input))),
     commit: () => slots.forEach((s) => s.commit()),
-    messages: student.map((p, i): PairMessage => ({ first: tensor(2 * i), second: tensor(2 * i + 1), layout: p.first.layout === 'NCHW' ? 'LAYOUT_NCHW' : 'LAYOUT_NHWC' })),
+    messages: student.map((p, i): PairMessage => ({ first: tensor(2 * i), second: tensor(2 * i + 1), layout: layoutEnum(p.first.layout) })),
   };
 }
 

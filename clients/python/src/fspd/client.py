@@ -212,14 +212,16 @@ class Client:
         pooling: str = "max",
         return_gradients: bool = True,
         return_teacher_matrices: bool = False,
+        to_tensor: Callable[[ArrayLike], types_pb.Tensor] = _tensor.to_tensor,
     ) -> fsp_pb.FspLossRequest:
-        """The FspLossRequest :meth:`fsp_loss` sends (to reuse or inspect)."""
+        """The FspLossRequest :meth:`fsp_loss` sends (to reuse or inspect). ``to_tensor`` makes each array's
+        Tensor (:meth:`SharedMemory.put` puts them into shared memory instead)."""
         if (teacher is None) == (teacher_matrices is None):
             raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
         return fsp_pb.FspLossRequest(
-            student=_pairs(student, layout),
-            teacher=_pairs(teacher, teacher_layout or layout) if teacher is not None else [],
-            teacher_matrices=[_tensor.to_tensor(m) for m in teacher_matrices] if teacher_matrices is not None else [],
+            student=_pairs(student, layout, to_tensor),
+            teacher=_pairs(teacher, teacher_layout or layout, to_tensor) if teacher is not None else [],
+            teacher_matrices=[to_tensor(m) for m in teacher_matrices] if teacher_matrices is not None else [],
             weights=list(weights or []),
             reduction=_tensor.reduction(reduction),
             pooling=_tensor.pooling(pooling),
@@ -552,7 +554,7 @@ def _pem(value: Union[bytes, str, None]) -> Optional[bytes]:
         return f.read()
 
 
-def _pairs(pairs: Optional[Sequence[Pair]], layout: str) -> List[types_pb.FeaturePair]:
+def _pairs(pairs: Optional[Sequence[Pair]], layout: str, tensor: Callable[[ArrayLike], types_pb.Tensor] = _tensor.to_tensor) -> List[types_pb.FeaturePair]:
     lay = _tensor.layout(layout)
     out = []
     for i, p in enumerate(pairs or []):
@@ -561,7 +563,7 @@ def _pairs(pairs: Optional[Sequence[Pair]], layout: str) -> List[types_pb.Featur
             continue
         if len(p) != 2:
             raise ValueError(f"pairs[{i}]: expected (first, second) feature maps, got {len(p)} items")
-        out.append(types_pb.FeaturePair(first=_tensor.to_tensor(p[0]), second=_tensor.to_tensor(p[1]), layout=lay))
+        out.append(types_pb.FeaturePair(first=tensor(p[0]), second=tensor(p[1]), layout=lay))
     return out
 
 

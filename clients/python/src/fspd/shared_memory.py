@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import mmap
 import os
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _tensor
 from .client import Client, FspLossResult, Pair
-from .v1 import fsp_service_pb2 as fsp_pb
 from .v1 import shared_memory_service_pb2 as shm_pb
 from .v1 import shared_memory_service_pb2_grpc as shm_grpc
 from .v1 import types_pb2 as types_pb
@@ -106,21 +105,12 @@ class SharedMemory:
         """:meth:`Client.fsp_loss` through the region: the maps (and teacher pairs or matrices) are written
         into it, the server reads them in place and writes the gradients after them. ``copy=False`` returns
         the gradients as views of the region, valid until the next call on it. Other keyword arguments are
-        :meth:`Client.fsp_loss_request`'s (weights, reduction, pooling)."""
-        if (teacher is None) == (teacher_matrices is None):
-            raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
+        :meth:`Client.fsp_loss_request`'s (weights, reduction, pooling, return_teacher_matrices)."""
         self.reset()
-        request = fsp_pb.FspLossRequest(
-            student=self._pairs(student, layout),
-            teacher=self._pairs(teacher, teacher_layout or layout) if teacher is not None else [],
-            teacher_matrices=[self.put(m) for m in teacher_matrices] if teacher_matrices is not None else [],
-            weights=list(options.pop("weights", None) or []),
-            reduction=_tensor.reduction(options.pop("reduction", "paper")),
-            pooling=_tensor.pooling(options.pop("pooling", "max")),
-            return_gradients=return_gradients,
+        request = self.client.fsp_loss_request(
+            student, teacher, teacher_matrices=teacher_matrices, layout=layout, teacher_layout=teacher_layout,
+            return_gradients=return_gradients, to_tensor=self.put, **options,
         )
-        if options:
-            raise TypeError(f"fsp_loss: unexpected arguments {', '.join(options)}")
         if return_gradients:
             gradient_bytes = sum(4 * (np.asarray(a).size + np.asarray(b).size) for a, b in student)
             request.gradients_to.CopyFrom(self.ref(self.reserve(gradient_bytes)))
@@ -130,12 +120,8 @@ class SharedMemory:
             loss=res.loss,
             pair_losses=list(res.pair_losses),
             gradients=[(take(g.first), take(g.second)) for g in res.student_gradients],
-            teacher_matrices=[],
+            teacher_matrices=[_tensor.from_tensor(m) for m in res.teacher_matrices],
         )
-
-    def _pairs(self, pairs: Sequence[Pair], layout: str) -> List[types_pb.FeaturePair]:
-        code = _tensor.layout(layout)
-        return [types_pb.FeaturePair(first=self.put(a), second=self.put(b), layout=code) for a, b in pairs]
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
