@@ -41,10 +41,10 @@ function python_() {
 function go_() {
   const goDir = path.join(root, 'clients', 'go');
   const probe = spawnSync('go', ['version'], { stdio: 'pipe' });
-  if (probe.error || probe.status !== 0) return missing('go', 'go (apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev)');
+  if (probe.error || probe.status !== 0) return missing('go', 'go (apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev)');
   const module = process.env.FSPD_GO_MODE === 'module';
   if (!module && !fs.existsSync('/usr/share/gocode/src/google.golang.org/grpc')) {
-    return missing('go', "Debian's Go gRPC sources (apt-get install golang-google-grpc-dev golang-google-protobuf-dev)");
+    return missing('go', "Debian's Go gRPC sources (apt-get install golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev)");
   }
   const go = (args) => (module ? ['go', args] : [path.join(goDir, 'offline.sh'), args]);
   for (const args of [['vet', './...'], ['test', '-count=1', '-v', './...']]) {

@@ -9,7 +9,7 @@ module="$(awk '/^module /{print $2; exit}' "$here/go.mod")"
 gopath="${FSPD_GOPATH:-${TMPDIR:-/tmp}/fspd-gopath}"
 debian="${DEBIAN_GOCODE:-/usr/share/gocode}"
 [ -d "$debian/src/google.golang.org/grpc" ] || {
-  echo "offline.sh: $debian/src/google.golang.org/grpc missing: apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev" >&2
+  echo "offline.sh: $debian/src/google.golang.org/grpc missing: apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev" >&2
   exit 1
 }
 mkdir -p "$gopath/src/$(dirname "$module")"
