@@ -13,6 +13,7 @@
 #include "fspd/fsp.h"
 #include "jobs.h"
 #include "mapped_file.h"
+#include "output_pool.h"
 
 namespace fspd::binding {
 namespace {
@@ -367,6 +368,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfoValue, "buildInfo"));
   exports.Set("measureFmaPeak", Napi::Function::New(env, MeasureFmaPeak, "measureFmaPeak"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("outputPoolStats", Napi::Function::New(env, OutputPoolStatsValue, "outputPoolStats"));
+  exports.Set("outputPoolTrim", Napi::Function::New(env, OutputPoolTrim, "outputPoolTrim"));
   return exports;
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "output_pool.h"
+
 namespace fspd::binding {
 namespace {
 
@@ -122,7 +124,7 @@ Napi::Float32Array NewOutput(Napi::Env env, int64_t n, Job& job) {
   if (n <= 0 || n > static_cast<int64_t>(std::numeric_limits<uint32_t>::max())) {
     ThrowRange(env, "output of " + std::to_string(n) + " elements is larger than a Float32Array can hold");
   }
-  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n));
+  Napi::Float32Array out = NewPooledFloat32Array(env, static_cast<size_t>(n));
   job.Keep(out);
   return out;
 }

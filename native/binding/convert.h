@@ -30,7 +30,8 @@ Pooling ReadPooling(const Napi::Value& value, const std::string& name);
 Reduction ReadReduction(const Napi::Value& value, const std::string& name);
 Context ReadContext(const Napi::Value& threads);
 
-// A new Float32Array of n elements whose storage the job may write from a worker thread.
+// A new Float32Array of n elements whose storage the job may write from a worker thread; its memory comes
+// from the output pool (output_pool.h) and holds stale values until the kernel overwrites all of it.
 Napi::Float32Array NewOutput(Napi::Env env, int64_t n, Job& job);
 
 }  // namespace fspd::binding

@@ -63,6 +63,23 @@ export interface NativeAddon {
   measureFmaPeak(threads: number, seconds: number): Promise<number>;
   /** The first byteSize bytes of a file, mapped shared and read-write (POSIX); unmapped when collected. */
   mapFile(path: string, byteSize: number): ArrayBuffer;
+  /** The output pool: returned arrays reuse the memory of collected ones (native/binding/output_pool.h). */
+  outputPoolStats(): OutputPoolStats;
+  /** Frees the pool's idle blocks. */
+  outputPoolTrim(): void;
+}
+
+export interface OutputPoolStats {
+  /** Outputs served from an idle block / from new memory / as plain V8 arrays (pool off or at its limit). */
+  hits: number;
+  misses: number;
+  bypassed: number;
+  idleBytes: number;
+  idleBlocks: number;
+  /** Most idle bytes kept: FSPD_OUTPUT_POOL_MB (default 256; 0 turns the pool off). */
+  limitBytes: number;
+  /** Pooled outputs not yet collected; at most 2 × limitBytes. */
+  liveBytes: number;
 }
 
 /** Throws with the loader's message when the addon is missing or does not load. */

@@ -1,0 +1,163 @@
+#include "output_pool.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace fspd::binding {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr uint64_t kDefaultLimitMiB = 256;
+
+// Idle blocks by exact byte size: a training loop or a server asks for the same few sizes again and again.
+struct Pool {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> idle;
+  OutputPoolStats stats;
+};
+
+uint64_t LimitFromEnvironment() {
+  const char* value = std::getenv("FSPD_OUTPUT_POOL_MB");
+  if (value == nullptr || *value == '\0') return kDefaultLimitMiB << 20;
+  char* end = nullptr;
+  const unsigned long long mib = std::strtoull(value, &end, 10);
+  return *end == '\0' ? static_cast<uint64_t>(mib) << 20 : kDefaultLimitMiB << 20;
+}
+
+// Never destroyed: finalisers can run while the process tears its environments down.
+Pool& GetPool() {
+  static Pool* pool = [] {
+    auto* p = new Pool;
+    p->stats.limit_bytes = LimitFromEnvironment();
+    return p;
+  }();
+  return *pool;
+}
+
+// Blocks of 2 MiB or more are huge-page aligned and advised as such: their first touch then takes one fault
+// per 2 MiB instead of one per 4 KiB (where transparent huge pages are set to madvise).
+void* Allocate(size_t bytes) {
+  const size_t alignment = bytes >= kHugePage ? kHugePage : 64;
+  const size_t rounded = (bytes + alignment - 1) / alignment * alignment;
+  void* p = std::aligned_alloc(alignment, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (alignment == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+// A pooled output's memory comes back only when Node runs its finaliser, on a later turn of the event loop;
+// a synchronous loop that never yields would hold every output it ever made. Past this many bytes of
+// pooled outputs not yet returned, outputs are plain V8 memory, which the collector frees by itself.
+uint64_t LiveLimit(const OutputPoolStats& s) { return 2 * s.limit_bytes; }
+
+// nullptr when the pool is off or too much of its memory is still out (see LiveLimit).
+void* Take(size_t bytes) {
+  Pool& pool = GetPool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (pool.stats.live_bytes + bytes > LiveLimit(pool.stats)) {
+      pool.stats.bypassed += 1;
+      return nullptr;
+    }
+    pool.stats.live_bytes += bytes;
+    auto it = pool.idle.find(bytes);
+    if (it != pool.idle.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      pool.stats.idle_bytes -= bytes;
+      pool.stats.idle_blocks -= 1;
+      pool.stats.hits += 1;
+      return p;
+    }
+    pool.stats.misses += 1;
+  }
+  try {
+    return Allocate(bytes);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    pool.stats.live_bytes -= bytes;
+    throw;
+  }
+}
+
+void Give(void* p, size_t bytes) {
+  Pool& pool = GetPool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    pool.stats.live_bytes -= bytes;
+    if (pool.stats.idle_bytes + bytes <= pool.stats.limit_bytes) {
+      pool.idle[bytes].push_back(p);
+      pool.stats.idle_bytes += bytes;
+      pool.stats.idle_blocks += 1;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+void Trim() {
+  Pool& pool = GetPool();
+  std::unordered_map<size_t, std::vector<void*>> idle;
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    idle.swap(pool.idle);
+    pool.stats.idle_bytes = 0;
+    pool.stats.idle_blocks = 0;
+  }
+  for (auto& [bytes, blocks] : idle)
+    for (void* p : blocks) std::free(p);
+}
+
+}  // namespace
+
+Napi::Float32Array NewPooledFloat32Array(Napi::Env env, size_t n) {
+  const size_t bytes = n * sizeof(float);
+  void* block = Take(bytes);
+  if (block == nullptr) return Napi::Float32Array::New(env, n);
+  Napi::ArrayBuffer buffer;
+  try {
+    buffer = Napi::ArrayBuffer::New(env, block, bytes, [](Napi::Env, void* data, size_t* size) {
+      Give(data, *size);
+      delete size;
+    }, new size_t(bytes));
+  } catch (const Napi::Error&) {  // a runtime without external buffers (e.g. a V8 sandbox): plain memory
+    Give(block, bytes);
+    return Napi::Float32Array::New(env, n);
+  }
+  return Napi::Float32Array::New(env, n, buffer, 0);
+}
+
+OutputPoolStats output_pool_stats() {
+  Pool& pool = GetPool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  return pool.stats;
+}
+
+Napi::Value OutputPoolStatsValue(const Napi::CallbackInfo& info) {
+  const OutputPoolStats s = output_pool_stats();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("hits", static_cast<double>(s.hits));
+  out.Set("misses", static_cast<double>(s.misses));
+  out.Set("idleBytes", static_cast<double>(s.idle_bytes));
+  out.Set("idleBlocks", static_cast<double>(s.idle_blocks));
+  out.Set("limitBytes", static_cast<double>(s.limit_bytes));
+  out.Set("liveBytes", static_cast<double>(s.live_bytes));
+  out.Set("bypassed", static_cast<double>(s.bypassed));
+  return out;
+}
+
+Napi::Value OutputPoolTrim(const Napi::CallbackInfo& info) {
+  Trim();
+  return info.Env().Undefined();
+}
+
+}  // namespace fspd::binding
