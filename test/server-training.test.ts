@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { FspdClient, fromFloatTensor, toBatch, toTensor, type Batch, type RunResponse } from '../src/client/index.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
+import { toBfloat16, toFloat16 } from '../src/server/half-precision.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -472,6 +473,51 @@ describe('TeacherFsp', () => {
     const custom = await client.teacherFsp({ modelId: 'teacher', images: images(3), pairs: [{ first: 0, second: 3 }], pooling: 'POOLING_AVG', sampleIds: ['x', 'y', 'z'] });
     assert.deepEqual(custom.matrices.map((m) => m.shape), [[3, 16, 64]]);
     assert.equal(custom.cacheHits, 0, 'other pairs and pooling, other cache entries');
+  });
+
+  it('matrices_dtype float16 / bfloat16: the float32 matrices rounded to nearest even', async () => {
+    const ids = ['h0', 'h1', 'h2'];
+    const f32 = await client.teacherFsp({ modelId: 'teacher', images: images(3), sampleIds: ids });
+    for (const dtype of ['DATA_TYPE_FLOAT16', 'DATA_TYPE_BFLOAT16'] as const) {
+      const r = await client.teacherFsp({ modelId: 'teacher', images: images(3), sampleIds: ids, matricesDtype: dtype });
+      assert.equal(r.cacheHits, 3);
+      r.matrices.forEach((m, i) => {
+        assert.equal(m.dtype, dtype);
+        assert.deepEqual(m.shape, f32.matrices[i]!.shape);
+        assert.equal(m.data.byteLength, f32.matrices[i]!.data.byteLength / 2, 'two bytes per element');
+        const x = fromFloatTensor(f32.matrices[i]).data;
+        const want = dtype === 'DATA_TYPE_FLOAT16' ? toFloat16(x) : toBfloat16(x);
+        assert.deepEqual(new Uint16Array(new Uint8Array(m.data).buffer), want, `pair ${i}: the rounded float32 matrices`);
+        // and the values are the float32 ones to within half an ulp of the format
+        const got = fromFloatTensor(m).data;
+        const eps = dtype === 'DATA_TYPE_FLOAT16' ? 2 ** -11 : 2 ** -8;
+        x.forEach((v, k) => assert.ok(Math.abs(got[k]! - v) <= eps * Math.abs(v) + 2 ** -25, `pair ${i} [${k}]: ${got[k]} vs ${v}`));
+      });
+    }
+    await expectStatus(client.teacherFsp({ modelId: 'teacher', images: images(1), matricesDtype: 'DATA_TYPE_INT32' }), grpc.status.INVALID_ARGUMENT, /^matrices_dtype: expected DATA_TYPE_FLOAT32, DATA_TYPE_FLOAT16 or DATA_TYPE_BFLOAT16, got DATA_TYPE_INT32/);
+  });
+
+  it('without images: served from the cache when every id is cached, else FAILED_PRECONDITION naming images', async () => {
+    const ids = ['w0', 'w1', 'w2'];
+    const warm = await client.teacherFsp({ modelId: 'teacher', images: images(3), sampleIds: ids });
+    const idsOnly = await client.teacherFsp({ modelId: 'teacher', sampleIds: ids, matricesDtype: 'DATA_TYPE_FLOAT32' });
+    assert.equal(idsOnly.cacheHits, 3);
+    warm.matrices.forEach((m, i) => {
+      assert.deepEqual(idsOnly.matrices[i]!.shape, m.shape);
+      assert.deepEqual(fromFloatTensor(idsOnly.matrices[i]).data, fromFloatTensor(m).data, `pair ${i} equal`);
+    });
+    const reordered = await client.teacherFsp({ modelId: 'teacher', sampleIds: ['w2', 'w0'] });
+    const per = (m: Float32Array, n: number, s: number) => m.subarray((s * m.length) / n, ((s + 1) * m.length) / n);
+    warm.matrices.forEach((m, i) => {
+      const all = fromFloatTensor(m).data;
+      const got = fromFloatTensor(reordered.matrices[i]).data;
+      assert.deepEqual(per(got, 2, 0), per(all, 3, 2), `pair ${i}: w2 first`);
+      assert.deepEqual(per(got, 2, 1), per(all, 3, 0), `pair ${i}: then w0`);
+    });
+    await expectStatus(client.teacherFsp({ modelId: 'teacher', sampleIds: ['w0', 'cold', 'w1', 'colder'] }), grpc.status.FAILED_PRECONDITION, /^images: missing, and 2 of 4 samples are not cached: send the images/);
+    await expectStatus(client.teacherFsp({ modelId: 'teacher', sampleIds: ['w0'], pairs: [{ first: 0, second: 3 }] }), grpc.status.FAILED_PRECONDITION, /^images: missing, and 1 of 1 samples/, 'other pairs: other entries');
+    const after = await client.teacherFsp({ modelId: 'teacher', images: images(4), sampleIds: ['w0', 'cold', 'w1', 'colder'] });
+    assert.equal(after.cacheHits, 2, 'the refused call counted and stored nothing; the resent one computes the two misses');
   });
 
   it('a model trained since is not served from stale cache entries', async () => {

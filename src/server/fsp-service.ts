@@ -21,8 +21,9 @@ import type { Tensor } from '../generated/fspd/v1/Tensor.js';
 import type { FeaturePair, LossOptions, Teacher } from '../fsp/index.js';
 import { lossInputs, overlaps } from '../native/validate.js';
 import type { TapPair } from '../models/index.js';
-import { teacherFspMatrices, type TeacherFspCache } from '../training/index.js';
+import { teacherFspMatrices, UncachedSamplesError, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
+import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
 import type { ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
@@ -56,7 +57,10 @@ export function fspServiceHandlers(log: Logger, teachers?: TeacherSource, region
 
 async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
-  const { data, shape } = decodeFloatTensor(request.images, 'images');
+  const matricesDtype = floatDtypeOf(request.matricesDtype, 'matrices_dtype');
+  // No images with sample ids: every sample must be cached (teacherFspMatrices checks; FAILED_PRECONDITION if not).
+  const decoded = request.images || request.sampleIds.length === 0 ? decodeFloatTensor(request.images, 'images') : undefined;
+  const shape = decoded?.shape ?? [request.sampleIds.length, ...model.inputShape];
   const [h, w, c] = model.inputShape;
   if (shape.length !== 4 || shape[0]! < 1 || shape[1] !== h || shape[2] !== w || shape[3] !== c) {
     throw invalid(`images.shape: [${shape.join(', ')}] does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
@@ -77,19 +81,22 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
         });
   if (pairs.length === 0) throw invalid(`pairs: empty, and model '${model.id}' has no pairs of its own`);
   const pooling = poolingOf(request.pooling);
-  const images = tf.tensor4d(data, shape as [number, number, number, number]);
+  const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
   try {
     // The key names this model object at this revision of its weights, the pairs and the pooling.
     const teacherKey = `model:${model.id}#${model.uid}@${model.revision}/${pooling}/${pairs.map((p) => p.join('-')).join(',')}`;
     const r = teacherFspMatrices(
       { ...model.tapped, pairs },
-      { images, ...(request.sampleIds.length ? { ids: request.sampleIds } : {}) },
+      { ...(images ? { images } : {}), ...(request.sampleIds.length ? { ids: request.sampleIds } : {}) },
       { cache, teacherKey, pooling },
     );
     onLookup?.(r.hits, request.sampleIds.length ? r.misses : 0);
-    return { matrices: r.matrices.map((m, i) => encodeFloat32(m, [batch, ...r.dims[i]!])), cacheHits: r.hits };
+    return { matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)), cacheHits: r.hits };
+  } catch (err) {
+    if (err instanceof UncachedSamplesError) throw new RpcError(grpc.status.FAILED_PRECONDITION, `images: missing, and ${err.uncached} of ${err.batch} samples are not cached: send the images`);
+    throw err;
   } finally {
-    images.dispose();
+    images?.dispose();
   }
 }
 

@@ -117,8 +117,11 @@ export class TeacherFspCache {
 }
 
 export interface TeacherInput {
-  /** [B, H, W, C]; not disposed here. */
-  images: tf.Tensor4D;
+  /**
+   * [B, H, W, C]; not disposed here. Omitted: B = the number of ids, and every sample must be cached, else
+   * teacherFspMatrices throws UncachedSamplesError before touching the cache.
+   */
+  images?: tf.Tensor4D;
   /** Sample ids; without them nothing is cached (every sample runs through the teacher). */
   ids?: readonly string[];
   /** Per sample; omitted = not augmented. */
@@ -142,15 +145,32 @@ export interface TeacherFspResult {
   misses: number;
 }
 
+/** teacherFspMatrices without images: `uncached` of the `batch` samples are not in the cache. */
+export class UncachedSamplesError extends Error {
+  constructor(
+    readonly uncached: number,
+    readonly batch: number,
+  ) {
+    super(`${uncached} of ${batch} samples are not cached, and no images were given to compute them`);
+    this.name = 'UncachedSamplesError';
+  }
+}
+
 export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, options: TeacherFspOptions): TeacherFspResult {
   const { images, ids, aug } = input;
-  const batch = images.shape[0];
+  const batch = images ? images.shape[0] : (ids?.length ?? 0);
   const channels = tapChannels(teacher);
   const dims = teacher.pairs.map(([a, b]) => [channels[a]!, channels[b]!] as [number, number]);
   const sizes = dims.map(([c1, c2]) => c1 * c2);
   const matrices = sizes.map((size) => new Float32Array(batch * size));
   const cache = ids ? options.cache : undefined;
   const keyOf = (s: number, pair: number) => cacheKey({ teacher: options.teacherKey, pair, sampleId: ids![s]!, aug: aug?.[s] ?? NO_AUG });
+  if (!images) {
+    // Without images every sample must come from the cache: check first, so a refused call counts nothing.
+    let uncached = 0;
+    for (let s = 0; s < batch; s++) if (!cache || !sizes.every((_, p) => cache.has(keyOf(s, p)))) uncached++;
+    if (uncached > 0 || batch === 0) throw new UncachedSamplesError(uncached, batch);
+  }
 
   const missing: number[] = [];
   for (let s = 0; s < batch; s++) {
@@ -162,7 +182,7 @@ export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, op
     if (found.every((m): m is Float32Array => m !== undefined)) found.forEach((m, p) => matrices[p]!.set(m, s * sizes[p]!));
     else missing.push(s);
   }
-  if (missing.length > 0) {
+  if (missing.length > 0 && images) {
     const sub = missing.length === batch ? images : (tf.gather(images, missing) as tf.Tensor4D);
     const { logits, features } = forwardWithTaps(teacher, sub, { training: false });
     try {

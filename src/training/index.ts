@@ -8,6 +8,7 @@ export {
   DEFAULT_CACHE_BYTES,
   TeacherFspCache,
   teacherFspMatrices,
+  UncachedSamplesError,
   type CacheKey,
   type CacheStats,
   type TeacherFspOptions,

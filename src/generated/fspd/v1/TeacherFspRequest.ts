@@ -3,6 +3,7 @@
 import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Output } from '../../fspd/v1/Tensor.js';
 import type { TapPair as _fspd_v1_TapPair, TapPair__Output as _fspd_v1_TapPair__Output } from '../../fspd/v1/TapPair.js';
 import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
+import type { DataType as _fspd_v1_DataType, DataType__Output as _fspd_v1_DataType__Output } from '../../fspd/v1/DataType.js';
 
 /**
  * An input batch for a teacher model held by the server (ModelService).
@@ -13,7 +14,10 @@ export interface TeacherFspRequest {
    */
   'modelId'?: (string);
   /**
-   * Input images [B, H, W, C] (NHWC), already normalised as the model expects.
+   * Input images [B, H, W, C] (NHWC), already normalised as the model expects. May be left unset when
+   * sample_ids are given and every sample's matrices are cached (batch = the number of ids): a client
+   * with a warm cache then sends ids only. If a sample is not cached, such a call fails with
+   * FAILED_PRECONDITION naming images, and the client sends the call again with the images.
    */
   'images'?: (_fspd_v1_Tensor | null);
   /**
@@ -29,6 +33,12 @@ export interface TeacherFspRequest {
    * How pairs with mismatched h×w are aligned; unspecified = MAX.
    */
   'pooling'?: (_fspd_v1_Pooling);
+  /**
+   * Element type of the response's matrices: DATA_TYPE_FLOAT32 (or unspecified: float32),
+   * DATA_TYPE_FLOAT16 or DATA_TYPE_BFLOAT16 (the float32 matrices rounded to nearest, ties to even;
+   * half the bytes on the wire). Other types are INVALID_ARGUMENT.
+   */
+  'matricesDtype'?: (_fspd_v1_DataType);
 }
 
 /**
@@ -40,7 +50,10 @@ export interface TeacherFspRequest__Output {
    */
   'modelId': (string);
   /**
-   * Input images [B, H, W, C] (NHWC), already normalised as the model expects.
+   * Input images [B, H, W, C] (NHWC), already normalised as the model expects. May be left unset when
+   * sample_ids are given and every sample's matrices are cached (batch = the number of ids): a client
+   * with a warm cache then sends ids only. If a sample is not cached, such a call fails with
+   * FAILED_PRECONDITION naming images, and the client sends the call again with the images.
    */
   'images': (_fspd_v1_Tensor__Output | null);
   /**
@@ -56,4 +69,10 @@ export interface TeacherFspRequest__Output {
    * How pairs with mismatched h×w are aligned; unspecified = MAX.
    */
   'pooling': (_fspd_v1_Pooling__Output);
+  /**
+   * Element type of the response's matrices: DATA_TYPE_FLOAT32 (or unspecified: float32),
+   * DATA_TYPE_FLOAT16 or DATA_TYPE_BFLOAT16 (the float32 matrices rounded to nearest, ties to even;
+   * half the bytes on the wire). Other types are INVALID_ARGUMENT.
+   */
+  'matricesDtype': (_fspd_v1_DataType__Output);
 }

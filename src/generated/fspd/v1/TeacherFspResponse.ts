@@ -7,7 +7,7 @@ import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Outp
  */
 export interface TeacherFspResponse {
   /**
-   * float32 [B, C1, C2] per pair, in pair order.
+   * [B, C1, C2] per pair, in pair order, of the request's matrices_dtype (float32 when unspecified).
    */
   'matrices'?: (_fspd_v1_Tensor)[];
   /**
@@ -21,7 +21,7 @@ export interface TeacherFspResponse {
  */
 export interface TeacherFspResponse__Output {
   /**
-   * float32 [B, C1, C2] per pair, in pair order.
+   * [B, C1, C2] per pair, in pair order, of the request's matrices_dtype (float32 when unspecified).
    */
   'matrices': (_fspd_v1_Tensor__Output)[];
   /**
