@@ -3,8 +3,9 @@
 
 The server holds the teacher (a ResNet it first trains on its own MNIST). The student is a PyTorch CNN
 built here with feature maps of the teacher's tap shapes. Stage 1 minimises the FSP loss between the
-student's maps and the teacher's FSP matrices — fspd.torch.FSPLoss sends the student's NCHW maps and the
-batch to the server (TeacherFsp, cached per sample id, then FspLoss) and gets the gradients back.
+student's maps and the teacher's FSP matrices — fspd.torch.FSPLoss asks the server for the teacher's matrices
+(TeacherFsp, cached per sample id: the ids alone once cached) and computes the loss and its gradients here
+with torch; with --shared-memory-dir the maps go to the server's FspLoss through shared memory instead.
 Stage 2 is ordinary cross-entropy in PyTorch.
 
     python examples/torch_student.py --address 127.0.0.1:50051 --teacher-steps 300 --steps 200
@@ -83,7 +84,9 @@ def main() -> None:
                 size = sum(a.batch * 4 * (2 * (np.prod(taps[i]) + np.prod(taps[j])) + taps[i][-1] * taps[j][-1]) + 256 for i, j in pairs)
                 shm = fspd.SharedMemory(c, a.shared_memory_dir, f"torch-student-{os.getpid()}", int(size))
                 print(f"== maps and gradients through shared memory: {shm.path} ({int(size)} bytes)")
-            fsp = ft.FSPLoss(c, teacher_model_id=teacher.model_id, shared_memory=shm)
+            # By default only the teacher's FSP matrices cross the wire (TeacherFsp) and the loss is computed here;
+            # with shared memory the maps go to the server's FspLoss through it instead (compute="server").
+            fsp = ft.FSPLoss(c, teacher_model_id=teacher.model_id, shared_memory=shm, compute="server" if shm else "auto")
             opt = torch.optim.SGD(student.parameters(), lr=0.01, momentum=0.9)
 
             def batches(steps):

@@ -77,13 +77,14 @@ def test_torch_fsp_loss_through_shared_memory(shm_server):
     client, directory = shm_server
     maps = [torch.tensor(nchw(c=c), requires_grad=True) for c in (4, 6)]
     matrices = client.compute_fsp([(nchw(c=4), nchw(c=6))], layout="NCHW")
-    socket_loss = FSPLoss(client)([(maps[0], maps[1])], teacher_matrices=matrices)
+    # compute="server": the maps go to FspLoss (with teacher matrices the loss would otherwise be computed here)
+    socket_loss = FSPLoss(client, compute="server")([(maps[0], maps[1])], teacher_matrices=matrices)
     socket_loss.backward()
     socket_grads = [m.grad.clone() for m in maps]
     for m in maps:
         m.grad = None
     with fspd.SharedMemory(client, directory, "pytest-torch", 1 << 20) as shm:
-        shm_loss = FSPLoss(client, shared_memory=shm)([(maps[0], maps[1])], teacher_matrices=matrices)
+        shm_loss = FSPLoss(client, shared_memory=shm, compute="server")([(maps[0], maps[1])], teacher_matrices=matrices)
         shm_loss.backward()
     assert shm_loss.item() == socket_loss.item()
     for m, g in zip(maps, socket_grads):

@@ -114,3 +114,189 @@ def test_teacher_on_the_server(client: fspd.Client):
             torch.testing.assert_close(m.grad, g, rtol=1e-4, atol=1e-6)
     finally:
         client.delete_model(teacher.model_id)
+
+
+# -- the loss computed here (TeacherRef / teacher matrices): only matrices cross the wire ---------------------
+
+LOCAL_CASES = CASES + [
+    ([((2, 5, 7, 9), (2, 3, 4, 5))], [((2, 5, 7, 9), (2, 3, 4, 5))], "mean", "max", [2.0]),  # 7×9 → 4×5, windows that do not divide
+    ([((3, 4, 6, 6), (3, 2, 3, 3)), ((3, 2, 3, 3), (3, 6, 5, 2))], [((3, 4, 6, 6), (3, 2, 3, 3)), ((3, 2, 3, 3), (3, 6, 5, 2))], "paper", "avg", [1.5, 0.0]),  # 3×3 vs 5×2 → 3×2
+]
+
+
+def _float32_maps(shapes, gen):
+    return [tuple(torch.randn(*s, generator=gen).requires_grad_(True) for s in pair) for pair in shapes]
+
+
+@pytest.mark.parametrize("case", range(len(LOCAL_CASES)))
+def test_local_loss_and_gradients_equal_the_servers_fsp_loss(client: fspd.Client, case: int):
+    """float32: fspd.torch's own loss (torch ops, autograd) against FspLoss on the server (the C++ kernels)
+    with the same maps and teacher matrices, and against the float64 reference."""
+    s_shapes, t_shapes, reduction, pooling, weights = LOCAL_CASES[case]
+    gen = torch.Generator().manual_seed(100 + case)
+    student = _float32_maps(s_shapes, gen)
+    t_mats = [ref.fsp_matrix(a, b, pooling).float() for a, b in _pairs(t_shapes, gen)]
+
+    got = ft.fsp_loss(client, student, teacher_matrices=t_mats, weights=weights, reduction=reduction, pooling=pooling)
+    assert got.dtype == torch.float32 and got.shape == () and got.requires_grad
+    got.backward()
+    maps = [m for p in student for m in p]
+
+    server = client.fsp_loss([(a.detach().numpy(), b.detach().numpy()) for a, b in student], teacher_matrices=[m.numpy() for m in t_mats],
+                             weights=weights, layout="NCHW", reduction=reduction, pooling=pooling)
+    assert got.item() == pytest.approx(server.loss, rel=1e-5, abs=1e-7)
+    for m, g in zip(maps, [g for pair in server.gradients for g in pair]):
+        torch.testing.assert_close(m.grad, torch.from_numpy(g), rtol=1e-5, atol=1e-7)
+
+    student64 = [tuple(m.detach().double().requires_grad_(True) for m in p) for p in student]
+    want = ref.fsp_loss(student64, [m.double() for m in t_mats], weights, reduction, pooling)
+    want.backward()
+    assert got.item() == pytest.approx(want.item(), rel=1e-5, abs=1e-7)
+    for m, m64 in zip(maps, [m for p in student64 for m in p]):
+        torch.testing.assert_close(m.grad.double(), m64.grad, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("case", range(len(LOCAL_CASES)))
+def test_local_loss_gradcheck_float64(case: int):
+    """torch.autograd.gradcheck (finite differences, float64) of the loss computed here: pooled pairs included."""
+    s_shapes, t_shapes, reduction, pooling, weights = LOCAL_CASES[case]
+    gen = torch.Generator().manual_seed(200 + case)
+    maps = [m for p in _pairs(s_shapes, gen, requires_grad=True) for m in p]
+    t_mats = [ref.fsp_matrix(a, b, pooling) for a, b in _pairs(t_shapes, gen)]
+
+    def loss(*flat):
+        return ft.local_fsp_loss(list(zip(flat[0::2], flat[1::2])), t_mats, weights=weights, reduction=reduction, pooling=pooling)
+
+    assert torch.autograd.gradcheck(loss, maps, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_local_loss_checks_its_arguments():
+    a, b = torch.randn(2, 3, 4, 4), torch.randn(2, 5, 4, 4)
+    with pytest.raises(ValueError, match=r"teacher_matrices\[0\]\.shape: \[2, 5, 3\], but student pair 0 has FSP matrices \[2, 3, 5\]"):
+        ft.local_fsp_loss([(a, b)], [torch.zeros(2, 5, 3)])
+    with pytest.raises(ValueError, match=r"weights\[0\]: expected a finite value >= 0"):
+        ft.local_fsp_loss([(a, b)], [torch.zeros(2, 3, 5)], weights=[-1.0])
+    with pytest.raises(ValueError, match="reduction: unknown value 'sum'"):
+        ft.local_fsp_loss([(a, b)], [torch.zeros(2, 3, 5)], reduction="sum")
+    with pytest.raises(ValueError, match="batch 3 of the second map differs"):
+        ft.fsp_matrix(a, torch.randn(3, 5, 4, 4))
+
+
+def test_half_student_maps_compute_in_float32_and_get_gradients_in_their_dtype():
+    gen = torch.Generator().manual_seed(5)
+    a32, b32 = torch.randn(2, 3, 6, 6, generator=gen), torch.randn(2, 4, 3, 3, generator=gen)
+    t = torch.randn(2, 3, 4, generator=gen)
+    a16, b16 = a32.half().requires_grad_(True), b32.bfloat16().requires_grad_(True)
+    loss = ft.local_fsp_loss([(a16, b16)], [t])
+    assert loss.dtype == torch.float32
+    loss.backward()
+    assert a16.grad.dtype == torch.float16 and b16.grad.dtype == torch.bfloat16
+    want = ref.fsp_loss([(a16.detach().double(), b16.detach().double())], [t.double()])
+    assert loss.item() == pytest.approx(want.item(), rel=1e-5)
+
+
+class _Recorder:
+    """A grpc client interceptor that keeps every TeacherFsp request sent."""
+
+    def __init__(self):
+        import grpc
+
+        class Interceptor(grpc.UnaryUnaryClientInterceptor):
+            def intercept_unary_unary(inner, continuation, details, request):  # noqa: N805
+                if details.method.endswith("/TeacherFsp"):
+                    self.requests.append(request)
+                return continuation(details, request)
+
+        self.requests = []
+        self.interceptor = Interceptor()
+
+
+@pytest.fixture(scope="module")
+def teacher8(client: fspd.Client):
+    """A ResNet-8 teacher on 8×8×3 images: pairs [B,16,16], [B,16,32], [B,32,64] of maps 8×8, 8×8→4×4, 4×4→2×2."""
+    model = call_or_xfail(client.create_resnet, 8, input_shape=[8, 8, 3], seed=11)
+    yield model
+    client.delete_model(model.model_id)
+
+
+def _student_for(teacher, batch, gen, dtype=torch.float32):
+    taps = [tuple(t.shape) for t in teacher.taps]
+    out = []
+    for p in teacher.pairs:
+        (h1, w1, c1), (h2, w2, c2) = taps[p.first], taps[p.second]
+        out.append((torch.randn(batch, c1, h1, w1, generator=gen, dtype=dtype, requires_grad=True),
+                    torch.randn(batch, c2, h2, w2, generator=gen, dtype=dtype, requires_grad=True)))
+    return out
+
+
+@pytest.mark.parametrize("reduction,weights", [("paper", None), ("mean", [0.5, 2.0, 1.0])])
+def test_teacher_ref_moves_matrices_only_and_equals_the_servers_fsp_loss(server: str, teacher8, reduction: str, weights):
+    """A TeacherRef: TeacherFsp gives the matrices (ids alone first, images only on a miss), the loss is
+    computed here; it equals FspLoss on the server with the student's maps and those matrices."""
+    rec = _Recorder()
+    with fspd.Client(server, timeout=120, interceptors=[rec.interceptor]) as c:
+        gen = torch.Generator().manual_seed(8)
+        images = torch.randn(4, 3, 8, 8, generator=gen)
+        ids = [f"ref-{reduction}-{i}" for i in range(4)]
+        loss_fn = ft.FSPLoss(c, teacher_model_id=teacher8.model_id, reduction=reduction, weights=weights)
+        student = _student_for(teacher8, 4, gen)
+
+        loss = loss_fn(student, images=images, sample_ids=ids)  # cold: ids alone, refused, then with images
+        assert loss_fn.cache_hits == 0
+        assert [r.HasField("images") for r in rec.requests] == [False, True]
+        loss.backward()
+
+        t = c.teacher_fsp(teacher8.model_id, images.permute(0, 2, 3, 1).numpy(), sample_ids=ids)
+        assert t.cache_hits == 4
+        server_r = c.fsp_loss([(a.detach().numpy(), b.detach().numpy()) for a, b in student], teacher_matrices=t.matrices,
+                              weights=weights, layout="NCHW", reduction=reduction)
+        assert loss.item() == pytest.approx(server_r.loss, rel=1e-5, abs=1e-7)
+        for m, g in zip([m for p in student for m in p], [g for pair in server_r.gradients for g in pair]):
+            torch.testing.assert_close(m.grad, torch.from_numpy(g), rtol=1e-5, atol=1e-7)
+
+        rec.requests.clear()
+        again = loss_fn(student, images=images, sample_ids=ids)  # warm: the ids alone
+        assert loss_fn.cache_hits == 4 and [r.HasField("images") for r in rec.requests] == [False]
+        assert again.item() == loss.item()
+
+        rec.requests.clear()
+        always = ft.fsp_loss(c, student, ft.TeacherRef(teacher8.model_id, images, ids, ids_first=False), reduction=reduction, weights=weights)
+        assert [r.HasField("images") for r in rec.requests] == [True] and always.item() == loss.item()
+
+        server_side = ft.fsp_loss(c, student, ft.TeacherRef(teacher8.model_id, images, ids), reduction=reduction, weights=weights, compute="server")
+        assert server_side.item() == pytest.approx(loss.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_wire_matrices_are_the_float32_ones_rounded(client: fspd.Client, teacher8, dtype: str):
+    """matrices_dtype float16 / bfloat16: exactly torch's own .half() / .bfloat16() of the float32 matrices;
+    the loss then equals the local loss against those rounded matrices."""
+    gen = torch.Generator().manual_seed(9)
+    images = torch.randn(3, 3, 8, 8, generator=gen)
+    nhwc = images.permute(0, 2, 3, 1).numpy()
+    ids = [f"wire-{dtype}-{i}" for i in range(3)]
+    f32 = client.teacher_fsp(teacher8.model_id, nhwc, sample_ids=ids)
+    raw = client.teacher_fsp_raw(client.teacher_fsp_request(teacher8.model_id, nhwc, sample_ids=ids, dtype=dtype))
+    torch_dtype = torch.float16 if dtype == "float16" else torch.bfloat16
+    for m32, m in zip(f32.matrices, raw.matrices):
+        assert len(m.data) == m32.size * 2
+        got = ft.tensor_of(m)
+        want = torch.from_numpy(m32).to(torch_dtype)
+        assert got.dtype == torch_dtype and got.shape == want.shape
+        assert torch.equal(got.view(torch.int16), want.view(torch.int16)), "bit for bit"
+    numpy_view = client.teacher_fsp(teacher8.model_id, nhwc, sample_ids=ids, dtype=dtype).matrices
+    for m32, m in zip(f32.matrices, numpy_view):
+        assert torch.equal(torch.from_numpy(m).to(torch.float32), torch.from_numpy(m32).to(torch_dtype).to(torch.float32))
+
+    student = _student_for(teacher8, 3, gen)
+    loss = ft.FSPLoss(client, teacher_model_id=teacher8.model_id, matrices_dtype=dtype)(student, images=images, sample_ids=ids)
+    want = ft.local_fsp_loss(student, [torch.from_numpy(m).to(torch_dtype).float() for m in f32.matrices])
+    assert loss.item() == want.item()
+
+
+def test_teacher_ref_ids_only_needs_a_warm_cache(client: fspd.Client, teacher8):
+    with pytest.raises(fspd.errors.FailedPrecondition) as e:
+        client.teacher_fsp(teacher8.model_id, sample_ids=["never-seen-0", "never-seen-1"])
+    assert e.value.field == "images" and "2 of 2 samples are not cached" in e.value.details
+    with pytest.raises(ValueError, match="pass images, or sample_ids"):
+        client.teacher_fsp(teacher8.model_id)

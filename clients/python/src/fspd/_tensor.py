@@ -78,6 +78,11 @@ def pooling(value: Union[str, int, None]) -> int:
     return _enum("pooling", value, "POOLING_", {"MAX": pb.POOLING_MAX, "AVG": pb.POOLING_AVG})
 
 
+def float_dtype(value: Union[str, int, None]) -> int:
+    """'float32' | 'float16' | 'bfloat16' (or the enum number) → DataType."""
+    return _enum("dtype", value, "DATA_TYPE_", {"FLOAT32": pb.DATA_TYPE_FLOAT32, "FLOAT16": pb.DATA_TYPE_FLOAT16, "BFLOAT16": pb.DATA_TYPE_BFLOAT16})
+
+
 def reduction(value: Union[str, int, None]) -> int:
     """'paper' | 'mean' → Reduction."""
     return _enum("reduction", value, "REDUCTION_", {"PAPER": pb.REDUCTION_PAPER, "MEAN": pb.REDUCTION_MEAN})

@@ -65,7 +65,8 @@ class FspLossResult:
 
 @dataclass(frozen=True)
 class TeacherFspResult:
-    """TeacherFsp's answer: float32 [B, C1, C2] per pair, and how many samples came from the cache."""
+    """TeacherFsp's answer: [B, C1, C2] per pair (float32; float16 when asked for; bfloat16 widened to
+    float32), and how many samples came from the cache."""
 
     matrices: List[np.ndarray]
     cache_hits: int
@@ -242,23 +243,51 @@ class Client:
     def teacher_fsp(
         self,
         model_id: str,
-        images: ArrayLike,
+        images: Optional[ArrayLike] = None,
         *,
         sample_ids: Optional[Sequence[str]] = None,
         pairs: Optional[Sequence[Tuple[int, int]]] = None,
         pooling: str = "max",
+        dtype: str = "float32",
         timeout: Optional[float] = None,
     ) -> TeacherFspResult:
-        """A server-held teacher's FSP matrices for ``images`` [B, H, W, C] (NHWC), cached per sample id."""
+        """A server-held teacher's FSP matrices for ``images`` [B, H, W, C] (NHWC), cached per sample id.
+
+        ``images=None`` with ``sample_ids``: ids only, answered from the server's cache; a sample it lacks
+        raises :class:`fspd.errors.FailedPrecondition` (``.field == "images"``): send the call again with
+        the images. ``dtype``: the matrices on the wire, ``"float32"``, ``"float16"`` or ``"bfloat16"`` (the
+        float32 matrices rounded to nearest even, half the bytes); they come back as float32 or float16
+        arrays (bfloat16 widened exactly to float32: numpy has no bfloat16)."""
+        res = self.teacher_fsp_raw(self.teacher_fsp_request(model_id, images, sample_ids=sample_ids, pairs=pairs, pooling=pooling, dtype=dtype), timeout=timeout)
+        return TeacherFspResult(matrices=[_tensor.from_tensor(m) for m in res.matrices], cache_hits=res.cache_hits)
+
+    def teacher_fsp_request(
+        self,
+        model_id: str,
+        images: Optional[ArrayLike] = None,
+        *,
+        sample_ids: Optional[Sequence[str]] = None,
+        pairs: Optional[Sequence[Tuple[int, int]]] = None,
+        pooling: str = "max",
+        dtype: str = "float32",
+    ) -> fsp_pb.TeacherFspRequest:
+        """The TeacherFspRequest :meth:`teacher_fsp` sends (to reuse or inspect)."""
+        if images is None and not sample_ids:
+            raise ValueError("teacher_fsp: pass images, or sample_ids of samples the server has cached")
         req = fsp_pb.TeacherFspRequest(
             model_id=model_id,
-            images=_tensor.to_tensor(images),
             sample_ids=[str(s) for s in (sample_ids or [])],
             pairs=[types_pb.TapPair(first=a, second=b) for a, b in (pairs or [])],
             pooling=_tensor.pooling(pooling),
+            matrices_dtype=_tensor.float_dtype(dtype),
         )
-        res = self._unary("TeacherFsp", self._fsp.TeacherFsp, req, timeout)
-        return TeacherFspResult(matrices=[_tensor.from_tensor(m) for m in res.matrices], cache_hits=res.cache_hits)
+        if images is not None:
+            req.images.CopyFrom(_tensor.to_tensor(images))
+        return req
+
+    def teacher_fsp_raw(self, request: fsp_pb.TeacherFspRequest, *, timeout: Optional[float] = None) -> fsp_pb.TeacherFspResponse:
+        """Sends a prepared TeacherFspRequest; the response message as it came (matrices as Tensor messages)."""
+        return self._unary("TeacherFsp", self._fsp.TeacherFsp, request, timeout)
 
     # -- ModelService --------------------------------------------------------------------------------------
 

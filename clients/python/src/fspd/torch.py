@@ -1,29 +1,48 @@
-"""The FSP loss for PyTorch students, computed by an fspd server (``pip install 'fspd[torch]'``).
+"""The FSP loss (Yim et al. 2017) for PyTorch students with an fspd server (``pip install 'fspd[torch]'``).
 
-The student's NCHW feature maps go to FspLoss with the teacher as feature pairs, as FSP matrices, or as a
-:class:`TeacherRef` to a teacher model held by the server (its matrices come from TeacherFsp, cached per
-sample id); the loss comes back with dL/d(student maps), which backward() hands to autograd::
+What crosses the wire depends on how the teacher is given:
 
-    loss_fn = fspd.torch.FSPLoss(client)
-    loss = loss_fn([(s_in1, s_out1), (s_in2, s_out2)], teacher=[(t_in1, t_out1), (t_in2, t_out2)])
+- **A teacher on the server** (:class:`TeacherRef`, or ``FSPLoss(teacher_model_id=...)``) **or the teacher's
+  FSP matrices** (``teacher_matrices=``): only matrices move. The student's FSP matrices and the loss are
+  computed here with torch ops on the student's own device (same definitions as the server: NCHW maps, the
+  larger map of a pair adaptively max- or avg-pooled to the smaller h×w, λ per pair, 'paper' or 'mean'
+  reduction), and autograd does the backward pass. A TeacherRef fetches the teacher's matrices [B, C1, C2]
+  from TeacherFsp (cached by sample id on the server): with ``sample_ids`` it sends the ids alone first and
+  the images only if the server lacks a sample; ``matrices_dtype="float16"`` / ``"bfloat16"`` halves the
+  bytes of the matrices. Given matrices send nothing at all.
+- **The teacher as feature pairs** (``teacher=[(t_in, t_out), ...]``), or ``compute="server"``: the student's
+  maps go to FspLoss (as bytes, or through ``shared_memory``), the loss and dL/d(maps) come back, and
+  backward() hands those gradients to autograd.
+
+::
+
+    loss_fn = fspd.torch.FSPLoss(client, teacher_model_id="teacher", matrices_dtype="bfloat16")
+    loss = loss_fn([(s_in1, s_out1), (s_in2, s_out2)], images=x, sample_ids=ids)   # matrices only
+    loss = loss_fn(pairs, teacher=[(t_in1, t_out1), (t_in2, t_out2)])              # maps to the server
     loss.backward()
 
-Maps are sent as float32 (the server computes in float32); the gradients come back in each map's dtype
-and device. The teacher's maps are never differentiated.
+The loss is computed in float32 (float64 for float64 maps; autocast is off inside), as the server computes
+in float32; gradients reach each map in its own dtype and device. The teacher is never differentiated.
 """
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from . import errors
 from .client import Client, FspLossResult
 from .shared_memory import SharedMemory
+from .v1 import fsp_service_pb2 as fsp_pb
+from .v1 import types_pb2 as types_pb
 
-__all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "fsp_loss"]
+__all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "fsp_loss", "fsp_matrix", "local_fsp_loss", "fetch_teacher_matrices", "tensor_of"]
 
 TensorPair = Tuple[torch.Tensor, torch.Tensor]
 
@@ -33,13 +52,17 @@ class TeacherRef:
     """A teacher model held by the server (ModelService id): the student's batch ``images`` — NCHW torch
     tensor or NHWC array, normalised as the teacher expects — goes to TeacherFsp, whose matrices are the
     targets. ``sample_ids`` (one per image; include the augmentation) make the server cache them.
-    ``pairs``: tap-index pairs of the teacher; None = its own pairs."""
+    ``pairs``: tap-index pairs of the teacher; None = its own pairs. ``ids_first``: with sample_ids, ask
+    with the ids alone first (the images are sent only when the server lacks one of the samples, at the
+    cost of a second call); False sends the images every time. ``images`` may be None when every sample
+    is known to be cached."""
 
     model_id: str
     images: Any
     sample_ids: Optional[Sequence[str]] = None
     pairs: Optional[Sequence[Tuple[int, int]]] = None
     images_layout: str = "NCHW"
+    ids_first: bool = True
 
 
 def _np(t: Any) -> np.ndarray:
@@ -76,6 +99,139 @@ class FspLossFunction(torch.autograd.Function):
         return (None, None, *grads)
 
 
+# -- the loss on the student's device ------------------------------------------------------------------------
+
+
+def _compute_dtype(t: torch.Tensor) -> torch.dtype:
+    """float64 stays float64; every other dtype computes in float32, as the server does."""
+    return torch.float64 if t.dtype == torch.float64 else torch.float32
+
+
+def _no_autocast(device: torch.device) -> Any:
+    try:
+        return torch.autocast(device_type=device.type, enabled=False)
+    except (RuntimeError, ValueError):  # a device type autocast does not know: nothing to turn off
+        return contextlib.nullcontext()
+
+
+def _pool(x: torch.Tensor, h: int, w: int, pooling: str) -> torch.Tensor:
+    if x.shape[2] == h and x.shape[3] == w:
+        return x
+    return F.adaptive_max_pool2d(x, (h, w)) if pooling == "max" else F.adaptive_avg_pool2d(x, (h, w))
+
+
+def fsp_matrix(first: torch.Tensor, second: torch.Tensor, pooling: str = "max") -> torch.Tensor:
+    """The FSP matrices [B, C1, C2] of two NCHW maps of one network, G = firstᵀ·second / (h·w) per sample;
+    when their h×w differ, each is adaptively pooled ('max', the paper's choice, or 'avg'; PyTorch's windows,
+    as the server's) to (min h)×(min w). Differentiable; computed in the maps' dtype."""
+    if first.dim() != 4 or second.dim() != 4:
+        raise ValueError(f"fsp_matrix: expected 4-D NCHW maps, got {list(first.shape)} and {list(second.shape)}")
+    if first.shape[0] != second.shape[0]:
+        raise ValueError(f"fsp_matrix: batch {second.shape[0]} of the second map differs from the first's {first.shape[0]}")
+    if pooling not in ("max", "avg"):
+        raise ValueError(f"pooling: unknown value {pooling!r} (max, avg)")
+    h, w = min(first.shape[2], second.shape[2]), min(first.shape[3], second.shape[3])
+    a, b = _pool(first, h, w, pooling), _pool(second, h, w, pooling)
+    n, c1, c2 = a.shape[0], a.shape[1], b.shape[1]
+    return torch.bmm(a.reshape(n, c1, h * w), b.reshape(n, c2, h * w).transpose(1, 2)) / (h * w)
+
+
+def local_fsp_loss(
+    student: Sequence[TensorPair],
+    teacher_matrices: Sequence[torch.Tensor],
+    *,
+    weights: Optional[Sequence[float]] = None,
+    reduction: str = "paper",
+    pooling: str = "max",
+) -> torch.Tensor:
+    """Σ_i λ_i · reduce(‖G_i^S − G_i^T‖²) with torch ops on the student's device, differentiable w.r.t. the
+    student maps (autograd does the backward pass). ``reduction``: 'paper' (sum over the C1×C2 entries, mean
+    over samples) or 'mean' (mean over entries and samples). float32 (float64 for float64 maps), autocast
+    off; the teacher matrices are cast to that dtype and device and never differentiated."""
+    if not student:
+        raise ValueError("student: expected at least one (first, second) pair")
+    if len(teacher_matrices) != len(student):
+        raise ValueError(f"teacher_matrices: {len(teacher_matrices)} matrices for {len(student)} student pairs")
+    if reduction not in ("paper", "mean"):
+        raise ValueError(f"reduction: unknown value {reduction!r} (paper, mean)")
+    if weights is not None:
+        weights = [float(x) for x in weights]
+        if len(weights) != len(student):
+            raise ValueError(f"weights: {len(weights)} weights for {len(student)} pairs")
+        for i, x in enumerate(weights):
+            if not (math.isfinite(x) and x >= 0):
+                raise ValueError(f"weights[{i}]: expected a finite value >= 0, got {x}")
+    first = student[0][0]
+    dtype, device = _compute_dtype(first), first.device
+    total: Optional[torch.Tensor] = None
+    with _no_autocast(device):
+        for i, ((a, b), t) in enumerate(zip(student, teacher_matrices)):
+            g = fsp_matrix(a.to(dtype), b.to(dtype), pooling)
+            if tuple(t.shape) != tuple(g.shape):
+                raise ValueError(f"teacher_matrices[{i}].shape: {list(t.shape)}, but student pair {i} has FSP matrices {list(g.shape)}")
+            d = torch.square(g - t.detach().to(device=g.device, dtype=dtype))
+            pair = d.sum(dim=(1, 2)).mean() if reduction == "paper" else d.mean()
+            if weights is not None:
+                pair = pair * weights[i]
+            total = pair if total is None else total + pair
+    assert total is not None
+    return total
+
+
+# -- teacher matrices from the server ----------------------------------------------------------------------
+
+
+def tensor_of(t: types_pb.Tensor, device: Union[torch.device, str, None] = None) -> torch.Tensor:
+    """A float32 / float16 / bfloat16 Tensor message as a torch tensor of that dtype (bfloat16 stays
+    bfloat16), on ``device``."""
+    torch_dtype = {types_pb.DATA_TYPE_FLOAT32: torch.float32, types_pb.DATA_TYPE_FLOAT16: torch.float16,
+                   types_pb.DATA_TYPE_BFLOAT16: torch.bfloat16}.get(t.dtype)
+    if torch_dtype is None:
+        raise ValueError(f"tensor dtype {t.dtype}: expected float32, float16 or bfloat16")
+    shape = [int(d) for d in t.shape]
+    if not t.data:
+        out = torch.zeros(shape, dtype=torch_dtype)
+    else:
+        # bytearray: a writable copy torch can own (the protobuf bytes are immutable); little-endian host assumed.
+        raw = torch.frombuffer(bytearray(t.data), dtype=torch.int16 if torch_dtype == torch.bfloat16 else torch_dtype)
+        out = (raw.view(torch.bfloat16) if torch_dtype == torch.bfloat16 else raw).reshape(shape)
+    return out if device is None else out.to(device)
+
+
+def fetch_teacher_matrices(
+    client: Client,
+    teacher: TeacherRef,
+    *,
+    pooling: str = "max",
+    matrices_dtype: str = "float32",
+    device: Union[torch.device, str, None] = None,
+    timeout: Optional[float] = None,
+) -> Tuple[List[torch.Tensor], int]:
+    """The teacher's FSP matrices for a TeacherRef's batch, as torch tensors in the wire dtype on ``device``,
+    and TeacherFsp's cache_hits. With sample ids and ``teacher.ids_first``, the ids go alone first; the images
+    follow only if the server lacks a sample."""
+    ids = [str(s) for s in teacher.sample_ids] if teacher.sample_ids is not None else None
+    common = dict(sample_ids=ids, pairs=teacher.pairs, pooling=pooling, dtype=matrices_dtype)
+    res: Optional[fsp_pb.TeacherFspResponse] = None
+    if ids and (teacher.ids_first or teacher.images is None):
+        try:
+            res = client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, None, **common), timeout=timeout)
+        except errors.FailedPrecondition as err:
+            if err.field != "images" or teacher.images is None:
+                raise
+    if res is None:
+        if teacher.images is None:
+            raise ValueError("TeacherRef: images=None needs sample_ids")
+        images = _np(teacher.images)
+        if teacher.images_layout.upper() == "NCHW":
+            images = np.ascontiguousarray(images.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
+        res = client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, images, **common), timeout=timeout)
+    return [tensor_of(m, device) for m in res.matrices], int(res.cache_hits)
+
+
+# -- the loss ---------------------------------------------------------------------------------------------------
+
+
 def fsp_loss(
     client: Client,
     student: Sequence[TensorPair],
@@ -87,41 +243,54 @@ def fsp_loss(
     pooling: str = "max",
     timeout: Optional[float] = None,
     shared_memory: Optional[SharedMemory] = None,
+    matrices_dtype: str = "float32",
+    compute: str = "auto",
 ) -> torch.Tensor:
     """The FSP loss of the student's NCHW (first, second) pairs against teacher pairs (NCHW), a
     :class:`TeacherRef`, or the teacher's FSP matrices [B, C1, C2]; differentiable w.r.t. the student maps.
+
+    ``compute``: 'auto' computes the loss here (torch ops, autograd) when the teacher is a TeacherRef or
+    matrices, and on the server when it is feature pairs; 'server' always sends the student's maps to
+    FspLoss. ``matrices_dtype``: 'float32', 'float16' or 'bfloat16', the TeacherRef's matrices on the wire.
     ``shared_memory``: a :class:`fspd.SharedMemory` of the same server to move the maps and gradients through
-    (same host or pod) instead of the socket."""
-    options: dict = {"weights": weights, "reduction": reduction, "pooling": pooling, "timeout": timeout}
+    (same host or pod) instead of the socket, when the maps are sent."""
+    if compute not in ("auto", "server"):
+        raise ValueError(f"compute: unknown value {compute!r} (auto, server)")
     if isinstance(teacher, TeacherRef):
         if teacher_matrices is not None:
             raise ValueError("fsp_loss: pass a TeacherRef or teacher_matrices, not both")
-        images = _np(teacher.images)
-        if teacher.images_layout.upper() == "NCHW":
-            images = np.ascontiguousarray(images.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
-        ids = [str(s) for s in teacher.sample_ids] if teacher.sample_ids is not None else None
-        r = client.teacher_fsp(teacher.model_id, images, sample_ids=ids, pairs=teacher.pairs, pooling=pooling, timeout=timeout)
-        options["teacher_matrices"] = r.matrices
-    elif teacher is not None:
+        device = student[0][0].device if student else None
+        mats, _hits = fetch_teacher_matrices(client, teacher, pooling=pooling, matrices_dtype=matrices_dtype, device=device if compute == "auto" else None, timeout=timeout)
+        teacher, teacher_matrices = None, mats
+    if teacher is not None:
         if teacher_matrices is not None:
             raise ValueError("fsp_loss: pass teacher pairs or teacher_matrices, not both")
-        options["teacher"] = [(_np(a), _np(b)) for a, b in teacher]
-        options["teacher_layout"] = "NCHW"
-    elif teacher_matrices is not None:
-        options["teacher_matrices"] = [_np(m) for m in teacher_matrices]
-    else:
+        options: dict = {"weights": weights, "reduction": reduction, "pooling": pooling, "timeout": timeout,
+                         "teacher": [(_np(a), _np(b)) for a, b in teacher], "teacher_layout": "NCHW"}
+    elif teacher_matrices is None:
         raise ValueError("fsp_loss: pass teacher pairs, a TeacherRef or teacher_matrices")
+    elif compute == "auto":
+        device = student[0][0].device if student else torch.device("cpu")
+        mats = [m if isinstance(m, torch.Tensor) else torch.from_numpy(np.asarray(m, dtype=np.float32)) for m in teacher_matrices]
+        return local_fsp_loss(student, [m.to(device) for m in mats], weights=weights, reduction=reduction, pooling=pooling)
+    else:
+        options = {"weights": weights, "reduction": reduction, "pooling": pooling, "timeout": timeout,
+                   "teacher_matrices": [_np(m) for m in teacher_matrices]}
     maps = [m for pair in student for m in pair]
     return FspLossFunction.apply(shared_memory or client, options, *maps)
 
 
 class FSPLoss(nn.Module):
-    """The FSP loss (Yim et al. 2017) as an ``nn.Module`` whose math runs on an fspd server.
+    """The FSP loss (Yim et al. 2017) as an ``nn.Module`` with an fspd server.
 
     ``forward(student_pairs, teacher=None, teacher_matrices=None)``; ``teacher_model_id`` makes
     ``forward(student_pairs, images=..., sample_ids=...)`` use the server's teacher through TeacherFsp.
     ``weights``: λ per pair (the paper uses equal weights); ``reduction``: 'paper' (squared Frobenius norm,
-    mean over samples) or 'mean'; ``pooling``: 'max' (paper) or 'avg' when a pair's h×w differ."""
+    mean over samples) or 'mean'; ``pooling``: 'max' (paper) or 'avg' when a pair's h×w differ.
+    ``matrices_dtype``: the server teacher's matrices on the wire ('float32', 'float16', 'bfloat16');
+    ``compute``: 'auto' (the loss here, unless the teacher comes as feature pairs) or 'server' (maps to
+    FspLoss); see the module docstring for what moves in each case. ``cache_hits``: TeacherFsp's count of
+    the last forward with a server teacher (None before)."""
 
     def __init__(
         self,
@@ -134,6 +303,8 @@ class FSPLoss(nn.Module):
         teacher_pairs: Optional[Sequence[Tuple[int, int]]] = None,
         timeout: Optional[float] = None,
         shared_memory: Optional[SharedMemory] = None,
+        matrices_dtype: str = "float32",
+        compute: str = "auto",
     ):
         super().__init__()
         self.client = client
@@ -144,6 +315,9 @@ class FSPLoss(nn.Module):
         self.teacher_pairs = teacher_pairs
         self.timeout = timeout
         self.shared_memory = shared_memory
+        self.matrices_dtype = matrices_dtype
+        self.compute = compute
+        self.cache_hits: Optional[int] = None
 
     def forward(
         self,
@@ -155,14 +329,21 @@ class FSPLoss(nn.Module):
         sample_ids: Optional[Sequence[str]] = None,
     ) -> torch.Tensor:
         if teacher is None and teacher_matrices is None and self.teacher_model_id is not None:
-            if images is None:
-                raise ValueError("FSPLoss: a server-side teacher needs the batch's images (images=...)")
+            if images is None and not sample_ids:
+                raise ValueError("FSPLoss: a server-side teacher needs the batch's images (images=...) or sample_ids")
             teacher = TeacherRef(self.teacher_model_id, images, sample_ids, self.teacher_pairs)
+        if isinstance(teacher, TeacherRef):
+            device = student[0][0].device if (student and self.compute == "auto") else None
+            teacher_matrices, self.cache_hits = fetch_teacher_matrices(
+                self.client, teacher, pooling=self.pooling, matrices_dtype=self.matrices_dtype, device=device, timeout=self.timeout)
+            teacher = None
         return fsp_loss(
             self.client, student, teacher, teacher_matrices=teacher_matrices, weights=self.weights,
             reduction=self.reduction, pooling=self.pooling, timeout=self.timeout, shared_memory=self.shared_memory,
+            compute=self.compute,
         )
 
     def extra_repr(self) -> str:
         t = f", teacher_model_id={self.teacher_model_id!r}" if self.teacher_model_id else ""
-        return f"address={self.client.address!r}, reduction={self.reduction!r}, pooling={self.pooling!r}{t}"
+        return (f"address={self.client.address!r}, reduction={self.reduction!r}, pooling={self.pooling!r}, "
+                f"compute={self.compute!r}, matrices_dtype={self.matrices_dtype!r}{t}")
