@@ -1,134 +1,217 @@
-// npm run bench:fsp — FSP forward and fused loss+gradients: native addon vs pure TS vs the tfjs
-// `cpu` backend's tf.matMul formulation, in one run, against this machine's FMA peak measured here.
+// npm run bench:fsp — FSP forward and fused loss+gradients on the CPU, in one run, shape by shape:
+//   kernel   the C++ kernels alone (native/build-bench/bench/fsp_bench, outputs reused), against the roofline
+//            max(flops / FMA peak, bytes / bandwidth) with both measured by fsp_bench in the same run
+//   api      the Node API as users call it (getKernels()-style validated addon, async, fresh result arrays)
+//   torch    PyTorch CPU on the same shapes and layout (bench/fsp_torch.py), when torch imports
+//   ts, tfjs the pure-TS kernels and the tfjs cpu backend's tf.matMul formulation (NHWC)
 // Writes bench/results/fsp-cpu.json and the fsp-cpu table in docs/BENCHMARKS.md.
-//   --quick   fewer repetitions (a smoke run)
+//   --quick   fewer repetitions and no ts/tfjs columns (a smoke run; the doc is not updated)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { addonBackend, loadAddon } from '../src/native/addon.js';
 import { tsKernels } from '../src/native/ts-kernels.js';
-import type { FeatureMap, KernelBackend } from '../src/native/types.js';
-import { machineLine, markdownTable, random, time, updateBenchmarksDoc, writeResults } from './lib.js';
+import type { FeatureMap, KernelBackend, Layout } from '../src/native/types.js';
+import { validated } from '../src/native/validate.js';
+import { machineLine, markdownTable, random, repoRoot, time, updateBenchmarksDoc, writeResults } from './lib.js';
 
-const SHAPES: [number, number, number, number, number][] = [
+type Shape = [number, number, number, number, number];
+const SHAPES: Shape[] = [
   [128, 16, 16, 32, 32],
   [128, 32, 32, 16, 16],
   [128, 64, 64, 8, 8],
   [64, 64, 64, 32, 32],
   [256, 16, 32, 32, 32],
 ];
+const LAYOUTS: Layout[] = ['NHWC', 'NCHW'];
 const quick = process.argv.includes('--quick');
+const RUNS = quick ? 5 : 15;
+const threads = os.availableParallelism();
+/** Targets of the bench (issue 11): API ≤ 1.15× kernel; kernel ≥ 0.70 of the roofline; API vs torch. */
+const TARGET = { apiOverKernel: 1.15, roofline: 0.7, torchOverApi: { forward: 1.2, 'loss+grad': 1.5 } };
 
-interface Record {
-  shape: { batch: number; c1: number; c2: number; height: number; width: number };
-  kernel: 'forward' | 'loss+grad';
-  impl: 'native' | 'native-nchw' | 'ts' | 'tfjs-cpu';
-  ms: number;
-  gflops: number;
-  peak_fraction: number;
-  runs: number;
+type Op = 'forward' | 'loss+grad';
+interface Row {
+  shape: Shape;
+  layout: Layout;
+  op: Op;
+  kernel_ms: number;
+  roofline_ms: number;
+  bound: 'compute' | 'memory';
+  api_ms: number;
+  torch_ms?: number;
+  ts_ms?: number;
+  tfjs_ms?: number;
+}
+
+interface KernelRun {
+  peak_gflops: number;
+  bandwidth_gbps: number;
+  results: { layout: Layout; forward_ms: number; forward_roofline_ms: number; forward_bound: Row['bound']; loss_grad_ms: number; loss_grad_roofline_ms: number; loss_grad_bound: Row['bound'] }[];
+}
+
+/** The C++ bench, built once with plain CMake (CPU kernels only: this bench times the CPU). */
+function fspBench(): string {
+  const dir = path.join(repoRoot, 'native', 'build-bench');
+  const exe = path.join(dir, 'bench', 'fsp_bench');
+  const run = (args: string[]) => {
+    const r = spawnSync('cmake', args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`cmake ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}): bench:fsp needs CMake and a C++17 compiler`);
+  };
+  console.log('building native/build-bench (fsp_bench, CPU kernels) ...');
+  run(['-S', 'native', '-B', dir, '-DCMAKE_BUILD_TYPE=Release', '-DFSPD_CUDA=OFF', '-DFSPD_BUILD_TESTS=ON']);
+  run(['--build', dir, '--target', 'fsp_bench', '--parallel', String(threads)]);
+  if (!existsSync(exe)) throw new Error(`${exe} was not built`);
+  return exe;
+}
+
+function kernelRun(exe: string, shape: Shape): KernelRun {
+  const r = spawnSync(exe, ['--json', '--threads', String(threads), '--runs', String(RUNS), '--shape', shape.join(',')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fsp_bench failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as KernelRun;
+}
+
+/** PyTorch's times for one shape, or why there are none. */
+function torchRun(shape: Shape): { rows: { layout: Layout; forward_ms: number; loss_grad_ms: number }[]; version: string } | { error: string } {
+  const python = process.env.PYTHON ?? 'python3';
+  const spec = JSON.stringify({ threads, runs: RUNS, shapes: [shape], layouts: LAYOUTS });
+  const r = spawnSync(python, [path.join(repoRoot, 'bench', 'fsp_torch.py'), spec], { encoding: 'utf8' });
+  if (r.error) return { error: `${python} did not run (${r.error.message})` };
+  if (r.status !== 0) return { error: `bench/fsp_torch.py failed: ${r.stderr.trim().split('\n').at(-1)}` };
+  const out = JSON.parse(r.stdout) as { error?: string; torch: string; rows: { layout: Layout; forward_ms: number; loss_grad_ms: number }[] };
+  return out.error ? { error: out.error } : { rows: out.rows, version: out.torch };
 }
 
 async function main() {
   await tf.setBackend('cpu');
   const addon = loadAddon();
-  const native = addonBackend(addon, 0);
+  const api = validated(addonBackend(addon, 0));
   const build = addon.buildInfo();
   console.log(`fspd bench:fsp — ${machineLine()}; addon ${build.version} (${build.compiler}, ${build.simd}, ${build.threads} threads)`);
-  // The peak is probed before every shape and the highest probe is used for every fraction: on a shared
-  // machine a probe can only read low, so the highest is the most honest (most demanding) denominator.
-  const probes: number[] = [];
-  const probe = async () => probes.push(await addon.measureFmaPeak(0, 0.3));
+  const exe = fspBench();
 
-  const records: Record[] = [];
-  for (const [batch, c1, c2, height, width] of SHAPES) {
-    await probe();
+  const rows: Row[] = [];
+  const peaks: number[] = [];
+  const bandwidths: number[] = [];
+  let torchVersion = '';
+  let torchError = '';
+  for (const shape of SHAPES) {
+    const [batch, c1, c2, height, width] = shape;
     const hw = height * width;
-    const first: FeatureMap = { data: random(batch * hw * c1, 1), shape: [batch, height, width, c1], layout: 'NHWC' };
-    const second: FeatureMap = { data: random(batch * hw * c2, 2), shape: [batch, height, width, c2], layout: 'NHWC' };
-    // The same numbers read as NCHW maps: a different layout with the same cost.
-    const firstT: FeatureMap = { ...first, shape: [batch, c1, height, width], layout: 'NCHW' };
-    const secondT: FeatureMap = { ...second, shape: [batch, c2, height, width], layout: 'NCHW' };
+    const kernel = kernelRun(exe, shape);
+    peaks.push(kernel.peak_gflops);
+    bandwidths.push(kernel.bandwidth_gbps);
+    const torch = torchRun(shape);
+    if ('error' in torch) torchError = torch.error;
+    else torchVersion = torch.version;
+
+    const firstData = random(batch * hw * c1, 1);
+    const secondData = random(batch * hw * c2, 2);
     const teacher = random(batch * c1 * c2, 3);
-    const flops = 2 * batch * c1 * c2 * hw;
-    const shape = { batch, c1, c2, height, width };
-    const add = (kernel: Record['kernel'], impl: Record['impl'], t: { ms: number; runs: number }, f: number) => {
-      records.push({ shape, kernel, impl, ms: t.ms, gflops: f / t.ms / 1e6, peak_fraction: 0, runs: t.runs });
-    };
-    const slow = { min: quick ? 1 : 3, budget: quick ? 0 : 2000 };
-    const fast = { min: quick ? 3 : 10, budget: quick ? 200 : 1500 };
-
-    const kernels: [Record['impl'], KernelBackend, FeatureMap, FeatureMap, typeof fast][] = [
-      ['native', native, first, second, fast],
-      ['native-nchw', native, firstT, secondT, fast],
-      ['ts', tsKernels, first, second, slow],
-    ];
-    for (const [impl, k, a, b, reps] of kernels) {
-      add('forward', impl, await time(() => k.fspForwardAsync(a, b), reps.min, reps.budget), flops);
-      const loss = () => k.fspLossAsync([{ first: a, second: b }], { matrices: [teacher] }, { returnGradients: true });
-      add('loss+grad', impl, await time(loss, reps.min, reps.budget), 3 * flops);
-    }
-
-    // tfjs reference formulation: G = matMul(Xᵀ, Y)/hw; loss = Σ(G − T)²/B; gradients by tf.grads.
-    const x = tf.tensor3d(first.data, [batch, hw, c1]);
-    const y = tf.tensor3d(second.data, [batch, hw, c2]);
-    const t = tf.tensor3d(teacher, [batch, c1, c2]);
-    const gram = (p: tf.Tensor3D, q: tf.Tensor3D) => tf.div(tf.matMul(p, q, true, false), hw) as tf.Tensor3D;
-    const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.div(tf.sum(tf.square(tf.sub(gram(p as tf.Tensor3D, q as tf.Tensor3D), t))), batch));
-    add('forward', 'tfjs-cpu', await time(() => tf.tidy(() => gram(x, y).dataSync()), slow.min, slow.budget), flops);
-    add('loss+grad', 'tfjs-cpu', await time(() => tf.tidy(() => grads([x, y]).map((g) => g.dataSync())), slow.min, slow.budget), 3 * flops);
-    tf.dispose([x, y, t]);
-
-    for (const r of records.filter((r) => r.shape === shape)) {
-      console.log(`${label(r)}  ${r.kernel.padEnd(9)} ${r.impl.padEnd(11)} ${r.ms.toFixed(3).padStart(10)} ms ${r.gflops.toFixed(2).padStart(8)} GFLOP/s`);
+    for (const layout of LAYOUTS) {
+      // The same numbers read in either layout: the same cost.
+      const map = (data: Float32Array, c: number): FeatureMap => ({ data, layout, shape: layout === 'NHWC' ? [batch, height, width, c] : [batch, c, height, width] });
+      const first = map(firstData, c1);
+      const second = map(secondData, c2);
+      const k = kernel.results.find((r) => r.layout === layout)!;
+      const t = 'rows' in torch ? torch.rows.find((r) => r.layout === layout) : undefined;
+      const reps = { min: RUNS, budget: quick ? 200 : 1500 };
+      const lossOf = (b: KernelBackend) => () => b.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true });
+      const forward: Row = {
+        shape, layout, op: 'forward', kernel_ms: k.forward_ms, roofline_ms: k.forward_roofline_ms, bound: k.forward_bound,
+        api_ms: (await time(() => api.fspForwardAsync(first, second), reps.min, reps.budget)).ms, torch_ms: t?.forward_ms,
+      };
+      const loss: Row = {
+        shape, layout, op: 'loss+grad', kernel_ms: k.loss_grad_ms, roofline_ms: k.loss_grad_roofline_ms, bound: k.loss_grad_bound,
+        api_ms: (await time(lossOf(api), reps.min, reps.budget)).ms, torch_ms: t?.loss_grad_ms,
+      };
+      if (layout === 'NHWC' && !quick) {
+        forward.ts_ms = (await time(() => tsKernels.fspForwardAsync(first, second), 3, 2000)).ms;
+        loss.ts_ms = (await time(lossOf(tsKernels), 3, 2000)).ms;
+        [forward.tfjs_ms, loss.tfjs_ms] = await tfjsTimes(first, second, teacher, shape);
+      }
+      rows.push(forward, loss);
+      for (const r of [forward, loss]) console.log(line(r));
     }
   }
-  await probe();
-  const peak = Math.max(...probes);
-  for (const r of records) r.peak_fraction = r.gflops / peak;
-  console.log(`\nfloat32 FMA peak (highest of ${probes.length} probes: ${probes.map((p) => p.toFixed(0)).join(', ')}): ${peak.toFixed(1)} GFLOP/s (${build.simd}, ${build.threads} threads)`);
+  const peak = Math.max(...peaks);
+  const bandwidth = Math.max(...bandwidths);
+  console.log(`\nfloat32 FMA peak ${peak.toFixed(1)} GFLOP/s, memory bandwidth ${bandwidth.toFixed(1)} GB/s (highest of ${peaks.length} probes each, ${threads} threads)`);
+  console.log(`output pool: ${JSON.stringify(addon.outputPoolStats())}`);
 
-  const file = writeResults('fsp-cpu.json', { date: new Date().toISOString(), machine: machineLine(), build, peak_gflops: peak, peak_probes: probes, records });
-  const md = report(records, peak, build.simd, build.threads);
+  const torchNote = torchVersion ? `PyTorch ${torchVersion} CPU, ${threads} threads` : `torch column empty: ${torchError}`;
+  const file = writeResults('fsp-cpu.json', { date: new Date().toISOString(), machine: machineLine(), build, threads, peak_gflops: peak, bandwidth_gbps: bandwidth, torch: torchVersion || torchError, rows });
+  const md = report(rows, peak, bandwidth, build.simd, torchNote);
   console.log(`\n${md}\n\nwrote ${file}`);
   if (!quick) updateBenchmarksDoc('bench:fsp', md);
 }
 
-function label(r: Record): string {
-  const s = r.shape;
-  return `(${s.batch},${s.c1},${s.c2},${s.height}×${s.width})`.padEnd(20);
+/** tfjs reference formulation: G = matMul(Xᵀ, Y)/hw; loss = Σ(G − T)²/B; gradients by tf.grads. */
+async function tfjsTimes(first: FeatureMap, second: FeatureMap, teacher: Float32Array, [batch, c1, c2, h, w]: Shape): Promise<[number, number]> {
+  const hw = h * w;
+  const x = tf.tensor3d(first.data, [batch, hw, c1]);
+  const y = tf.tensor3d(second.data, [batch, hw, c2]);
+  const t = tf.tensor3d(teacher, [batch, c1, c2]);
+  const gram = (p: tf.Tensor3D, q: tf.Tensor3D) => tf.div(tf.matMul(p, q, true, false), hw) as tf.Tensor3D;
+  const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.div(tf.sum(tf.square(tf.sub(gram(p as tf.Tensor3D, q as tf.Tensor3D), t))), batch));
+  const forward = await time(() => tf.tidy(() => gram(x, y).dataSync()), 3, 2000);
+  const loss = await time(() => tf.tidy(() => grads([x, y]).map((g) => g.dataSync())), 3, 2000);
+  tf.dispose([x, y, t]);
+  return [forward.ms, loss.ms];
 }
 
-function report(records: Record[], peak: number, simd: string, threads: number): string {
-  const get = (r: Record, impl: Record['impl']) => records.find((o) => o.shape === r.shape && o.kernel === r.kernel && o.impl === impl)!;
-  const rows = records
-    .filter((r) => r.impl === 'native')
-    .map((r) => {
-      const nchw = get(r, 'native-nchw');
-      const ts = get(r, 'ts');
-      const tfjs = get(r, 'tfjs-cpu');
-      return [
-        label(r).trim(),
-        r.kernel,
-        `${r.ms.toFixed(2)} ms / ${r.gflops.toFixed(1)}`,
-        `${(100 * r.peak_fraction).toFixed(0)}%`,
-        `${nchw.gflops.toFixed(1)} (${(100 * nchw.peak_fraction).toFixed(0)}%)`,
-        ts.gflops.toFixed(2),
-        tfjs.gflops.toFixed(2),
-        `${(tfjs.ms / r.ms).toFixed(0)}×`,
-        `${(ts.ms / r.ms).toFixed(0)}×`,
-      ];
-    });
+const label = (s: Shape) => `(${s[0]},${s[1]},${s[2]},${s[3]}×${s[4]})`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+function line(r: Row): string {
+  const torch = r.torch_ms === undefined ? '' : `  torch ${r.torch_ms.toFixed(3)} ms (${ratio(r.torch_ms, r.api_ms)} api)`;
+  return `${label(r.shape).padEnd(20)} ${r.layout} ${r.op.padEnd(9)} kernel ${r.kernel_ms.toFixed(3).padStart(8)} ms (${(100 * r.roofline_ms / r.kernel_ms).toFixed(0)}% of ${r.bound} roofline)  api ${r.api_ms.toFixed(3).padStart(8)} ms (${ratio(r.api_ms, r.kernel_ms)} kernel)${torch}`;
+}
+
+function report(rows: Row[], peak: number, bandwidth: number, simd: string, torchNote: string): string {
+  const met = (ok: boolean) => (ok ? '' : ' ✗');
+  const table = rows.map((r) => {
+    const roof = r.roofline_ms / r.kernel_ms;
+    const overKernel = r.api_ms / r.kernel_ms;
+    const vsTorch = r.torch_ms === undefined ? undefined : r.torch_ms / r.api_ms;
+    return [
+      label(r.shape),
+      r.layout,
+      r.op,
+      r.kernel_ms.toFixed(2),
+      `${(100 * roof).toFixed(0)}% ${r.bound}${met(roof >= TARGET.roofline)}`,
+      r.api_ms.toFixed(2),
+      `${overKernel.toFixed(2)}×${met(overKernel <= TARGET.apiOverKernel)}`,
+      r.torch_ms === undefined ? '—' : r.torch_ms.toFixed(2),
+      vsTorch === undefined ? '—' : `${vsTorch.toFixed(2)}×${met(vsTorch >= TARGET.torchOverApi[r.op])}`,
+      r.ts_ms === undefined ? '' : `${(r.ts_ms / r.api_ms).toFixed(0)}×`,
+      r.tfjs_ms === undefined ? '' : `${(r.tfjs_ms / r.api_ms).toFixed(0)}×`,
+    ];
+  });
+  const count = (ok: (r: Row) => boolean) => `${rows.filter(ok).length}/${rows.length}`;
+  const withTorch = rows.filter((r) => r.torch_ms !== undefined);
   return [
     '## FSP kernels on the CPU (`npm run bench:fsp`)',
     '',
-    `${new Date().toISOString().slice(0, 10)}, ${machineLine()}. Measured float32 FMA peak in the same run: ` +
-      `**${peak.toFixed(0)} GFLOP/s** (${simd}, ${threads} threads; the highest of probes taken before each shape). GFLOP/s columns; forward counts 2·B·C1·C2·hw flops, ` +
-      'loss+grad (student pair against cached teacher matrices, gradients for both maps) counts three such products. ' +
-      'Median of repeated runs after a warm-up. Raw records: `bench/results/fsp-cpu.json`.',
+    `${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${simd} kernels on ${threads} threads; ${torchNote}. ` +
+      `Roofline measured in the same run by fsp_bench: float32 FMA peak **${peak.toFixed(0)} GFLOP/s**, memory bandwidth ` +
+      `**${bandwidth.toFixed(1)} GB/s** (STREAM triad; the highest of the probes taken before each shape). ` +
+      'kernel: the C++ kernels alone with reused outputs (fsp_bench); roofline: max(flops / peak, bytes / bandwidth) over the kernel time ' +
+      '(forward: 2·B·C1·C2·hw flops, reads both maps and writes G; loss+grad against given teacher matrices: three such products, reads both maps ' +
+      'and T, writes both gradients). api: `getKernels()`-style validated addon calls, async, each returning fresh arrays (the output pool recycles ' +
+      'collected ones). torch: `torch.bmm` forward under no_grad, and the same loss with autograd backward to both maps. ms are medians. ' +
+      `✗ marks a missed target (kernel ≥ ${TARGET.roofline} of the roofline; api ≤ ${TARGET.apiOverKernel}× kernel; ` +
+      `torch/api ≥ ${TARGET.torchOverApi.forward}× forward, ≥ ${TARGET.torchOverApi['loss+grad']}× loss+grad). ts, tfjs: their time over api's (NHWC). Raw records: \`bench/results/fsp-cpu.json\`.`,
     '',
-    markdownTable(
-      ['shape (B,C1,C2,h×w)', 'kernel', 'native NHWC', 'of peak', 'native NCHW', 'pure TS', 'tfjs cpu', 'native vs tfjs', 'native vs TS'],
-      rows,
-    ),
+    markdownTable(['shape (B,C1,C2,h×w)', 'layout', 'op', 'kernel ms', 'of roofline', 'api ms', 'api / kernel', 'torch ms', 'torch / api', 'ts / api', 'tfjs / api'], table),
+    '',
+    `Met: kernel ≥ ${TARGET.roofline} of roofline ${count((r) => r.roofline_ms / r.kernel_ms >= TARGET.roofline)}; ` +
+      `api ≤ ${TARGET.apiOverKernel}× kernel ${count((r) => r.api_ms / r.kernel_ms <= TARGET.apiOverKernel)}; ` +
+      (withTorch.length
+        ? `api faster than torch by the target ${withTorch.filter((r) => r.torch_ms! / r.api_ms >= TARGET.torchOverApi[r.op]).length}/${withTorch.length}.`
+        : 'torch not measured.'),
   ].join('\n');
 }
 

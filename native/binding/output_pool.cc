@@ -1,9 +1,11 @@
 #include "output_pool.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <deque>
+#include <iterator>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #if defined(__linux__)
@@ -16,10 +18,17 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr uint64_t kDefaultLimitMiB = 256;
 
-// Idle blocks by exact byte size: a training loop or a server asks for the same few sizes again and again.
+struct Block {
+  void* p;
+  size_t bytes;
+};
+
+// Idle blocks, oldest first. An output takes the newest idle block of exactly its byte size (a training
+// loop or a server asks for the same few sizes again and again); past the limit the oldest go, so sizes no
+// longer asked for leave room for the ones in use.
 struct Pool {
   std::mutex mutex;
-  std::unordered_map<size_t, std::vector<void*>> idle;
+  std::deque<Block> idle;
   OutputPoolStats stats;
 };
 
@@ -69,10 +78,10 @@ void* Take(size_t bytes) {
       return nullptr;
     }
     pool.stats.live_bytes += bytes;
-    auto it = pool.idle.find(bytes);
-    if (it != pool.idle.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
+    auto it = std::find_if(pool.idle.rbegin(), pool.idle.rend(), [&](const Block& b) { return b.bytes == bytes; });
+    if (it != pool.idle.rend()) {
+      void* p = it->p;
+      pool.idle.erase(std::next(it).base());
       pool.stats.idle_bytes -= bytes;
       pool.stats.idle_blocks -= 1;
       pool.stats.hits += 1;
@@ -91,30 +100,38 @@ void* Take(size_t bytes) {
 
 void Give(void* p, size_t bytes) {
   Pool& pool = GetPool();
+  std::vector<void*> evicted;
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
     pool.stats.live_bytes -= bytes;
-    if (pool.stats.idle_bytes + bytes <= pool.stats.limit_bytes) {
-      pool.idle[bytes].push_back(p);
+    if (bytes > pool.stats.limit_bytes) {
+      evicted.push_back(p);
+    } else {
+      pool.idle.push_back({p, bytes});
       pool.stats.idle_bytes += bytes;
       pool.stats.idle_blocks += 1;
-      return;
+      while (pool.stats.idle_bytes > pool.stats.limit_bytes) {
+        const Block oldest = pool.idle.front();
+        pool.idle.pop_front();
+        pool.stats.idle_bytes -= oldest.bytes;
+        pool.stats.idle_blocks -= 1;
+        evicted.push_back(oldest.p);
+      }
     }
   }
-  std::free(p);
+  for (void* e : evicted) std::free(e);
 }
 
 void Trim() {
   Pool& pool = GetPool();
-  std::unordered_map<size_t, std::vector<void*>> idle;
+  std::deque<Block> idle;
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
     idle.swap(pool.idle);
     pool.stats.idle_bytes = 0;
     pool.stats.idle_blocks = 0;
   }
-  for (auto& [bytes, blocks] : idle)
-    for (void* p : blocks) std::free(p);
+  for (const Block& b : idle) std::free(b.p);
 }
 
 }  // namespace

@@ -126,4 +126,9 @@ BuildInfo build_info();
 // on `threads` threads (<= 0: all), for about `seconds`. Used to report kernels as a fraction of peak.
 double measure_fma_peak_gflops(int threads = 0, double seconds = 0.2);
 
+// Measures this machine's memory bandwidth (GB/s) on `threads` threads for about `seconds`: the best
+// pass of a STREAM triad (a = b + s·c) over 3 × 64 MiB, counting 12 bytes per element as STREAM does.
+// With the FMA peak it makes the roofline: a kernel's floor is max(flops / peak, bytes / bandwidth).
+double measure_memory_bandwidth_gbps(int threads = 0, double seconds = 0.3);
+
 }  // namespace fspd
