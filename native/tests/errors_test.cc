@@ -184,6 +184,8 @@ void peak_errors() {
   expect_error(Kind::Range, "seconds: must be in (0, 60]", [] { fspd::measure_fma_peak_gflops(1, -1.0); });
   expect_error(Kind::Range, "seconds",
                [] { fspd::measure_fma_peak_gflops(1, std::numeric_limits<double>::quiet_NaN()); });
+  expect_error(Kind::Range, "seconds: must be in (0, 60]", [] { fspd::measure_memory_bandwidth_gbps(1, 0.0); });
+  expect_error(Kind::Range, "seconds", [] { fspd::measure_memory_bandwidth_gbps(1, 61.0); });
 }
 
 }  // namespace
@@ -193,7 +195,7 @@ void test_errors() {
   run("errors: fsp_backward", backward_errors);
   run("errors: pool_to, pool_backward", pool_errors);
   run("errors: fsp_loss", loss_errors);
-  run("errors: measure_fma_peak_gflops", peak_errors);
+  run("errors: measure_fma_peak_gflops, measure_memory_bandwidth_gbps", peak_errors);
 }
 
 }  // namespace test

@@ -165,12 +165,14 @@ void build_facts() {
   if (const char* cap = std::getenv("FSPD_SIMD")) CHECK(level_rank(info.simd) <= level_rank(cap));
   const double peak = fspd::measure_fma_peak_gflops(1, 0.02);
   CHECK(std::isfinite(peak) && peak > 0);
+  const double bandwidth = fspd::measure_memory_bandwidth_gbps(0, 0.02);
+  CHECK(std::isfinite(bandwidth) && bandwidth > 0);
 }
 
 }  // namespace
 
 void test_kernels() {
-  run("build info and FMA peak", build_facts);
+  run("build info, FMA peak and memory bandwidth", build_facts);
   Rng rng(1);
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     for (const FspShape& s : kFspShapes)
