@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""bench:clients — FspLoss with gradients through the Python client (a sidecar call over loopback gRPC)
-vs a local PyTorch FSP forward+backward, on bench:fsp's five shapes, NCHW, float32, in one run.
+"""bench:clients — a PyTorch student's FSP loss step with an fspd server vs a local PyTorch FSP
+forward+backward (teacher matrices already in memory), on bench:fsp's five shapes, NCHW, float32, in one run.
 
-Both sides compute the same thing: the student pair's FSP matrices, the paper loss against cached teacher
-matrices, and dL/d(both student maps). The client side includes serialising the maps, the RPC and
-decoding the gradients. A second client column goes through fspd.SharedMemory (the maps copied into a
-region under /dev/shm, gradients copied out of it), as a trainer beside a sidecar would. Prints a table,
-writes bench/results/clients.json.
+Every column computes the same thing: the student pair's FSP matrices, the paper loss against the teacher's
+matrices, and dL/d(both student maps). Modes:
+  inline   FspLoss with the maps as bytes in the request, gradients back (fspd.Client.fsp_loss)
+  shm      the same through fspd.SharedMemory (maps copied into a region under /dev/shm, gradients out)
+  matrices fspd.torch.FSPLoss with a TeacherRef: TeacherFsp sends the teacher's matrices (float32, float16 or
+           bfloat16 on the wire) for sample ids the server has cached (warm: the ids alone go up), and
+           the loss and its backward run here in torch.
+The server's teacher is a built-in ResNet-8 (width 1, 32×32×3 inputs: taps stem 32×32×16, section1
+32×32×16, section2 16×16×32, section3 8×8×64) with per-shape tap pairs whose matrices have the shape's
+[B, C1, C2]. Bytes on the wire per step: serialised request + response messages (a client interceptor,
+outside the timed runs). Prints a table, writes bench/results/clients.json.
     python3 bench/clients.py [--quick]   (starts its own server)
 """
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import fspd  # noqa: E402
+import fspd.torch as ft  # noqa: E402
 
 SHAPES = [  # batch, c1, c2, height, width (bench/fsp.ts)
     (128, 16, 16, 32, 32),
@@ -38,6 +45,38 @@ SHAPES = [  # batch, c1, c2, height, width (bench/fsp.ts)
     (64, 64, 64, 32, 32),
     (256, 16, 32, 32, 32),
 ]
+# The teacher's tap pair whose FSP matrices are [B, C1, C2] of each shape (taps: 0 stem 16 ch, 1 section1 16,
+# 2 section2 32, 3 section3 64).
+TEACHER_PAIRS = {(16, 16): (0, 1), (32, 32): (2, 2), (64, 64): (3, 3), (16, 32): (1, 2)}
+WIRE_DTYPES = ("float32", "float16", "bfloat16")
+
+
+class ByteCounter:
+    """A client interceptor that adds up the serialised sizes of the requests and responses it sees."""
+
+    def __init__(self):
+        import grpc
+
+        counter = self
+
+        class Interceptor(grpc.UnaryUnaryClientInterceptor):
+            def intercept_unary_unary(self, continuation, details, request):
+                out = continuation(details, request)
+                counter.sent += request.ByteSize()
+                counter.received += out.result().ByteSize()
+                counter.calls.append(details.method.rsplit("/", 1)[-1])
+                return out
+
+        self.interceptor = Interceptor()
+        self.reset()
+
+    def reset(self) -> None:
+        self.sent, self.received, self.calls = 0, 0, []
+
+    def measure(self, fn) -> dict:
+        self.reset()
+        fn()
+        return {"sent": self.sent, "received": self.received, "calls": list(self.calls)}
 
 
 def start_server(shm_dir: str) -> tuple[subprocess.Popen, str]:
@@ -70,6 +109,13 @@ def local_fsp_step(a: torch.Tensor, b: torch.Tensor, gt: torch.Tensor) -> None:
     loss.backward()
 
 
+def matrices_step(loss_fn: ft.FSPLoss, a: torch.Tensor, b: torch.Tensor, images: torch.Tensor, ids: list) -> None:
+    a = a.detach().requires_grad_(True)
+    b = b.detach().requires_grad_(True)
+    loss = loss_fn([(a, b)], images=images, sample_ids=ids)
+    loss.backward()
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
@@ -78,52 +124,119 @@ def main() -> None:
     proc, address = start_server(shm_dir)
     min_runs, budget = (2, 0.0) if args.quick else (5, 2.0)
     records = []
+    counter = ByteCounter()
     try:
-        with fspd.Client(address, timeout=600) as c:
+        with fspd.Client(address, timeout=600) as c, fspd.Client(address, timeout=600, interceptors=[counter.interceptor]) as counted:
+            teacher = c.create_resnet(8, input_shape=[32, 32, 3], seed=1, model_id="bench-teacher")
             for batch, c1, c2, h, w in SHAPES:
                 gen = torch.Generator().manual_seed(0)
                 a = torch.randn(batch, c1, h, w, generator=gen)
                 b = torch.randn(batch, c2, h, w, generator=gen)
-                gt = torch.randn(batch, c1, c2, generator=gen)
-                an, bn, gtn = a.numpy(), b.numpy(), gt.numpy()
+                images = torch.randn(batch, 3, 32, 32, generator=gen)
+                ids = [f"bench-{batch}-{c1}-{c2}-{h}-{i}" for i in range(batch)]
+                pair = TEACHER_PAIRS[(c1, c2)]
+                # Warm the server's cache with this batch (every timed step then hits it), and take its float32
+                # matrices as the teacher matrices of every mode.
+                warm = c.teacher_fsp(teacher.model_id, images.permute(0, 2, 3, 1).numpy(), sample_ids=ids, pairs=[pair])
+                gtn = warm.matrices[0]
+                assert gtn.shape == (batch, c1, c2), gtn.shape
+                gt = torch.from_numpy(gtn)
+                an, bn = a.numpy(), b.numpy()
                 req = c.fsp_loss_request([(an, bn)], teacher_matrices=[gtn], layout="NCHW", return_gradients=True)
                 client_full_ms, client_runs = timed(lambda: c.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"), min_runs, budget)
                 rpc_ms, _ = timed(lambda: c.fsp_loss_raw(req), min_runs, budget)
                 local_ms, local_runs = timed(lambda: local_fsp_step(a, b, gt), min_runs, budget)
-                with fspd.SharedMemory(c, shm_dir, f"bench-{batch}-{c1}-{c2}-{h}", 2 * (an.nbytes + bn.nbytes) + gtn.nbytes + 4096) as shm:
+                shm_size = 2 * (an.nbytes + bn.nbytes) + gtn.nbytes + 4096
+                with fspd.SharedMemory(c, shm_dir, f"bench-{batch}-{c1}-{c2}-{h}", shm_size) as shm:
                     shm_ms, _ = timed(lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"), min_runs, budget)
+                matrices_ms, prefetched_ms = {}, {}
+                for dt in WIRE_DTYPES:
+                    loss_fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
+                    matrices_ms[dt], _ = timed(lambda: matrices_step(loss_fn, a, b, images, ids), min_runs, budget)
+                    assert loss_fn.cache_hits == batch, f"warm cache: {loss_fn.cache_hits} of {batch} hits"
+                    # Prefetched: each step first asks for the next step's matrices (same ids here), then computes
+                    # with the ones asked for one step earlier: the call overlaps a step's torch work.
+                    loss_fn.prefetch(None, ids)
+
+                    def pipelined(loss_fn=loss_fn):
+                        loss_fn.prefetch(None, ids)
+                        matrices_step(loss_fn, a, b, None, ids)
+
+                    prefetched_ms[dt], _ = timed(pipelined, min_runs, budget)
+                    assert loss_fn.cache_hits == batch
+                    loss_fn.close()
+                local2_ms, _ = timed(lambda: local_fsp_step(a, b, gt), min_runs, budget)  # again, after: drift check
+
+                # Bytes on the wire per step, one untimed step of each mode through the counting client.
+                wire = {"inline": counter.measure(lambda: counted.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"))}
+                with fspd.SharedMemory(counted, shm_dir, f"bench-bytes-{batch}-{c1}", shm_size) as shm:
+                    wire["shared_memory"] = counter.measure(lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"))
+                    wire["shared_memory"]["through_region"] = 2 * (an.nbytes + bn.nbytes) + gtn.nbytes
+                for dt in WIRE_DTYPES:
+                    fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
+                    wire[f"matrices_{dt}"] = counter.measure(lambda: matrices_step(fn, a, b, images, ids))
+                for v in wire.values():
+                    v.pop("calls", None)
+
                 mib = (an.nbytes + bn.nbytes + gtn.nbytes) / 2**20
+                base = (local_ms + local2_ms) / 2
                 records.append({
-                    "shape": {"batch": batch, "c1": c1, "c2": c2, "height": h, "width": w},
+                    "shape": {"batch": batch, "c1": c1, "c2": c2, "height": h, "width": w}, "teacher_pair": list(pair),
                     "client_ms": client_full_ms, "client_prepared_request_ms": rpc_ms, "client_shared_memory_ms": shm_ms,
-                    "torch_local_ms": local_ms, "ratio": client_full_ms / local_ms, "ratio_shared_memory": shm_ms / local_ms, "request_mib": mib, "runs": {"client": client_runs, "torch": local_runs},
+                    "matrices_ms": matrices_ms, "matrices_prefetched_ms": prefetched_ms, "torch_local_ms": base, "torch_local_ms_before_after": [local_ms, local2_ms],
+                    "ratio": client_full_ms / base, "ratio_shared_memory": shm_ms / base,
+                    "ratio_matrices": {dt: matrices_ms[dt] / base for dt in WIRE_DTYPES},
+                    "ratio_matrices_prefetched": {dt: prefetched_ms[dt] / base for dt in WIRE_DTYPES},
+                    "request_mib": mib, "wire_bytes_per_step": wire, "runs": {"client": client_runs, "torch": local_runs},
                 })
                 r = records[-1]
-                print(f"[{batch:>3}, {c1:>2}, {c2:>2}, {h:>2}, {w:>2}]  client {r['client_ms']:8.1f} ms  (prepared {rpc_ms:8.1f})  "
-                      f"shm {shm_ms:8.1f} ms  torch {local_ms:8.1f} ms  ratio {r['ratio']:.2f}x / shm {r['ratio_shared_memory']:.2f}x  "
-                      f"({mib:.0f} MiB sent)", flush=True)
+                print(f"[{batch:>3}, {c1:>2}, {c2:>2}, {h:>2}, {w:>2}]  inline {client_full_ms:7.1f}  shm {shm_ms:6.1f}  "
+                      + "  ".join(f"mat-{dt} {matrices_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
+                      + "  " + "  ".join(f"pre-{dt} {prefetched_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
+                      + f"  torch {local_ms:6.2f}/{local2_ms:6.2f} ms  ratios {r['ratio']:.1f}x / {r['ratio_shared_memory']:.2f}x / "
+                      + " / ".join(f"{r['ratio_matrices'][dt]:.2f}x" for dt in WIRE_DTYPES)
+                      + " / prefetched " + " / ".join(f"{r['ratio_matrices_prefetched'][dt]:.2f}x" for dt in WIRE_DTYPES), flush=True)
+            c.delete_model(teacher.model_id)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         shutil.rmtree(shm_dir, ignore_errors=True)
+    geo = lambda xs: float(np.exp(np.mean(np.log(xs))))  # noqa: E731
     out = {
         "benchmark": "clients", "quick": args.quick,
-        "what": "FspLoss with gradients via the Python client over loopback gRPC vs local PyTorch FSP forward+backward, NCHW float32, teacher matrices given",
+        "what": "a PyTorch student's FSP loss step (forward + backward, NCHW float32) through fspd vs local PyTorch with the teacher matrices in memory: "
+                "FspLoss with the maps inline or through shared memory, and the matrices mode (TeacherFsp on a warm cache + the loss in torch)",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
                     "torch_threads": torch.get_num_threads()},
         "records": records,
-        "geomean_ratio": float(np.exp(np.mean(np.log([r["ratio"] for r in records])))),
-        "geomean_ratio_shared_memory": float(np.exp(np.mean(np.log([r["ratio_shared_memory"] for r in records])))),
+        "geomean_ratio": geo([r["ratio"] for r in records]),
+        "geomean_ratio_shared_memory": geo([r["ratio_shared_memory"] for r in records]),
+        "geomean_ratio_matrices": {dt: geo([r["ratio_matrices"][dt] for r in records]) for dt in WIRE_DTYPES},
+        "geomean_ratio_matrices_prefetched": {dt: geo([r["ratio_matrices_prefetched"][dt] for r in records]) for dt in WIRE_DTYPES},
     }
     path = ROOT / "bench" / "results" / "clients.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
-    print("\n| shape [B, C1, C2, H, W] | MiB sent | client ms | client (shared memory) ms | torch local ms | ratio | ratio (shared memory) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    kib = lambda n: f"{n / 1024:,.0f}"  # noqa: E731
+    print("\nmedian ms per step; ratio = ms / torch local ms:\n")
+    print("| shape [B, C1, C2, H, W] | torch local | inline maps | shared memory | matrices f32 | f16 | bf16 | prefetched f32 | f16 | bf16 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in records:
-        s = r["shape"]
-        print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {r['request_mib']:.0f} | {r['client_ms']:.1f} | "
-              f"{r['client_shared_memory_ms']:.1f} | {r['torch_local_ms']:.1f} | {r['ratio']:.2f}× | {r['ratio_shared_memory']:.2f}× |")
-    print(f"\ngeomean ratio {out['geomean_ratio']:.2f}× inline, {out['geomean_ratio_shared_memory']:.2f}× shared memory  → {path.relative_to(ROOT)}")
+        s, m, q, pm, pq = r["shape"], r["matrices_ms"], r["ratio_matrices"], r["matrices_prefetched_ms"], r["ratio_matrices_prefetched"]
+        cells = [f"{r['client_ms']:.1f} ({r['ratio']:.1f}×)", f"{r['client_shared_memory_ms']:.2f} ({r['ratio_shared_memory']:.2f}×)"]
+        cells += [f"{m[dt]:.2f} ({q[dt]:.2f}×)" for dt in WIRE_DTYPES] + [f"{pm[dt]:.2f} ({pq[dt]:.2f}×)" for dt in WIRE_DTYPES]
+        print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {r['torch_local_ms']:.2f} | " + " | ".join(cells) + " |")
+    print("\nKiB on the wire per step (request up + response down; protobuf messages):\n")
+    print("| shape [B, C1, C2, H, W] | inline maps | shared memory (through the region) | matrices f32 | matrices f16 | matrices bf16 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in records:
+        s, wb = r["shape"], r["wire_bytes_per_step"]
+        cell = lambda k: f"{kib(wb[k]['sent'])} + {kib(wb[k]['received'])}"  # noqa: E731
+        print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {cell('inline')} | {wb['shared_memory']['sent'] + wb['shared_memory']['received']} B "
+              f"({kib(wb['shared_memory']['through_region'])}) | {cell('matrices_float32')} | {cell('matrices_float16')} | {cell('matrices_bfloat16')} |")
+    g, gp = out["geomean_ratio_matrices"], out["geomean_ratio_matrices_prefetched"]
+    print(f"\ngeomean ratio {out['geomean_ratio']:.1f}× inline, {out['geomean_ratio_shared_memory']:.2f}× shared memory, matrices "
+          f"{g['float32']:.2f}× f32 / {g['float16']:.2f}× f16 / {g['bfloat16']:.2f}× bf16, prefetched "
+          f"{gp['float32']:.2f}× / {gp['float16']:.2f}× / {gp['bfloat16']:.2f}×  → {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

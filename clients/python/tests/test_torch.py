@@ -300,3 +300,26 @@ def test_teacher_ref_ids_only_needs_a_warm_cache(client: fspd.Client, teacher8):
     assert e.value.field == "images" and "2 of 2 samples are not cached" in e.value.details
     with pytest.raises(ValueError, match="pass images, or sample_ids"):
         client.teacher_fsp(teacher8.model_id)
+
+
+def test_prefetch_gives_the_same_loss_and_is_taken_once(server: str, teacher8):
+    rec = _Recorder()
+    with fspd.Client(server, timeout=120, interceptors=[rec.interceptor]) as c:
+        gen = torch.Generator().manual_seed(12)
+        images = torch.randn(2, 3, 8, 8, generator=gen)
+        ids = ["pre-0", "pre-1"]
+        student = _student_for(teacher8, 2, gen)
+        loss_fn = ft.FSPLoss(c, teacher_model_id=teacher8.model_id, matrices_dtype="bfloat16")
+        try:
+            plain = loss_fn(student, images=images, sample_ids=ids).item()
+            rec.requests.clear()
+            loss_fn.prefetch(images, ids)
+            loss_fn.prefetch(images, ids)
+            for _ in range(2):
+                assert loss_fn(student, images=None, sample_ids=ids).item() == plain  # images=None: only prefetched or cached
+            assert len(rec.requests) == 2 and loss_fn._prefetched == {}, "each prefetch used once, nothing fetched again"
+            assert loss_fn.cache_hits == 2
+            with pytest.raises(ValueError, match="needs the batch's sample_ids"):
+                loss_fn.prefetch(images)
+        finally:
+            loss_fn.close()

@@ -20,6 +20,7 @@ What crosses the wire depends on how the teacher is given:
     loss = loss_fn([(s_in1, s_out1), (s_in2, s_out2)], images=x, sample_ids=ids)   # matrices only
     loss = loss_fn(pairs, teacher=[(t_in1, t_out1), (t_in2, t_out2)])              # maps to the server
     loss.backward()
+    loss_fn.prefetch(images=x_next, sample_ids=ids_next)   # the next batch's matrices, fetched in the background
 
 The loss is computed in float32 (float64 for float64 maps; autocast is off inside), as the server computes
 in float32; gradients reach each map in its own dtype and device. The teacher is never differentiated.
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -290,7 +293,9 @@ class FSPLoss(nn.Module):
     ``matrices_dtype``: the server teacher's matrices on the wire ('float32', 'float16', 'bfloat16');
     ``compute``: 'auto' (the loss here, unless the teacher comes as feature pairs) or 'server' (maps to
     FspLoss); see the module docstring for what moves in each case. ``cache_hits``: TeacherFsp's count of
-    the last forward with a server teacher (None before)."""
+    the last forward with a server teacher (None before). :meth:`prefetch` fetches a coming batch's teacher
+    matrices in the background (the teacher does not depend on the student), hiding the call's time behind
+    the student's own work."""
 
     def __init__(
         self,
@@ -318,6 +323,30 @@ class FSPLoss(nn.Module):
         self.matrices_dtype = matrices_dtype
         self.compute = compute
         self.cache_hits: Optional[int] = None
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._prefetched: Dict[tuple, Deque[Future]] = {}
+
+    def prefetch(self, images: Optional[Any] = None, sample_ids: Optional[Sequence[str]] = None, *, device: Union[torch.device, str, None] = None) -> None:
+        """Starts fetching the server teacher's matrices for a later batch (``sample_ids`` required: they
+        name it) on a background thread, so the call overlaps the work in between; the forward call with the
+        same sample ids takes the oldest such prefetch. ``device``: where the matrices go (the student's)."""
+        if self.teacher_model_id is None:
+            raise ValueError("FSPLoss.prefetch: needs teacher_model_id (a server-side teacher)")
+        if not sample_ids:
+            raise ValueError("FSPLoss.prefetch: needs the batch's sample_ids")
+        ref = TeacherRef(self.teacher_model_id, images, list(sample_ids), self.teacher_pairs)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fspd-prefetch")
+        future = self._pool.submit(fetch_teacher_matrices, self.client, ref, pooling=self.pooling, matrices_dtype=self.matrices_dtype,
+                                   device=device, timeout=self.timeout)
+        self._prefetched.setdefault(tuple(str(i) for i in sample_ids), deque()).append(future)
+
+    def close(self) -> None:
+        """Waits for prefetches in flight and stops their thread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._prefetched.clear()
 
     def forward(
         self,
@@ -328,6 +357,13 @@ class FSPLoss(nn.Module):
         images: Optional[Any] = None,
         sample_ids: Optional[Sequence[str]] = None,
     ) -> torch.Tensor:
+        if teacher is None and teacher_matrices is None and self.teacher_model_id is not None and sample_ids:
+            queue = self._prefetched.get(tuple(str(i) for i in sample_ids))
+            if queue:
+                future = queue.popleft()
+                if not queue:
+                    del self._prefetched[tuple(str(i) for i in sample_ids)]
+                teacher_matrices, self.cache_hits = future.result()
         if teacher is None and teacher_matrices is None and self.teacher_model_id is not None:
             if images is None and not sample_ids:
                 raise ValueError("FSPLoss: a server-side teacher needs the batch's images (images=...) or sample_ids")
