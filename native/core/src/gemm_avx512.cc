@@ -56,8 +56,92 @@ using Wide = Avx512<8, 2>;
 // 16×16 for C at most 16 wide (16-channel maps), where 8×32 would compute half its tile for nothing.
 using Narrow = Avx512<16, 1>;
 
+// Dot-product form, for A rows and B columns that are both contiguous along k (the FSP forward of NCHW maps:
+// G = X·Yᵀ with X, Y the C×hw rows of the maps). Each element of C is a dot product of two contiguous
+// vectors: a DR×DS block keeps DR·DS accumulators of 16 lanes, streams its DR + DS rows along k with
+// plain vector loads (no packing, no transposes), and reduces each accumulator once at the end. Every
+// element goes through the same lane sums and the same reduction tree whichever block holds it.
+constexpr int DR = 4, DS = 4;
+// Long k only: the reductions cost about as much as 2 k steps of a block.
+constexpr int64_t kDotMinK = 128;
+
+// Sum of the 16 lanes in a fixed order (halves, then quarters, ...). Through memory: GCC 12's shuffle and
+// extract intrinsics warn about their undefined pass-through operand.
+inline float reduce16(__m512 v) {
+  alignas(64) float l[16];
+  _mm512_store_ps(l, v);
+  for (int w = 8; w >= 1; w /= 2)
+    for (int i = 0; i < w; ++i) l[i] += l[i + w];
+  return l[0];
+}
+
+template <int R, int S>
+void dot_block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t rs, int64_t cs,
+               float alpha, float beta, const float* pf, int64_t pf_lines) {
+  __m512 acc[R][S];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < S; ++j) acc[i][j] = _mm512_setzero_ps();
+  int64_t kk = 0, step = 0;
+  for (; kk + 16 <= k; kk += 16, ++step) {
+    if (step < pf_lines) __builtin_prefetch(pf + 16 * step, 0, 2);
+    __m512 av[R], bv[S];
+    for (int i = 0; i < R; ++i) av[i] = _mm512_loadu_ps(a + i * lda + kk);
+    for (int j = 0; j < S; ++j) bv[j] = _mm512_loadu_ps(b + j * ldb + kk);
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < S; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+  }
+  if (kk < k) {  // the tail: masked loads read nothing past the rows' ends
+    const __mmask16 mask = static_cast<__mmask16>((1u << (k - kk)) - 1);
+    __m512 av[R], bv[S];
+    for (int i = 0; i < R; ++i) av[i] = _mm512_maskz_loadu_ps(mask, a + i * lda + kk);
+    for (int j = 0; j < S; ++j) bv[j] = _mm512_maskz_loadu_ps(mask, b + j * ldb + kk);
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < S; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+  }
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < S; ++j) {
+      float* p = c + i * rs + j * cs;
+      const float r = alpha * reduce16(acc[i][j]);
+      *p = beta == 0 ? r : beta * *p + r;
+    }
+}
+
+// Blocks of DR×DS, edge blocks by the narrower instances of the same code.
+template <int R>
+void dot_row(int64_t n, int64_t k, const float* a, int64_t lda, ConstMatrix b, float* c, int64_t rs, int64_t cs,
+             float alpha, float beta, Prefetcher& prefetcher) {
+  for (int64_t j = 0; j < n; j += DS) {
+    int64_t pf_lines;
+    const float* pf = prefetcher.share(k / 16, &pf_lines);
+    const float* bj = b.p + j * b.cs;
+    float* cj = c + j * cs;
+    switch (imin(DS, n - j)) {
+      case 4: dot_block<R, 4>(k, a, lda, bj, b.cs, cj, rs, cs, alpha, beta, pf, pf_lines); break;
+      case 3: dot_block<R, 3>(k, a, lda, bj, b.cs, cj, rs, cs, alpha, beta, pf, pf_lines); break;
+      case 2: dot_block<R, 2>(k, a, lda, bj, b.cs, cj, rs, cs, alpha, beta, pf, pf_lines); break;
+      default: dot_block<R, 1>(k, a, lda, bj, b.cs, cj, rs, cs, alpha, beta, pf, pf_lines); break;
+    }
+  }
+}
+
+void sgemm_dot(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta, Matrix c,
+               const Prefetch& next) {
+  Prefetcher prefetcher(next, (m + DR - 1) / DR * ((n + DS - 1) / DS));
+  for (int64_t i = 0; i < m; i += DR) {
+    const float* ai = a.p + i * a.rs;
+    float* ci = c.p + i * c.rs;
+    switch (imin(DR, m - i)) {
+      case 4: dot_row<4>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
+      case 3: dot_row<3>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
+      case 2: dot_row<2>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
+      default: dot_row<1>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
+    }
+  }
+}
+
 void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                   Matrix c, const Prefetch& next) {
+  if (a.cs == 1 && b.rs == 1 && k >= kDotMinK) return sgemm_dot(m, n, k, alpha, a, b, beta, c, next);
   if (n <= Narrow::NR)
     sgemm_blocked<Narrow>(m, n, k, alpha, a, b, beta, c, next);
   else
