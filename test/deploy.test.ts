@@ -16,7 +16,7 @@ import { loadManifests, quantity, validateObject, type Manifest } from './helper
 const root = path.resolve(import.meta.dirname, '..');
 const k8sDir = path.join(root, 'deploy/k8s');
 const dockerDir = path.join(root, 'deploy/docker');
-const DIRS = ['sidecar', 'teacher'] as const;
+const DIRS = ['sidecar', 'teacher', 'students'] as const;
 const manifests = Object.fromEntries(DIRS.map((d) => [d, loadManifests(path.join(k8sDir, d))])) as Record<(typeof DIRS)[number], Manifest[]>;
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
 
@@ -180,7 +180,7 @@ describe('Kubernetes manifests against the Kubernetes 1.34 schemas (kubernetes-m
   for (const dir of DIRS) {
     it(`${dir}: every object is valid`, async () => {
       const objects = manifests[dir].filter((m) => m.doc.kind !== 'Kustomization');
-      assert.ok(objects.length >= 3, `${dir}: manifests found`);
+      assert.ok(objects.length >= 2, `${dir}: manifests found`);
       for (const m of objects) assert.deepEqual(await validateObject(m.doc), [], `${path.relative(root, m.file)} ${m.doc.kind}`);
     });
 
@@ -318,6 +318,61 @@ describe('teacher manifests and the server', () => {
     const here = mountOf(f.pod, seed, to!);
     const there = mountOf(f.pod, f.container, f.config.checkpointDir!);
     assert.equal(here?.mount.name, there?.mount.name, 'the same volume as fspd');
+  });
+});
+
+describe('DDP students: an indexed Job beside the teacher', () => {
+  const job = () => one('students', 'Job');
+  const trainer = () => (job().spec.template.spec.containers as Obj[]).find((c) => c.name === 'trainer')!;
+  const env = (name: string) => (trainer().env as Obj[]).find((e) => e.name === name);
+  /** torchrun's --flag=value arguments. */
+  const torchrun = () => {
+    const [cmd, ...args] = trainer().command as string[];
+    assert.equal(cmd, 'torchrun', 'the trainer runs torchrun');
+    return Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=') as [string, string]));
+  };
+
+  it('N ranks: an indexed Job with completions = parallelism = torchrun --nnodes, one process per pod', () => {
+    const j = job();
+    assert.equal(j.spec.completionMode, 'Indexed', 'indexed: pod i is <job>-i');
+    assert.equal(j.spec.completions, j.spec.parallelism, 'every rank runs at once');
+    assert.equal(Number(torchrun().nnodes), j.spec.completions, '--nnodes = completions');
+    assert.equal(torchrun()['nproc-per-node'], '1');
+    assert.equal(j.spec.template.spec.restartPolicy, 'Never');
+    assert.ok(fs.existsSync(path.join(root, 'clients/python/examples', path.posix.basename((trainer().command as string[]).at(-1)!))), 'the script is the repository example');
+  });
+
+  it("c10d rendezvous on pod 0, through the headless Service that is the pods' subdomain", () => {
+    const j = job();
+    const service = one('students', 'Service');
+    assert.equal(service.spec.clusterIP, 'None', 'headless: one DNS name per pod');
+    assert.equal(j.spec.template.spec.subdomain, service.metadata.name, 'pods are <hostname>.<subdomain>');
+    assert.ok(Object.entries(service.spec.selector).every(([k, v]) => j.spec.template.metadata.labels[k] === v), 'the Service selects the pods');
+    assert.equal(service.spec.publishNotReadyAddresses, true, 'names resolve before the pods are ready');
+    assert.equal(torchrun()['rdzv-backend'], 'c10d');
+    const [host, port] = torchrun()['rdzv-endpoint']!.split(':');
+    assert.equal(host, `${j.metadata.name}-0.${service.metadata.name}`, 'the endpoint is pod 0');
+    const sp = (service.spec.ports as Obj[]).find((p) => p.port === Number(port));
+    assert.ok(sp, `Service port ${port}`);
+    assert.equal((trainer().ports as Obj[]).find((p) => p.name === sp.targetPort)?.containerPort, Number(port), 'the container port behind it');
+  });
+
+  it("the ranks dial the teacher's headless Service over TLS with its token and CA", () => {
+    const teacherService = one('teacher', 'Service');
+    const grpcPort = (teacherService.spec.ports as Obj[]).find((p) => p.name === 'grpc')!.port;
+    const names = (trainer().env as Obj[]).map((e) => e.name);
+    assert.equal(env('POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
+    assert.ok(names.indexOf('POD_NAMESPACE') < names.indexOf('FSPD_ADDRESS'), '$(POD_NAMESPACE) is defined before it is used');
+    assert.equal(env('FSPD_ADDRESS')?.value, `dns:///${teacherService.metadata.name}.$(POD_NAMESPACE).svc.cluster.local:${grpcPort}`, 'round-robin over the teacher replicas');
+    assert.deepEqual(env('FSPD_TOKEN')?.valueFrom?.secretKeyRef, { name: 'fspd-secrets', key: 'token' });
+    assert.equal(env('FSPD_TLS')?.value, '1');
+    const ca = env('GRPC_DEFAULT_SSL_ROOTS_FILE_PATH')?.value as string;
+    const at = mountOf(job().spec.template, trainer(), ca);
+    assert.equal(at?.volume.secret?.secretName, 'fspd-secrets', 'the CA from the Secret');
+    assert.deepEqual(at?.volume.secret?.items, [{ key: 'ca.crt', path: at?.rel }], 'only ca.crt: the ranks do not see the TLS key');
+    for (const v of ['FSPD_ADDRESS', 'FSPD_TOKEN', 'FSPD_TEACHER_ID', 'FSPD_TLS']) {
+      assert.match(fs.readFileSync(path.join(root, 'clients/python/examples/ddp_student.py'), 'utf8'), new RegExp(`environ\\.get\\("${v}"`), `the example reads ${v}`);
+    }
   });
 });
 
