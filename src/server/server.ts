@@ -23,6 +23,7 @@ import { TeacherFspCache } from '../training/index.js';
 import { authInterceptor } from './auth.js';
 import type { ServerConfig, TlsConfig } from './config.js';
 import { FSP_SERVICE, fspServiceHandlers } from './fsp-service.js';
+import { withMessageCodec } from './inline-codec.js';
 import { createMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { MODEL_SERVICE, modelServiceHandlers } from './model-service.js';
 import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from './proto.js';
@@ -98,7 +99,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   sessions = manager;
   training.watch(registry, manager);
   const grpcObject = fspdGrpcObject(definition).fspd.v1;
-  server.addService(grpcObject.FspService.service, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
+  // FspService's large tensors skip protobufjs's copies (inline-codec.ts).
+  const fspService = withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
+  server.addService(fspService.service, fspService.handlers);
   server.addService(grpcObject.ModelService.service, modelServiceHandlers(registry, memory, config.maxMessageSize, log));
   server.addService(grpcObject.TrainingService.service, trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
   server.addService(grpcObject.SharedMemoryService.service, sharedMemoryServiceHandlers(regions, log));

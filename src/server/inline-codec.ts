@@ -1,0 +1,83 @@
+// FspService on the wire through message-codec.ts instead of protobufjs: the grpc-js service definition
+// keeps its paths and types but decodes requests with tensor bytes as views of the received message (no
+// copy, and float32 data moved in place to a 4-byte boundary rather than copied out by codec.ts), and
+// encodes responses in one pass into one buffer. grpc-js hands the deserialiser a buffer it has just
+// assembled and does not read again, and copies what the serialiser returns behind its 5-byte frame header.
+//
+// A request that does not parse is answered INVALID_ARGUMENT naming the field (a throwing deserialiser
+// would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest and refuseMalformed's
+// handlers answer it.
+import * as grpc from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import { decode, encode, messageSpec, type Decoded, type MessageSpec } from './message-codec.js';
+import { WireError } from './wire.js';
+
+/**
+ * Where responses are encoded: one buffer reused by every call, since grpc-js copies the serialised message
+ * into its frame before anything else runs (ServerInterceptingCall.serializeMessage), so it is free again
+ * by the next response. Reusing it saves a fresh allocation per response — its first-touch page faults and
+ * the garbage collections that external memory triggers. Responses over SCRATCH_MAX get their own buffer.
+ */
+const SCRATCH_MAX = 32 * 1024 ** 2;
+let scratchBuffer = Buffer.alloc(0);
+function scratch(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (size > scratchBuffer.length) scratchBuffer = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size, 2 * scratchBuffer.length)));
+  return scratchBuffer;
+}
+
+export class MalformedRequest {
+  constructor(readonly details: string) {}
+}
+
+interface MethodTypes {
+  requestType: { type: { name: string } };
+  responseType: { type: { name: string } };
+  requestStream: boolean;
+  responseStream: boolean;
+}
+
+/**
+ * `service` (named `serviceName` in `definition`) with every unary method's request deserialiser and
+ * response serialiser replaced by message-codec.ts's (the client side of the definition is left alone),
+ * and `handlers` with those methods answering a MalformedRequest with INVALID_ARGUMENT before they run.
+ */
+export function withMessageCodec<T extends object>(
+  service: grpc.ServiceDefinition,
+  definition: PackageDefinition,
+  serviceName: string,
+  handlers: T,
+): { service: grpc.ServiceDefinition; handlers: T } {
+  const pkg = serviceName.slice(0, serviceName.lastIndexOf('.'));
+  const specs = new Map<string, MessageSpec>();
+  const spec = (type: { type: { name: string } }) => messageSpec(definition, `${pkg}.${type.type.name}`, specs);
+  const outService: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
+  const outHandlers: Record<string, unknown> = { ...(handlers as Record<string, unknown>) };
+  for (const [name, method] of Object.entries(service)) {
+    const m = method as unknown as MethodTypes;
+    if (m.requestStream || m.responseStream) continue;
+    const request = spec(m.requestType);
+    const response = spec(m.responseType);
+    const what = `malformed ${request.fullName.slice(pkg.length + 1)}`;
+    outService[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(request, bytes);
+        } catch (err) {
+          if (err instanceof WireError) return new MalformedRequest(`${what}: ${err.message}`);
+          throw err;
+        }
+      },
+      responseSerialize: (value: unknown) => encode(response, value as Decoded, scratch),
+    };
+    const handler = outHandlers[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
+    if (handler) {
+      outHandlers[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        if (call.request instanceof MalformedRequest) callback({ code: grpc.status.INVALID_ARGUMENT, details: call.request.details });
+        else handler(call, callback);
+      };
+    }
+  }
+  return { service: outService as grpc.ServiceDefinition, handlers: outHandlers as T };
+}
