@@ -283,7 +283,7 @@ describe('message-codec bytes fields', () => {
 describe('message-codec malformed input', () => {
   const request = root.lookupType('fspd.v1.FspLossRequest');
   const spec = () => specOf(request);
-  const throws = (bytes: Uint8Array, message: RegExp) =>
+  const throws = (bytes: number[], message: RegExp) =>
     assert.throws(() => decode(spec(), Buffer.from(bytes)), (err: unknown) => {
       assert.ok(err instanceof WireError, `WireError, got ${String(err)}`);
       assert.match(err.message, message);
