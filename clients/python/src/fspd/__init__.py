@@ -1,7 +1,8 @@
 """Python client for fspd, the FSP knowledge-distillation service (Yim et al., CVPR 2017).
 
 - :class:`Client`: the FspService, ModelService and TrainingService RPCs with numpy in and out.
-- :mod:`fspd.torch`: the FSP loss for PyTorch students, computed by the server (``pip install 'fspd[torch]'``).
+- :mod:`fspd.torch`: the FSP loss for PyTorch students: computed locally against a server teacher's FSP matrices, or by
+  the server from the student's maps (``pip install 'fspd[torch]'``).
 - :class:`TrainingSession`: drives a remote two-stage training session.
 - :class:`SharedMemory`: large tensors through a shared file instead of the socket (same host or pod).
 - :mod:`fspd.errors`: one exception per status code, with ``.code`` and ``.field``.
