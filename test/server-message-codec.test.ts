@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { decode, encode, messageSpec, type Decoded, type MessageSpec } from '../src/server/message-codec.js';
 import { loadFspdDefinition, PROTO_DIR, PROTO_FILES } from '../src/server/proto.js';
@@ -333,6 +334,19 @@ describe('message-codec malformed input', () => {
     throws([0x4a, 0x7f], /^gradients_to: truncated: length 127 with 0 bytes left$/);
     throws([0x4a, 0x80, 0x80, 0x80, 0x80, 0x10], /^gradients_to: truncated: length over 2\^32/);
     throws([0x83, 0x32, 0x08], /truncated varint/); // a group never closed
+  });
+});
+
+describe('message-spec', () => {
+  it('refuses at start what the codec does not implement', () => {
+    const definition = (fields: Record<string, protobuf.IField & { keyType?: string }>, extra: Record<string, unknown> = {}) =>
+      protoLoader.fromJSON({ nested: { t: { nested: { M: { fields, ...extra }, E: { values: { A: 0 } } } } } }, { keepCase: false });
+    assert.doesNotThrow(() => messageSpec(definition({ a: { type: 'int64', id: 1 }, e: { type: 'E', id: 2 } }), 't.M'));
+    assert.throws(() => messageSpec(definition({ a: { type: 'sint32', id: 1 } }), 't.M'), /t\.M\.a is TYPE_SINT32, which this codec does not implement/);
+    assert.throws(() => messageSpec(definition({ a: { type: 'fixed64', id: 1 } }), 't.M'), /TYPE_FIXED64/);
+    assert.throws(() => messageSpec(definition({ a: { type: 'int32', id: 1 }, b: { type: 'int32', id: 2 } }, { oneofs: { o: { oneof: ['a', 'b'] } } }), 't.M'), /has oneofs/);
+    assert.throws(() => messageSpec(definition({ m: { keyType: 'string', type: 'int32', id: 1 } }), 't.M'), /t\.M has a map field/);
+    assert.throws(() => messageSpec(definition({}), 't.Nope'), /no message t\.Nope/);
   });
 });
 
