@@ -7,6 +7,9 @@
 // there (gradients_to) as views, as a co-located trainer would.
 // Writes bench/results/rpc.json and the bench:rpc table in docs/BENCHMARKS.md.
 //   --quick   fewer calls (a smoke run)
+//   --payload=16MiB   only that payload (64KiB, 1MiB or 16MiB); the docs table is then left alone
+//   --server-node-arg=ARG   a Node flag for the server process, repeatable: e.g. --server-node-arg=--cpu-prof
+//             --server-node-arg=--cpu-prof-dir=prof profiles the server while the cases run
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fs from 'node:fs';
@@ -23,13 +26,18 @@ import { SharedMemoryFile } from '../src/client/shared-memory.js';
 import { machineLine, markdownTable, random, updateBenchmarksDoc, writeResults } from './lib.js';
 
 const quick = process.argv.includes('--quick');
+const option = (name: string) => process.argv.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+const onlyPayload = option('payload')[0];
+const serverNodeArgs = option('server-node-arg');
 const C = 32;
 const SIDE = 16; // one sample's pair of 32-channel 16×16 maps is 64 KiB
-const PAYLOADS: [string, number][] = [
-  ['64 KiB', 1],
-  ['1 MiB', 16],
-  ['16 MiB', 256],
-];
+const PAYLOADS = (
+  [
+    ['64 KiB', 1],
+    ['1 MiB', 16],
+    ['16 MiB', 256],
+  ] as [string, number][]
+).filter(([label]) => onlyPayload === undefined || label.replace(' ', '') === onlyPayload);
 const CONCURRENCY = [1, 16];
 
 type Path = 'grpc' | 'grpc-shm' | 'in-process' | 'in-process-reuse';
@@ -67,7 +75,7 @@ function localStall(): StallMeter {
 
 /** bench/rpc-server.ts in a child process: its address and its event-loop stall meter. */
 async function startServerProcess(sharedMemoryDir: string): Promise<{ address: string; stall: StallMeter; stop(): Promise<void> }> {
-  const child: ChildProcess = fork(new URL('./rpc-server.ts', import.meta.url).pathname, [sharedMemoryDir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(new URL('./rpc-server.ts', import.meta.url).pathname, [sharedMemoryDir], { execArgv: ['--import', 'tsx', ...serverNodeArgs], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   // One request in flight at a time: each reply settles the oldest waiter.
   const waiters: Array<{ resolve: (m: unknown) => void; reject: (e: Error) => void }> = [];
   child.on('message', (m) => waiters.shift()?.resolve(m));
@@ -170,7 +178,7 @@ async function main() {
   const file = writeResults('rpc.json', { date: new Date().toISOString(), machine: machineLine(), kernels: kernels.variant, rows });
   const md = report(rows, kernels.variant);
   console.log(`\n${md}\n\nwrote ${file}`);
-  if (!quick) updateBenchmarksDoc('bench:rpc', md);
+  if (!quick && onlyPayload === undefined) updateBenchmarksDoc('bench:rpc', md);
 }
 
 /**
