@@ -5,8 +5,8 @@
 // assembled and does not read again, and copies what the serialiser returns behind its 5-byte frame header.
 //
 // A request that does not parse is answered INVALID_ARGUMENT naming the field (a throwing deserialiser
-// would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest and refuseMalformed's
-// handlers answer it.
+// would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest, which the wrapped handlers
+// answer before the service's own handler runs.
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { decode, encode, messageSpec, type Decoded, type MessageSpec } from './message-codec.js';
@@ -14,7 +14,7 @@ import { WireError } from './wire.js';
 
 /**
  * Where responses are encoded: one buffer reused by every call, since grpc-js copies the serialised message
- * into its frame before anything else runs (ServerInterceptingCall.serializeMessage), so it is free again
+ * into its frame before anything else runs (BaseServerInterceptingCall.serializeMessage), so it is free again
  * by the next response. Reusing it saves a fresh allocation per response — its first-touch page faults and
  * the garbage collections that external memory triggers. Responses over SCRATCH_MAX get their own buffer.
  */
