@@ -372,6 +372,17 @@ describe('message-codec encode = protobufjs', () => {
     assert.ok(Object.is(reference(type, bytes).loss, -0), 'loss -0');
   });
 
+  it('64-bit integers given as decimal strings, exactly', () => {
+    const tensor = root.lookupType('fspd.v1.Tensor');
+    const ref = root.lookupType('fspd.v1.SharedMemoryRef');
+    const shape = ['9223372036854775807', '-9223372036854775808', '-1', '4294967296', '9007199254740993'];
+    const same = (type: protobuf.Type, object: Record<string, unknown>) =>
+      assert.equal(Buffer.from(encode(specOf(type), object)).toString('hex'), Buffer.from(type.encode(type.fromObject(object)).finish()).toString('hex'), JSON.stringify(object));
+    same(tensor, { shape });
+    same(ref, { region: 'r', offset: '9007199254740993' });
+    same(ref, { region: 'r', offset: '18446744073709551615' });
+  });
+
   it('refuses values it cannot encode (a server bug: grpc-js answers INTERNAL)', () => {
     const type = specOf(root.lookupType('fspd.v1.Tensor'));
     assert.throws(() => encode(type, { dtype: 'DATA_TYPE_NOPE' }), /dtype: unknown enum value DATA_TYPE_NOPE/);

@@ -222,7 +222,7 @@ function scalarSize(f: Field, v: unknown, sizes: number[]): number {
     case 'uint64':
     case 'int32':
     case 'enum': {
-      const [lo, hi] = longBits(integer(f, v));
+      const [lo, hi] = bits64(f, v);
       return varint64Size(lo, hi);
     }
     case 'uint32':
@@ -280,7 +280,7 @@ function writeValue(f: Field, v: unknown, w: WireWriter, sizes: number[], cursor
     case 'uint64':
     case 'int32':
     case 'enum': {
-      const [lo, hi] = longBits(integer(f, v));
+      const [lo, hi] = bits64(f, v);
       return w.varint64(lo, hi);
     }
     case 'string': {
@@ -310,6 +310,18 @@ function integer(f: Field, v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' || typeof v === 'bigint' ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw new Error(`message-codec: ${f.protoName}: expected an integer, got ${String(v)}`);
   return n;
+}
+
+/** A varint field's value as two 32-bit halves; decimal strings and bigints exactly (int64 beyond 2^53). */
+function bits64(f: Field, v: unknown): [lo: number, hi: number] {
+  if (f.kind === 'enum' || (typeof v !== 'string' && typeof v !== 'bigint')) return longBits(integer(f, v));
+  let big: bigint;
+  try {
+    big = BigInt.asUintN(64, BigInt(v));
+  } catch {
+    throw new Error(`message-codec: ${f.protoName}: expected an integer, got ${String(v)}`);
+  }
+  return [Number(big & 0xffffffffn), Number(big >> 32n)];
 }
 
 function bytesOf(f: Field, v: unknown): Uint8Array {
