@@ -1,7 +1,8 @@
 // npm run bench:fsp — FSP forward and fused loss+gradients on the CPU, in one run, shape by shape:
 //   kernel   the C++ kernels alone (native/build-bench/bench/fsp_bench, outputs reused), against the roofline
 //            max(flops / FMA peak, bytes / bandwidth) with both measured by fsp_bench in the same run
-//   api      the Node API as users call it (getKernels()-style validated addon, async, fresh result arrays)
+//   api      the Node API as users call it (getKernels()-style validated addon, fresh result arrays): sync
+//            calls with a turn of the event loop between them (as a training loop's awaits give), and async
 //   torch    PyTorch CPU on the same shapes and layout (bench/fsp_torch.py), when torch imports
 //   ts, tfjs the pure-TS kernels and the tfjs cpu backend's tf.matMul formulation (NHWC)
 // Writes bench/results/fsp-cpu.json and the fsp-cpu table in docs/BENCHMARKS.md.
@@ -41,6 +42,7 @@ interface Row {
   roofline_ms: number;
   bound: 'compute' | 'memory';
   api_ms: number;
+  api_async_ms: number;
   torch_ms?: number;
   ts_ms?: number;
   tfjs_ms?: number;
@@ -119,13 +121,18 @@ async function main() {
       const t = 'rows' in torch ? torch.rows.find((r) => r.layout === layout) : undefined;
       const reps = { min: RUNS, budget: quick ? 200 : 1500 };
       const lossOf = (b: KernelBackend) => () => b.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true });
+      const apiTime = async (fn: () => unknown) => (await time(fn, reps.min, reps.budget, 50, turn)).ms;
       const forward: Row = {
         shape, layout, op: 'forward', kernel_ms: k.forward_ms, roofline_ms: k.forward_roofline_ms, bound: k.forward_bound,
-        api_ms: (await time(() => api.fspForwardAsync(first, second), reps.min, reps.budget)).ms, torch_ms: t?.forward_ms,
+        api_ms: await apiTime(() => api.fspForward(first, second)),
+        api_async_ms: await apiTime(() => api.fspForwardAsync(first, second)),
+        torch_ms: t?.forward_ms,
       };
       const loss: Row = {
         shape, layout, op: 'loss+grad', kernel_ms: k.loss_grad_ms, roofline_ms: k.loss_grad_roofline_ms, bound: k.loss_grad_bound,
-        api_ms: (await time(lossOf(api), reps.min, reps.budget)).ms, torch_ms: t?.loss_grad_ms,
+        api_ms: await apiTime(() => api.fspLoss([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
+        api_async_ms: await apiTime(lossOf(api)),
+        torch_ms: t?.loss_grad_ms,
       };
       if (layout === 'NHWC' && !quick) {
         forward.ts_ms = (await time(() => tsKernels.fspForwardAsync(first, second), 3, 2000)).ms;
@@ -148,6 +155,9 @@ async function main() {
   if (!quick) updateBenchmarksDoc('bench:fsp', md);
 }
 
+/** One turn of the event loop: Node runs the finalisers that return collected outputs to the pool. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** tfjs reference formulation: G = matMul(Xᵀ, Y)/hw; loss = Σ(G − T)²/B; gradients by tf.grads. */
 async function tfjsTimes(first: FeatureMap, second: FeatureMap, teacher: Float32Array, [batch, c1, c2, h, w]: Shape): Promise<[number, number]> {
   const hw = h * w;
@@ -167,7 +177,7 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 function line(r: Row): string {
   const torch = r.torch_ms === undefined ? '' : `  torch ${r.torch_ms.toFixed(3)} ms (${ratio(r.torch_ms, r.api_ms)} api)`;
-  return `${label(r.shape).padEnd(20)} ${r.layout} ${r.op.padEnd(9)} kernel ${r.kernel_ms.toFixed(3).padStart(8)} ms (${(100 * r.roofline_ms / r.kernel_ms).toFixed(0)}% of ${r.bound} roofline)  api ${r.api_ms.toFixed(3).padStart(8)} ms (${ratio(r.api_ms, r.kernel_ms)} kernel)${torch}`;
+  return `${label(r.shape).padEnd(20)} ${r.layout} ${r.op.padEnd(9)} kernel ${r.kernel_ms.toFixed(3).padStart(8)} ms (${(100 * r.roofline_ms / r.kernel_ms).toFixed(0)}% of ${r.bound} roofline)  api ${r.api_ms.toFixed(3).padStart(8)} ms (${ratio(r.api_ms, r.kernel_ms)} kernel), async ${r.api_async_ms.toFixed(3)} ms${torch}`;
 }
 
 function report(rows: Row[], peak: number, bandwidth: number, simd: string, torchNote: string): string {
@@ -184,6 +194,7 @@ function report(rows: Row[], peak: number, bandwidth: number, simd: string, torc
       `${(100 * roof).toFixed(0)}% ${r.bound}${met(roof >= TARGET.roofline)}`,
       r.api_ms.toFixed(2),
       `${overKernel.toFixed(2)}×${met(overKernel <= TARGET.apiOverKernel)}`,
+      `${r.api_async_ms.toFixed(2)} (${(r.api_async_ms / r.kernel_ms).toFixed(2)}×)`,
       r.torch_ms === undefined ? '—' : r.torch_ms.toFixed(2),
       vsTorch === undefined ? '—' : `${vsTorch.toFixed(2)}×${met(vsTorch >= TARGET.torchOverApi[r.op])}`,
       r.ts_ms === undefined ? '' : `${(r.ts_ms / r.api_ms).toFixed(0)}×`,
@@ -200,12 +211,12 @@ function report(rows: Row[], peak: number, bandwidth: number, simd: string, torc
       `**${bandwidth.toFixed(1)} GB/s** (STREAM triad; the highest of the probes taken before each shape). ` +
       'kernel: the C++ kernels alone with reused outputs (fsp_bench); roofline: max(flops / peak, bytes / bandwidth) over the kernel time ' +
       '(forward: 2·B·C1·C2·hw flops, reads both maps and writes G; loss+grad against given teacher matrices: three such products, reads both maps ' +
-      'and T, writes both gradients). api: `getKernels()`-style validated addon calls, async, each returning fresh arrays (the output pool recycles ' +
-      'collected ones). torch: `torch.bmm` forward under no_grad, and the same loss with autograd backward to both maps. ms are medians. ' +
+      'and T, writes both gradients). api: `getKernels()`-style validated addon calls, each returning fresh arrays (the output pool recycles ' +
+      'collected ones): sync calls with a turn of the event loop between them, and async calls (their time over the kernel\'s in brackets). torch: `torch.bmm` forward under no_grad, and the same loss with autograd backward to both maps. ms are medians. ' +
       `✗ marks a missed target (kernel ≥ ${TARGET.roofline} of the roofline; api ≤ ${TARGET.apiOverKernel}× kernel; ` +
       `torch/api ≥ ${TARGET.torchOverApi.forward}× forward, ≥ ${TARGET.torchOverApi['loss+grad']}× loss+grad). ts, tfjs: their time over api's (NHWC). Raw records: \`bench/results/fsp-cpu.json\`.`,
     '',
-    markdownTable(['shape (B,C1,C2,h×w)', 'layout', 'op', 'kernel ms', 'of roofline', 'api ms', 'api / kernel', 'torch ms', 'torch / api', 'ts / api', 'tfjs / api'], table),
+    markdownTable(['shape (B,C1,C2,h×w)', 'layout', 'op', 'kernel ms', 'of roofline', 'api ms', 'api / kernel', 'async api ms', 'torch ms', 'torch / api', 'ts / api', 'tfjs / api'], table),
     '',
     `Met: kernel ≥ ${TARGET.roofline} of roofline ${count((r) => r.roofline_ms / r.kernel_ms >= TARGET.roofline)}; ` +
       `api ≤ ${TARGET.apiOverKernel}× kernel ${count((r) => r.api_ms / r.kernel_ms <= TARGET.apiOverKernel)}; ` +

@@ -22,8 +22,11 @@ export interface Timing {
   runs: number;
 }
 
-/** Median wall time of `fn` after one warm-up, repeated until `minRuns` and `budgetMs` are both met. */
-export async function time(fn: () => unknown | Promise<unknown>, minRuns = 5, budgetMs = 1500, maxRuns = 50): Promise<Timing> {
+/**
+ * Median wall time of `fn` after one warm-up, repeated until `minRuns` and `budgetMs` are both met.
+ * `between` runs untimed after each call (e.g. a turn of the event loop, as a training loop's awaits give).
+ */
+export async function time(fn: () => unknown | Promise<unknown>, minRuns = 5, budgetMs = 1500, maxRuns = 50, between?: () => Promise<void>): Promise<Timing> {
   await fn();
   const samples: number[] = [];
   const start = performance.now();
@@ -31,6 +34,7 @@ export async function time(fn: () => unknown | Promise<unknown>, minRuns = 5, bu
     const t0 = performance.now();
     await fn();
     samples.push(performance.now() - t0);
+    await between?.();
   }
   samples.sort((a, b) => a - b);
   return { ms: samples[Math.floor(samples.length / 2)]!, runs: samples.length };
