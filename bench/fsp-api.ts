@@ -1,0 +1,41 @@
+// The Node API's overhead over the kernel, interleaved in one process so that noise hits every mode alike:
+// fspLoss with gradients through the addon, sync and async, returning fresh (pooled) arrays or writing into
+// reused ones (gradientsInto), with a turn of the event loop between calls. Run it again with
+// FSPD_OUTPUT_POOL_MB=0 to see the calls without the output pool.
+//   node --import tsx bench/fsp-api.ts [B,C1,C2,H,W] [NHWC|NCHW] [rounds]
+import { loadAddon } from '../src/native/addon.js';
+import type { FeatureMap, Layout } from '../src/native/types.js';
+import { random } from './lib.js';
+
+const [b, c1, c2, h, w] = (process.argv[2] ?? '128,16,16,32,32').split(',').map(Number) as [number, number, number, number, number];
+const layout = (process.argv[3] ?? 'NHWC') as Layout;
+const rounds = Number(process.argv[4] ?? 30);
+const addon = loadAddon();
+const map = (c: number, seed: number): FeatureMap => ({ data: random(b * c * h * w, seed), layout, shape: layout === 'NCHW' ? [b, c, h, w] : [b, h, w, c] });
+const pairs = [{ first: map(c1, 1), second: map(c2, 2) }];
+const teacher = [random(b * c1 * c2, 3)];
+const options = { weights: [], reduction: 'paper', pooling: 'max', returnGradients: true, returnTeacherMatrices: false } as const;
+const into = { ...options, gradientsInto: [{ first: new Float32Array(pairs[0]!.first.data.length), second: new Float32Array(pairs[0]!.second.data.length) }] };
+const modes: Record<string, () => unknown> = {
+  'sync, fresh arrays': () => addon.fspLoss(pairs, [], teacher, options, 0),
+  'sync, gradientsInto': () => addon.fspLoss(pairs, [], teacher, into, 0),
+  'async, fresh arrays': () => addon.fspLossAsync(pairs, [], teacher, options, 0),
+  'async, gradientsInto': () => addon.fspLossAsync(pairs, [], teacher, into, 0),
+};
+const names = Object.keys(modes);
+const samples = new Map(names.map((n) => [n, [] as number[]]));
+for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(i + r) % names.length]!; // rotate the order, so no mode always follows the same one
+    const t0 = performance.now();
+    await modes[name]!();
+    samples.get(name)!.push(performance.now() - t0);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+console.log(`fspLoss+gradients (${b},${c1},${c2},${h}×${w}) ${layout}, ${rounds} rounds, FSPD_OUTPUT_POOL_MB=${process.env.FSPD_OUTPUT_POOL_MB ?? '(default)'}`);
+for (const [name, s] of samples) {
+  s.sort((x, y) => x - y);
+  console.log(`${name.padEnd(22)} median ${s[s.length >> 1]!.toFixed(2)} ms, min ${s[0]!.toFixed(2)} ms`);
+}
+console.log(`output pool: ${JSON.stringify(addon.outputPoolStats())}`);
