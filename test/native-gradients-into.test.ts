@@ -3,21 +3,12 @@
 // kernels and the addon, sync and async, with pooled and unpooled pairs; bad outputs are refused by name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addonBackend, loadAddon } from '../src/native/addon.js';
+import { addonBackend } from '../src/native/addon.js';
 import { tsKernels } from '../src/native/ts-kernels.js';
 import type { FeaturePair, KernelBackend, LossOptions, PairGradients } from '../src/native/types.js';
 import { validated } from '../src/native/validate.js';
+import { addon, addonSkip } from './helpers/addon.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
-
-let addonError = '';
-const addon = (() => {
-  try {
-    return loadAddon();
-  } catch (err) {
-    addonError = (err as Error).message.split('\n')[0]!;
-    return undefined;
-  }
-})();
 
 const rng = seededRandom(99);
 // Pair 0: same h×w; pair 1: the first map is pooled 6×6 → 3×3 (its gradient goes back through the pooling).
@@ -30,8 +21,7 @@ const nanLike = (pairs: FeaturePair[]): PairGradients[] =>
 
 const backends: [string, () => KernelBackend, false | string][] = [
   ['ts', () => validated(tsKernels), false],
-  // CI builds the addon, so there these tests run (and fail without it).
-  ['native', () => validated(addonBackend(addon!, 0)), addon || process.env.CI ? false : `native addon not built (${addonError}); npm run build:native builds it`],
+  ['native', () => validated(addonBackend(addon!, 0)), addonSkip],
 ];
 
 for (const [name, backend, skip] of backends) {

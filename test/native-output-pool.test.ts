@@ -7,21 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { addonPath, loadAddon, type NativeAddon } from '../src/native/addon.js';
+import { addonPath, type NativeAddon } from '../src/native/addon.js';
 import type { FeatureMap, FeaturePair } from '../src/native/types.js';
+import { addon, addonSkip } from './helpers/addon.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
 
-let addonError = '';
-const addon = (() => {
-  try {
-    return loadAddon();
-  } catch (err) {
-    addonError = (err as Error).message.split('\n')[0]!;
-    return undefined;
-  }
-})();
-// CI builds the addon, so there these tests run (and fail without it).
-const skip = addon || process.env.CI ? false : `native addon not built (${addonError}); npm run build:native builds it`;
+const skip = addonSkip;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -59,7 +50,7 @@ function kernels(a: NativeAddon): [string, (p: FeaturePair, t: FeaturePair, g: F
   ];
 }
 
-describe('native output pool', { skip }, () => {
+describe('native output pool', { skip: addonSkip }, () => {
   for (const layout of ['NHWC', 'NCHW'] as const) {
     it(`${layout}: outputs in reused memory equal outputs in fresh memory, bit for bit`, async () => {
       const rng = seededRandom(7);
