@@ -7,7 +7,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Benchmark name → its command, as package.json's bench:* scripts run it. */
 export const BENCHES: Record<string, { command: string[]; about: string }> = {
-  fsp: { command: [process.execPath, '--import', 'tsx', 'bench/fsp.ts'], about: 'FSP kernels vs the machine peak and the TS kernels (--quick: fewer shapes)' },
+  fsp: { command: [process.execPath, '--import', 'tsx', 'bench/fsp.ts'], about: 'FSP kernels: C++ kernel vs roofline, the Node API (sync, async) and PyTorch side by side (--quick: fewer runs)' },
   rpc: { command: [process.execPath, '--import', 'tsx', 'bench/rpc.ts'], about: 'FspLoss over gRPC (inline bytes, shared memory) vs in-process (--quick: fewer calls)' },
   train: { command: [process.execPath, '--import', 'tsx', 'bench/train.ts'], about: 'training steps per second and the teacher-FSP cache speed-up' },
   clients: { command: [process.env.PYTHON ?? 'python3', 'bench/clients.py'], about: 'the Python client vs local PyTorch FSP' },
