@@ -1,11 +1,11 @@
 #include "output_pool.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <iterator>
 #include <mutex>
-#include <string>
 #include <vector>
 
 #if defined(__linux__)
@@ -17,6 +17,14 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr uint64_t kDefaultLimitMiB = 256;
+
+struct OutputPoolStats {
+  uint64_t hits = 0, misses = 0;  // outputs served from an idle block / from a new allocation
+  uint64_t idle_bytes = 0, idle_blocks = 0;
+  uint64_t limit_bytes = 0;       // most idle bytes kept (FSPD_OUTPUT_POOL_MB); 0 turns the pool off
+  uint64_t live_bytes = 0;        // pooled outputs handed out and not yet finalised (at most 2 × limit_bytes)
+  uint64_t bypassed = 0;          // outputs made as plain arrays because live_bytes was at its limit
+};
 
 struct Block {
   void* p;
@@ -153,14 +161,13 @@ Napi::Float32Array NewPooledFloat32Array(Napi::Env env, size_t n) {
   return Napi::Float32Array::New(env, n, buffer, 0);
 }
 
-OutputPoolStats output_pool_stats() {
-  Pool& pool = GetPool();
-  std::lock_guard<std::mutex> lock(pool.mutex);
-  return pool.stats;
-}
-
 Napi::Value OutputPoolStatsValue(const Napi::CallbackInfo& info) {
-  const OutputPoolStats s = output_pool_stats();
+  OutputPoolStats s;
+  {
+    Pool& pool = GetPool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    s = pool.stats;
+  }
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("hits", static_cast<double>(s.hits));
   out.Set("misses", static_cast<double>(s.misses));

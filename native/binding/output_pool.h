@@ -8,22 +8,12 @@
 #include <napi.h>
 
 #include <cstddef>
-#include <cstdint>
 
 namespace fspd::binding {
 
 // A Float32Array of n elements over a pooled block (or a plain new one when the runtime refuses external
 // buffers). Call on the JS thread.
 Napi::Float32Array NewPooledFloat32Array(Napi::Env env, size_t n);
-
-struct OutputPoolStats {
-  uint64_t hits = 0, misses = 0;  // outputs served from an idle block / from a new allocation
-  uint64_t idle_bytes = 0, idle_blocks = 0;
-  uint64_t limit_bytes = 0;       // most idle bytes kept (FSPD_OUTPUT_POOL_MB); 0 turns the pool off
-  uint64_t live_bytes = 0;        // pooled outputs handed out and not yet finalised (at most 2 × limit_bytes)
-  uint64_t bypassed = 0;          // outputs made as plain arrays because live_bytes was at its limit
-};
-OutputPoolStats output_pool_stats();
 
 // outputPoolStats() -> {hits, misses, idleBytes, idleBlocks, limitBytes, liveBytes, bypassed};
 // outputPoolTrim() frees the idle blocks.

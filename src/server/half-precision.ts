@@ -3,6 +3,7 @@
 // .bfloat16() round); too large for float16 → ±Inf; NaN stays a (quiet) NaN with its sign. The codec
 // (codec.ts) widens both back to float32 exactly.
 import type { Tensor } from '../generated/fspd/v1/Tensor.js';
+import { encodeFloat32 } from './codec.js';
 import { invalid } from './status.js';
 
 /** The element types a response can be encoded in. */
@@ -18,9 +19,7 @@ export function floatDtypeOf(value: string | number | null | undefined, field: s
 
 /** A Tensor message of `data` in `dtype` (float32: a view of `data`, no copy). */
 export function encodeFloat(data: Float32Array, shape: readonly number[], dtype: FloatDtype): Tensor {
-  if (dtype === 'DATA_TYPE_FLOAT32') {
-    return { dtype, shape: [...shape], data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
-  }
+  if (dtype === 'DATA_TYPE_FLOAT32') return encodeFloat32(data, shape);
   const halves = dtype === 'DATA_TYPE_FLOAT16' ? toFloat16(data) : toBfloat16(data);
   return { dtype, shape: [...shape], data: Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength) };
 }
