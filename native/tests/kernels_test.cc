@@ -1,6 +1,7 @@
 // fsp_forward, fsp_backward, pool_to and pool_backward against the float64 reference; thread-count
 // independence; NaN propagation; concurrent callers; build facts.
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -52,6 +53,30 @@ void backward_case(const FspShape& s, Layout layout, Rng& rng) {
   only = poisoned(x.v.size());
   fspd::fsp_backward(x.view(), y.view(), dg.data(), only.data(), nullptr);
   check_close(only, rdx.v, "dX alone");
+}
+
+// Gradients of 4 MiB and more are written with streaming stores (when their rows are 64-byte aligned):
+// they must equal, bit for bit, the same samples computed one at a time (small outputs, plain stores), and
+// an output that is not aligned must be right too (plain stores again).
+void streamed_gradients_case(Layout layout, Rng& rng) {
+  const int64_t b = 40, h = 32, w = 32, c1 = 16, c2 = 32;  // dY: 5 MiB, streamed; dX: 2.5 MiB, not
+  const Map x = random_map(rng, b, h, w, c1, layout), y = random_map(rng, b, h, w, c2, layout);
+  const std::vector<float> dg = random_vector(rng, static_cast<size_t>(b * c1 * c2));
+  const int64_t nx = h * w * c1, ny = h * w * c2;
+  for (int64_t offset : {0, 1}) {  // floats past a 64-byte boundary
+    std::vector<float> dx_buf = poisoned(static_cast<size_t>(b * nx + 32));
+    std::vector<float> dy_buf = poisoned(static_cast<size_t>(b * ny + 32));
+    float* dx = dx_buf.data() + (16 - reinterpret_cast<uintptr_t>(dx_buf.data()) / 4 % 16) % 16 + offset;
+    float* dy = dy_buf.data() + (16 - reinterpret_cast<uintptr_t>(dy_buf.data()) / 4 % 16) % 16 + offset;
+    fspd::fsp_backward(x.view(), y.view(), dg.data(), dx, dy);
+    for (int64_t n = 0; n < b; ++n) {
+      const fspd::MapView xs{x.v.data() + n * nx, 1, h, w, c1, layout}, ys{y.v.data() + n * ny, 1, h, w, c2, layout};
+      std::vector<float> sx(static_cast<size_t>(nx)), sy(static_cast<size_t>(ny));
+      fspd::fsp_backward(xs, ys, dg.data() + n * c1 * c2, sx.data(), sy.data());
+      CHECK(std::memcmp(sx.data(), dx + n * nx, sx.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(sy.data(), dy + n * ny, sy.size() * sizeof(float)) == 0);
+    }
+  }
 }
 
 struct PoolShape {
@@ -191,6 +216,8 @@ void test_kernels() {
     run(std::string("pool NaN ") + name(layout), [&] { pool_nan_case(layout); });
     run(std::string("fsp_forward NaN propagates ") + name(layout), [&] { nan_propagates(layout); });
   }
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    run(std::string("fsp_backward streamed gradients ") + name(layout), [&] { streamed_gradients_case(layout, rng); });
   for (int64_t batch : {1, 2, 3})
     run("threads 1/2/3/all identical, B=" + std::to_string(batch), [&] { threads_case(batch, rng); });
   run("concurrent callers", concurrent_callers);

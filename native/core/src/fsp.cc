@@ -50,8 +50,9 @@ void fsp_backward(const MapView& first, const MapView& second, const float* grad
   const int outputs = (grad_first != nullptr) + (grad_second != nullptr);
   const int threads = threads_for_work(2.0 * outputs * first.batch * c1 * c2 * hw, resolve_threads(ctx.threads));
   for_each_sample(first.batch, threads, [&](int64_t b, int inner, int64_t next) {
-    const Matrix dx = grad_first ? as_matrix(grad_first + b * g1.size(), g1) : Matrix{nullptr, 0, 0};
-    const Matrix dy = grad_second ? as_matrix(grad_second + b * g2.size(), g2) : Matrix{nullptr, 0, 0};
+    const Matrix dx = grad_first ? gradient_matrix(grad_first + b * g1.size(), g1, first.size()) : Matrix{nullptr, 0, 0};
+    const Matrix dy =
+        grad_second ? gradient_matrix(grad_second + b * g2.size(), g2, second.size()) : Matrix{nullptr, 0, 0};
     fsp_backward_sample(as_matrix(first.data + b * g1.size(), g1), as_matrix(second.data + b * g2.size(), g2), hw,
                         c1, c2, grad_matrices + b * c1 * c2, dx, dy, inner, sample_prefetch(first, second, next));
   });

@@ -25,7 +25,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMat
     std::swap(a, b);
     a = a.t();
     b = b.t();
-    c = Matrix{c.p, c.cs, c.rs};
+    c = Matrix{c.p, c.cs, c.rs, c.stream};
   }
   threads = threads_for_work(2.0 * m * n * k, threads);
   // Split the dimension with more tiles; blocks are whole tiles so no thread gets extra edge tiles.

@@ -16,7 +16,8 @@ struct Avx2 {
   static constexpr int64_t KC = 256, MC = 144, NC = 2048;
 
   static void tile(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step,
-                   float* c, int64_t ldc, float alpha, float beta, const float* pf, int64_t pf_lines) {
+                   float* c, int64_t ldc, float alpha, float beta, bool stream, const float* pf,
+                   int64_t pf_lines) {
     __m256 acc[MR][NV];
     for (int i = 0; i < MR; ++i)
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
@@ -34,7 +35,10 @@ struct Avx2 {
       for (int v = 0; v < NV; ++v) {
         float* p = c + i * ldc + 8 * v;
         const __m256 r = _mm256_mul_ps(va, acc[i][v]);
-        _mm256_storeu_ps(p, beta == 0 ? r : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), r));
+        if (stream)
+          _mm256_stream_ps(p, r);
+        else
+          _mm256_storeu_ps(p, beta == 0 ? r : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), r));
       }
   }
 
@@ -46,6 +50,7 @@ struct Avx2 {
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
   sgemm_blocked<Avx2>(m, n, k, alpha, a, b, beta, c, next);
+  if (c.stream) _mm_sfence();  // streamed stores are weakly ordered: publish them before returning
 }
 
 // 12 independent chains cover FMA latency (4-5) × 2 ports and leave registers for the constants.

@@ -20,7 +20,8 @@ struct Avx512 {
   static constexpr int64_t KC = 128, MC = 192, NC = 2048;
 
   static void tile(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step,
-                   float* c, int64_t ldc, float alpha, float beta, const float* pf, int64_t pf_lines) {
+                   float* c, int64_t ldc, float alpha, float beta, bool stream, const float* pf,
+                   int64_t pf_lines) {
     __m512 acc[MR][NV];
     for (int i = 0; i < MR; ++i)
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
@@ -41,7 +42,10 @@ struct Avx512 {
       for (int v = 0; v < NV; ++v) {
         float* p = c + i * ldc + 16 * v;
         const __m512 r = _mm512_mul_ps(va, acc[i][v]);
-        _mm512_storeu_ps(p, beta == 0 ? r : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), r));
+        if (stream)
+          _mm512_stream_ps(p, r);
+        else
+          _mm512_storeu_ps(p, beta == 0 ? r : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), r));
       }
   }
 
@@ -76,6 +80,31 @@ inline float reduce16(__m512 v) {
   return l[0];
 }
 
+// The 16 lane sums of a full 4×4 block at once: four levels of shuffles and adds, each level pairing the lanes
+// reduce16 pairs at that level (i with i+8, then i+4, i+2, i+1), so every sum is bit-equal to reduce16's and
+// an element's value does not depend on whether a full or an edge block computed it. Lane 4·j + i of the
+// result is the sum of acc[i][j]. About 30 instructions for 16 sums instead of 16 trips through memory.
+// (GCC 12's plain _mm512_shuffle_f32x4 warns about its undefined pass-through operand; the masked form with
+// every lane selected is the same instruction.)
+template <int Imm>
+inline __m512 shuffle_blocks(__m512 a, __m512 b) {
+  return _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, Imm);
+}
+
+inline __m512 reduce4x4(const __m512 (&acc)[4][4]) {
+  __m512 l1[8], l2[4], l3[2];
+  for (int e = 0; e < 8; ++e) {  // lanes i + (i+8): 256-bit halves
+    const __m512 a = acc[(2 * e) / 4][(2 * e) % 4], b = acc[(2 * e + 1) / 4][(2 * e + 1) % 4];
+    l1[e] = _mm512_add_ps(shuffle_blocks<0x44>(a, b), shuffle_blocks<0xEE>(a, b));
+  }
+  for (int e = 0; e < 4; ++e)  // lanes i + (i+4): 128-bit blocks
+    l2[e] = _mm512_add_ps(shuffle_blocks<0x88>(l1[2 * e], l1[2 * e + 1]), shuffle_blocks<0xDD>(l1[2 * e], l1[2 * e + 1]));
+  for (int e = 0; e < 2; ++e)  // lanes i + (i+2) within each block
+    l3[e] = _mm512_add_ps(_mm512_shuffle_ps(l2[2 * e], l2[2 * e + 1], 0x44),
+                          _mm512_shuffle_ps(l2[2 * e], l2[2 * e + 1], 0xEE));
+  return _mm512_add_ps(_mm512_shuffle_ps(l3[0], l3[1], 0x88), _mm512_shuffle_ps(l3[0], l3[1], 0xDD));  // i + (i+1)
+}
+
 template <int R, int S>
 void dot_block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t rs, int64_t cs,
                float alpha, float beta, const float* pf, int64_t pf_lines) {
@@ -98,6 +127,17 @@ void dot_block(int64_t k, const float* a, int64_t lda, const float* b, int64_t l
     for (int j = 0; j < S; ++j) bv[j] = _mm512_maskz_loadu_ps(mask, b + j * ldb + kk);
     for (int i = 0; i < R; ++i)
       for (int j = 0; j < S; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+  }
+  if constexpr (R == 4 && S == 4) {
+    alignas(64) float sums[16];
+    _mm512_store_ps(sums, reduce4x4(acc));
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < S; ++j) {
+        float* p = c + i * rs + j * cs;
+        const float r = alpha * sums[4 * j + i];
+        *p = beta == 0 ? r : beta * *p + r;
+      }
+    return;
   }
   for (int i = 0; i < R; ++i)
     for (int j = 0; j < S; ++j) {
@@ -147,6 +187,7 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, C
     sgemm_blocked<Narrow>(m, n, k, alpha, a, b, beta, c, next);
   else
     sgemm_blocked<Wide>(m, n, k, alpha, a, b, beta, c, next);
+  if (c.stream) _mm_sfence();  // streamed stores are weakly ordered: publish them before returning
 }
 
 // 24 independent chains: more than FMA latency (4) × ports (2), so throughput, not latency, bounds it.

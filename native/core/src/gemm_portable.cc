@@ -25,7 +25,9 @@ struct Portable {
   static constexpr int64_t KC = 256, MC = 128, NC = 2048;
 
   static void tile(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step,
-                   float* c, int64_t ldc, float alpha, float beta, const float* pf, int64_t pf_lines) {
+                   float* c, int64_t ldc, float alpha, float beta, bool stream, const float* pf,
+                   int64_t pf_lines) {
+    (void)stream;  // plain stores: baseline x86-64 and other CPUs
     V4 acc[MR][NV] = {};
     for (int64_t k = 0; k < kc; ++k, a += a_step, b += b_step) {
       if (k < pf_lines) __builtin_prefetch(pf + 16 * k, 0, 2);

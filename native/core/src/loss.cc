@@ -30,7 +30,7 @@ Matrix gradient_target(float* out, const MapView& m, int64_t b, const Alignment&
                        std::vector<float>& buffer) {
   if (out == nullptr) return Matrix{nullptr, 0, 0};
   const Geometry g = geometry(m);
-  if (!pool) return as_matrix(out + b * g.size(), g);
+  if (!pool) return gradient_matrix(out + b * g.size(), g, m.size());
   const Geometry pooled{a.height, a.width, m.channels, m.layout};
   buffer.resize(static_cast<size_t>(pooled.size()));
   return as_matrix(buffer.data(), pooled);
