@@ -25,15 +25,27 @@ std::shared_ptr<Napi::ObjectReference> Hold(const Napi::Object& object) {
 
 int64_t MatrixSize(const MapView& first, const MapView& second) { return first.batch * first.channels * second.channels; }
 
-// Where a kernel runs: the CPU kernels with ctx, or the CUDA kernels on `cuda_ctx.device`.
+// Where a kernel runs: the CPU kernels with `cpu` (threads), or the CUDA kernels on `gpu.device`.
 struct Target {
   bool cuda = false;
-  cuda::DeviceContext cuda_ctx;
+  Context cpu;
+  cuda::DeviceContext gpu;
+
+  // The one dispatch: calls kernel(context) with the context of the chosen side. Every kernel exists on both
+  // sides with the same arguments followed by its context (fspd/fsp.h, fspd/cuda.h), so a generic lambda
+  // calling it unqualified reaches fspd::X for a Context and, by argument-dependent lookup, fspd::cuda::X
+  // for a cuda::DeviceContext.
+  template <class Kernel>
+  auto run(const Kernel& kernel) const {
+    return cuda ? kernel(gpu) : kernel(cpu);
+  }
 };
 
-// device: undefined | 'cpu' | 'cuda'. 'cuda' without a usable device is refused here, on the JS thread.
-Target ReadTarget(const Napi::Value& value) {
+// threads: see ReadContext; device: undefined | 'cpu' | 'cuda'. 'cuda' without a usable device is refused
+// here, on the JS thread.
+Target ReadTarget(const Napi::Value& threads, const Napi::Value& value) {
   Target t;
+  t.cpu = ReadContext(threads);
   if (value.IsUndefined()) return t;
   if (!value.IsString()) throw Napi::TypeError::New(value.Env(), "device: expected 'cpu' or 'cuda'");
   const std::string d = value.As<Napi::String>().Utf8Value();
@@ -51,16 +63,10 @@ Napi::Value FspForward(const Napi::CallbackInfo& info, bool async) {
   auto job = std::make_unique<Job>();
   MapView first = ReadMap(info[0], "first", *job);
   MapView second = ReadMap(info[1], "second", *job);
-  Context ctx = ReadContext(info[2]);
-  Target target = ReadTarget(info[3]);
+  Target target = ReadTarget(info[2], info[3]);
   Napi::Float32Array out = NewOutput(env, MatrixSize(first, second), *job);
   float* out_data = out.Data();
-  job->run = [=] {
-    if (target.cuda)
-      cuda::fsp_forward(first, second, out_data, target.cuda_ctx);
-    else
-      fsp_forward(first, second, out_data, ctx);
-  };
+  job->run = [=] { target.run([&](const auto& on) { fsp_forward(first, second, out_data, on); }); };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -72,18 +78,12 @@ Napi::Value FspBackward(const Napi::CallbackInfo& info, bool async) {
   MapView first = ReadMap(info[0], "first", *job);
   MapView second = ReadMap(info[1], "second", *job);
   const float* grad = ReadFloats(info[2], "gradMatrices", MatrixSize(first, second), *job);
-  Context ctx = ReadContext(info[3]);
-  Target target = ReadTarget(info[4]);
+  Target target = ReadTarget(info[3], info[4]);
   Napi::Float32Array grad_first = NewOutput(env, first.size(), *job);
   Napi::Float32Array grad_second = NewOutput(env, second.size(), *job);
   float* gf = grad_first.Data();
   float* gs = grad_second.Data();
-  job->run = [=] {
-    if (target.cuda)
-      cuda::fsp_backward(first, second, grad, gf, gs, target.cuda_ctx);
-    else
-      fsp_backward(first, second, grad, gf, gs, ctx);
-  };
+  job->run = [=] { target.run([&](const auto& on) { fsp_backward(first, second, grad, gf, gs, on); }); };
   job->result = [a = Hold(grad_first), b = Hold(grad_second)](Napi::Env env) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("first", a->Value());
@@ -101,20 +101,14 @@ Napi::Value PoolTo(const Napi::CallbackInfo& info, bool async) {
   int64_t oh = ReadPositiveInt(info[1], "outHeight");
   int64_t ow = ReadPositiveInt(info[2], "outWidth");
   Pooling pooling = ReadPooling(info[3], "pooling");
-  Context ctx = ReadContext(info[4]);
-  Target target = ReadTarget(info[5]);
+  Target target = ReadTarget(info[4], info[5]);
   if (oh > in.height || ow > in.width) {
     throw Napi::RangeError::New(env, "outHeight x outWidth: " + std::to_string(oh) + "x" + std::to_string(ow) +
                                          " exceeds the map's " + std::to_string(in.height) + "x" + std::to_string(in.width));
   }
   Napi::Float32Array out = NewOutput(env, in.batch * in.channels * oh * ow, *job);
   float* out_data = out.Data();
-  job->run = [=] {
-    if (target.cuda)
-      cuda::pool_to(in, oh, ow, pooling, out_data, target.cuda_ctx);
-    else
-      pool_to(in, oh, ow, pooling, out_data, ctx);
-  };
+  job->run = [=] { target.run([&](const auto& on) { pool_to(in, oh, ow, pooling, out_data, on); }); };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -128,16 +122,10 @@ Napi::Value PoolBackward(const Napi::CallbackInfo& info, bool async) {
   int64_t ow = ReadPositiveInt(info[2], "outWidth");
   Pooling pooling = ReadPooling(info[3], "pooling");
   const float* grad_out = ReadFloats(info[4], "gradOut", in.batch * in.channels * oh * ow, *job);
-  Context ctx = ReadContext(info[5]);
-  Target target = ReadTarget(info[6]);
+  Target target = ReadTarget(info[5], info[6]);
   Napi::Float32Array grad_in = NewOutput(env, in.size(), *job);
   float* grad_in_data = grad_in.Data();
-  job->run = [=] {
-    if (target.cuda)
-      cuda::pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, target.cuda_ctx);
-    else
-      pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, ctx);
-  };
+  job->run = [=] { target.run([&](const auto& on) { pool_backward(in, oh, ow, pooling, grad_out, grad_in_data, on); }); };
   job->result = [ref = Hold(grad_in)](Napi::Env) { return ref->Value(); };
   return RunJob(env, std::move(job), async);
 }
@@ -207,8 +195,7 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
   }
   bool want_gradients = opts.Get("returnGradients").ToBoolean();
   bool want_teacher = opts.Get("returnTeacherMatrices").ToBoolean() && !teacher_pairs.empty();
-  Context ctx = ReadContext(info[4]);
-  Target target = ReadTarget(info[5]);
+  Target target = ReadTarget(info[4], info[5]);
   if (resident && !target.cuda)
     throw Napi::TypeError::New(env, "teacherMatrices: a CUDA teacher handle needs device 'cuda'");
 
@@ -246,12 +233,10 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
 
   auto result = std::make_shared<LossResult>();
   job->run = [=] {
-    if (resident)
-      *result = cuda::fsp_loss(student, resident, options, outputs, target.cuda_ctx);
-    else if (target.cuda)
-      *result = cuda::fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, target.cuda_ctx);
-    else
-      *result = fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, ctx);
+    *result = resident ? cuda::fsp_loss(student, resident, options, outputs, target.gpu)  // CUDA only
+                       : target.run([&](const auto& on) {
+                           return fsp_loss(student, teacher_pairs, teacher_matrices, options, outputs, on);
+                         });
   };
   job->result = [=](Napi::Env env) {
     Napi::Object out = Napi::Object::New(env);
@@ -324,7 +309,7 @@ Napi::Value CudaUploadTeacher(const Napi::CallbackInfo& info, bool async) {
     dims.push_back(m);
     pointers.push_back(ReadFloats(matrices.Get(i), "matrices[" + std::to_string(i) + "]", m.size(), *job));
   }
-  ReadTarget(Napi::String::New(env, "cuda"));  // a clear error now when there is no device
+  ReadTarget(env.Undefined(), Napi::String::New(env, "cuda"));  // a clear error now when there is no device
   auto handle = std::make_shared<cuda::TeacherHandle>();
   job->run = [=] { *handle = cuda::upload_teacher_matrices(pointers, dims); };
   job->result = [=](Napi::Env env) {
