@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { NO_AUG } from '../src/data/index.js';
 import { buildResNet, forwardWithTaps, type TappedModel } from '../src/models/index.js';
-import { cacheKey, TeacherFspCache, teacherFspMatrices } from '../src/training/fsp-cache.js';
+import { batchCacheKeys, cacheKey, TeacherFspCache, teacherFspMatrices } from '../src/training/fsp-cache.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -85,6 +85,18 @@ describe('TeacherFspCache', () => {
       { teacher: 'T', pair: 0, sampleId: 'a', aug: { dx: 1, dy: 0, flip: false } },
     ].map(cacheKey);
     assert.equal(new Set(tricky).size, 3, `ids with separators do not collide: ${tricky.join(' | ')}`);
+  });
+
+  it('batchCacheKeys builds exactly the cacheKey strings of a batch', () => {
+    const ids = ['cifar10:train:7', 'a","1', 'back\\slash', 'ünï\u2028cödé', '', '"]'];
+    const aug = [undefined, { dx: 1, dy: -2, flip: true }, NO_AUG, { dx: -3, dy: 0, flip: false }, undefined, { dx: 0, dy: 4, flip: true }];
+    for (const teacher of ['t@0/max', 'T","0', 'model:m#1@2/avg/0-1,2-3']) {
+      for (const withAug of [false, true]) {
+        const keys = batchCacheKeys(teacher, 3, ids, withAug ? aug : undefined);
+        const expected = ids.map((sampleId, s) => [0, 1, 2].map((pair) => cacheKey({ teacher, pair, sampleId, ...(withAug && aug[s] ? { aug: aug[s] } : {}) })));
+        assert.deepEqual(keys, expected);
+      }
+    }
   });
 });
 
