@@ -3,6 +3,7 @@
 // Sums run in float64 (JS numbers); outputs are rounded to float32 once, at the end.
 import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, LossResult, MapDims, PairGradients, Pooling, Teacher } from './types.js';
 import { dimsOf, shapeOf } from './types.js';
+import { alignPairWith, unalignGradientsWith } from './align.js';
 
 // ---- FSP matrices -------------------------------------------------------------------------------
 // Both passes are products of matrices that are contiguous along the summed index, so each sample's maps
@@ -261,40 +262,19 @@ function poolBackward(map: FeatureMap, outHeight: number, outWidth: number, pool
 
 // ---- Fused loss ---------------------------------------------------------------------------------
 
-/** The pair as multiplied: maps that differ in h×w pooled to (min h)×(min w); an already-small map is kept as is. */
-function alignPair(pair: FeaturePair, pooling: Pooling): FeaturePair {
-  const a = dimsOf(pair.first);
-  const b = dimsOf(pair.second);
-  if (a.height === b.height && a.width === b.width) return pair;
-  const h = Math.min(a.height, b.height);
-  const w = Math.min(a.width, b.width);
-  const fit = (m: FeatureMap, d: MapDims) => (d.height === h && d.width === w ? m : poolTo(m, h, w, pooling));
-  return { first: fit(pair.first, a), second: fit(pair.second, b) };
-}
-
-/** Gradients w.r.t. the original maps from those w.r.t. the aligned ones. */
-function unalignGradients(pair: FeaturePair, aligned: FeaturePair, grads: PairGradients, pooling: Pooling): PairGradients {
-  const back = (m: FeatureMap, am: FeatureMap, g: Float32Array) => {
-    if (m === am) return g;
-    const { height, width } = dimsOf(am);
-    return poolBackward(m, height, width, pooling, g);
-  };
-  return { first: back(pair.first, aligned.first, grads.first), second: back(pair.second, aligned.second, grads.second) };
-}
-
 function fspLoss(student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossResult {
   const pooling = options.pooling ?? 'max';
   const reduction = options.reduction ?? 'paper';
   const gradients: PairGradients[] = [];
   const teacherMatrices: Float32Array[] = [];
   const pairLosses = student.map((pair, i) => {
-    const s = alignPair(pair, pooling);
+    const s = alignPairWith(pair, pooling, poolTo);
     const gs = fspForward(s.first, s.second);
     let gt: Float32Array;
     if ('matrices' in teacher) {
       gt = teacher.matrices[i]!;
     } else {
-      const t = alignPair(teacher.pairs[i]!, pooling);
+      const t = alignPairWith(teacher.pairs[i]!, pooling, poolTo);
       gt = fspForward(t.first, t.second);
       if (options.returnTeacherMatrices) teacherMatrices.push(gt);
     }
@@ -307,7 +287,7 @@ function fspLoss(student: readonly FeaturePair[], teacher: Teacher, options: Los
       const dG = new Float32Array(gs.length);
       const factor = 2 * lambda * scale;
       for (let k = 0; k < gs.length; k++) dG[k] = factor * (gs[k]! - gt[k]!);
-      const g = unalignGradients(pair, s, fspBackward(s.first, s.second, dG), pooling);
+      const g = unalignGradientsWith(pair, s, fspBackward(s.first, s.second, dG), pooling, poolBackward);
       const into = options.gradientsInto?.[i];
       if (into) {
         into.first.set(g.first);
