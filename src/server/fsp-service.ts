@@ -27,7 +27,8 @@ import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
 import type { ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
-import { invalid, RpcError, unary } from './status.js';
+import { unary } from './rpc.js';
+import { invalid, RpcError } from './status.js';
 
 export const FSP_SERVICE = 'fspd.v1.FspService';
 

@@ -11,7 +11,7 @@ import type { ResNetSpec__Output } from '../generated/fspd/v1/ResNetSpec.js';
 import type { UploadModelRequest__Output } from '../generated/fspd/v1/UploadModelRequest.js';
 import type { TapPair } from '../models/index.js';
 import { ID_PATTERN, mib, type MemoryBudget, type ModelEntry, type ModelRegistry, type ResNetRecord } from './registry.js';
-import { checkCall, messages, send, serverStream, statusOf, timestamp, unaryCall } from './sessions-rpc.js';
+import { checkCall, clientStream, messages, send, serverStream, timestamp, unary } from './rpc.js';
 import { invalid } from './status.js';
 
 export const MODEL_SERVICE = 'fspd.v1.ModelService';
@@ -21,25 +21,20 @@ const DEFAULT_CHUNK = 1024 * 1024;
 
 export function modelServiceHandlers(registry: ModelRegistry, memory: MemoryBudget, maxMessageSize: number, log: Logger): ModelServiceHandlers {
   return {
-    CreateModel: unaryCall(log, async (request: CreateModelRequest__Output) => {
+    CreateModel: unary(log, async (request: CreateModelRequest__Output) => {
       const id = checkId(request.modelId, 'model_id');
       if (request.architecture !== 'resnet' || !request.resnet) throw invalid('architecture: missing; set resnet');
       const entry = await registry.create(id, resnetRecord(request.resnet));
       return { model: modelMessage(entry) };
     }),
 
-    UploadModel: (call, callback) => {
-      upload(call, registry, memory).then(
-        (entry) => callback(null, { model: modelMessage(entry) }),
-        (err: unknown) => callback(statusOf(log, call.getPath(), err)),
-      );
-    },
+    UploadModel: clientStream(log, async (call) => ({ model: modelMessage(await upload(call, registry, memory)) })),
 
-    GetModel: unaryCall(log, async (request) => ({ model: modelMessage(registry.get(request.modelId)) })),
+    GetModel: unary(log, async (request) => ({ model: modelMessage(registry.get(request.modelId)) })),
 
-    ListModels: unaryCall(log, async () => ({ models: registry.list().map(modelMessage) })),
+    ListModels: unary(log, async () => ({ models: registry.list().map(modelMessage) })),
 
-    DeleteModel: unaryCall(log, async (request) => {
+    DeleteModel: unary(log, async (request) => {
       await registry.delete(request.modelId);
       return {};
     }),

@@ -28,7 +28,7 @@ import { tapChannels } from '../training/index.js';
 import { poolingOf, reductionOf } from './fsp-request.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { decodeBatch, type DatasetStore, type ResolvedDataset } from './sessions-data.js';
-import { checkCall, messages, send, serverStream, statusOf, timestamp, unaryCall, yieldToEventLoop, type AnyCall } from './sessions-rpc.js';
+import { bidiStream, checkCall, messages, send, serverStream, timestamp, unary, yieldToEventLoop, type AnyCall } from './rpc.js';
 import {
   type CheckpointRecord,
   type EvaluationSummary,
@@ -61,23 +61,23 @@ export interface TrainingContext {
 export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHandlers {
   const { sessions, registry, log } = ctx;
   return {
-    CreateSession: unaryCall(log, async (request: CreateSessionRequest__Output) => {
+    CreateSession: unary(log, async (request: CreateSessionRequest__Output) => {
       const spec = normalizeSpec(request.spec, registry);
       const stage = request.stage === 'STAGE_UNSPECIFIED' ? undefined : stageOf(request.stage, 'stage');
       const session = await sessions.create(request.sessionId, spec, stage);
       return { session: sessionMessage(session) };
     }),
 
-    GetSession: unaryCall(log, async (request) => ({ session: sessionMessage(sessions.get(request.sessionId)) })),
+    GetSession: unary(log, async (request) => ({ session: sessionMessage(sessions.get(request.sessionId)) })),
 
-    ListSessions: unaryCall(log, async () => ({ sessions: sessions.list().map(sessionMessage) })),
+    ListSessions: unary(log, async () => ({ sessions: sessions.list().map(sessionMessage) })),
 
-    DeleteSession: unaryCall(log, async (request) => {
+    DeleteSession: unary(log, async (request) => {
       await sessions.delete(request.sessionId);
       return {};
     }),
 
-    TrainStep: unaryCall(log, async (request, call) => {
+    TrainStep: unary(log, async (request, call) => {
       const session = sessions.get(request.sessionId);
       const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
       const holder = session.acquire('a TrainStep call');
@@ -89,22 +89,13 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       }
     }),
 
-    Train: (call) => {
-      train(ctx, call).then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (err: unknown) => {
-          if (!call.cancelled) call.emit('error', statusOf(log, call.getPath(), err));
-        },
-      );
-    },
+    Train: bidiStream(log, (call) => train(ctx, call)),
 
     Run: serverStream(log, (request, call) => run(ctx, request, call)),
 
-    Evaluate: unaryCall(log, (request, call) => evaluate(ctx, request, call)),
+    Evaluate: unary(log, (request, call) => evaluate(ctx, request, call)),
 
-    SetStage: unaryCall(log, async (request) => {
+    SetStage: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       if (request.stage === 'STAGE_UNSPECIFIED') throw invalid('stage: missing; STAGE_FSP or STAGE_CROSS_ENTROPY');
       const stage = stageOf(request.stage, 'stage');
@@ -118,12 +109,12 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       return { session: sessionMessage(session) };
     }),
 
-    SaveCheckpoint: unaryCall(log, async (request) => {
+    SaveCheckpoint: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       return { checkpoint: checkpointMessage(await sessions.saveCheckpoint(session, request.checkpointId)) };
     }),
 
-    RestoreCheckpoint: unaryCall(log, async (request) => {
+    RestoreCheckpoint: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       const holder = session.acquire('RestoreCheckpoint');
       try {
