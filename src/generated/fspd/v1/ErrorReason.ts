@@ -55,8 +55,8 @@ export const ErrorReason = {
    */
   IN_USE: 'IN_USE',
   /**
-   * FAILED_PRECONDITION: the call needs state the server does not have (e.g. TeacherFsp without images
-   * for samples that are not cached, Run with steps 0 after the stage's schedule ended).
+   * FAILED_PRECONDITION: the call needs state the server does not have (e.g. Run with steps 0 after the
+   * stage's schedule ended).
    */
   FAILED_PRECONDITION: 'FAILED_PRECONDITION',
   /**
@@ -109,6 +109,11 @@ export const ErrorReason = {
    * INTERNAL: a server bug; metadata `error_id` is the id in the message and in the server's log.
    */
   INTERNAL: 'INTERNAL',
+  /**
+   * FAILED_PRECONDITION: TeacherFsp with sample ids and no images, and some samples are not in the
+   * server's cache; metadata `uncached` and `batch`. Send the call again with the images.
+   */
+  SAMPLES_NOT_CACHED: 'SAMPLES_NOT_CACHED',
 } as const;
 
 /**
@@ -174,8 +179,8 @@ export type ErrorReason =
   | 'IN_USE'
   | 7
   /**
-   * FAILED_PRECONDITION: the call needs state the server does not have (e.g. TeacherFsp without images
-   * for samples that are not cached, Run with steps 0 after the stage's schedule ended).
+   * FAILED_PRECONDITION: the call needs state the server does not have (e.g. Run with steps 0 after the
+   * stage's schedule ended).
    */
   | 'FAILED_PRECONDITION'
   | 8
@@ -241,6 +246,12 @@ export type ErrorReason =
    */
   | 'INTERNAL'
   | 20
+  /**
+   * FAILED_PRECONDITION: TeacherFsp with sample ids and no images, and some samples are not in the
+   * server's cache; metadata `uncached` and `batch`. Send the call again with the images.
+   */
+  | 'SAMPLES_NOT_CACHED'
+  | 21
 
 /**
  * Why a call failed. A failed call ends with a gRPC status code and a message for people; programs read

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66spd/v1/errors.proto\x12\x07\x66spd.v1*\xa8\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x15\n\x11MALFORMED_REQUEST\x10\x02\x12\r\n\tNOT_FOUND\x10\x03\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x04\x12\x10\n\x0cSESSION_BUSY\x10\x05\x12\x0f\n\x0bWRONG_STAGE\x10\x06\x12\n\n\x06IN_USE\x10\x07\x12\x17\n\x13\x46\x41ILED_PRECONDITION\x10\x08\x12\x14\n\x10\x46\x45\x41TURE_DISABLED\x10\t\x12\x12\n\x0eLIMIT_EXCEEDED\x10\n\x12\x13\n\x0fSERVER_STARTING\x10\x0b\x12\x11\n\rSHUTTING_DOWN\x10\x0c\x12\x11\n\rMISSING_TOKEN\x10\r\x12\x11\n\rINVALID_TOKEN\x10\x0e\x12\x15\n\x11PERMISSION_DENIED\x10\x0f\x12\r\n\tCANCELLED\x10\x10\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x11\x12\x0b\n\x07\x44\x45LETED\x10\x12\x12\x16\n\x12\x43HECKPOINT_CORRUPT\x10\x13\x12\x0c\n\x08INTERNAL\x10\x14\x42\x34Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66spd/v1/errors.proto\x12\x07\x66spd.v1*\xc0\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x11\n\rINVALID_FIELD\x10\x01\x12\x15\n\x11MALFORMED_REQUEST\x10\x02\x12\r\n\tNOT_FOUND\x10\x03\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x04\x12\x10\n\x0cSESSION_BUSY\x10\x05\x12\x0f\n\x0bWRONG_STAGE\x10\x06\x12\n\n\x06IN_USE\x10\x07\x12\x17\n\x13\x46\x41ILED_PRECONDITION\x10\x08\x12\x14\n\x10\x46\x45\x41TURE_DISABLED\x10\t\x12\x12\n\x0eLIMIT_EXCEEDED\x10\n\x12\x13\n\x0fSERVER_STARTING\x10\x0b\x12\x11\n\rSHUTTING_DOWN\x10\x0c\x12\x11\n\rMISSING_TOKEN\x10\r\x12\x11\n\rINVALID_TOKEN\x10\x0e\x12\x15\n\x11PERMISSION_DENIED\x10\x0f\x12\r\n\tCANCELLED\x10\x10\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x11\x12\x0b\n\x07\x44\x45LETED\x10\x12\x12\x16\n\x12\x43HECKPOINT_CORRUPT\x10\x13\x12\x0c\n\x08INTERNAL\x10\x14\x12\x16\n\x12SAMPLES_NOT_CACHED\x10\x15\x42\x34Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z2github.com/fspd/fspd/clients/go/gen/fspd/v1;fspdv1'
   _globals['_ERRORREASON']._serialized_start=34
-  _globals['_ERRORREASON']._serialized_end=458
+  _globals['_ERRORREASON']._serialized_end=482
 # @@protoc_insertion_point(module_scope)

@@ -27,6 +27,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELETED: _ClassVar[ErrorReason]
     CHECKPOINT_CORRUPT: _ClassVar[ErrorReason]
     INTERNAL: _ClassVar[ErrorReason]
+    SAMPLES_NOT_CACHED: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 INVALID_FIELD: ErrorReason
 MALFORMED_REQUEST: ErrorReason
@@ -48,3 +49,4 @@ DEADLINE_EXCEEDED: ErrorReason
 DELETED: ErrorReason
 CHECKPOINT_CORRUPT: ErrorReason
 INTERNAL: ErrorReason
+SAMPLES_NOT_CACHED: ErrorReason
