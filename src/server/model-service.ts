@@ -12,7 +12,7 @@ import type { UploadModelRequest__Output } from '../generated/fspd/v1/UploadMode
 import type { TapPair } from '../models/index.js';
 import { ID_PATTERN, mib, type MemoryBudget, type ModelEntry, type ModelRegistry, type ResNetRecord } from './registry.js';
 import { checkCall, clientStream, messages, send, serverStream, timestamp, unary } from './rpc.js';
-import { invalid } from './status.js';
+import { invalid, list, quote } from './status.js';
 
 export const MODEL_SERVICE = 'fspd.v1.ModelService';
 
@@ -104,7 +104,7 @@ async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output
 }
 
 function checkId(id: string, field: string): string {
-  if (id !== '' && !ID_PATTERN.test(id)) throw invalid(`${field}: '${id}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+  if (id !== '' && !ID_PATTERN.test(id)) throw invalid(`${field}: ${quote(id)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
   return id;
 }
 
@@ -120,7 +120,7 @@ export function resnetRecord(spec: ResNetSpec__Output): ResNetRecord {
   if (numClasses > 100_000) throw invalid(`resnet.num_classes: expected 1..100000, got ${numClasses}`);
   let inputShape: [number, number, number] = [32, 32, 3];
   if (spec.inputShape.length > 0) {
-    if (spec.inputShape.length !== 3) throw invalid(`resnet.input_shape: expected [height, width, channels], got [${spec.inputShape.join(', ')}]`);
+    if (spec.inputShape.length !== 3) throw invalid(`resnet.input_shape: expected [height, width, channels], got ${list(spec.inputShape)}`);
     spec.inputShape.forEach((d, i) => {
       if (!Number.isSafeInteger(d) || d < 1 || d > 65536) throw invalid(`resnet.input_shape[${i}]: expected 1..65536, got ${d}`);
     });

@@ -98,9 +98,9 @@ export const alreadyExists = (resource: string, id: string, message: string) => 
 export const failedPrecondition = (reason: Reason, message: string, details?: Omit<ErrorDetails, 'reason'>) =>
   new RpcError(grpc.status.FAILED_PRECONDITION, message, { ...details, reason });
 
-/** RESOURCE_EXHAUSTED naming the limit and the server flag that raises it. */
+/** RESOURCE_EXHAUSTED naming the limit and the server flag that raises it ('' when no flag does). */
 export const limitExceeded = (limit: string, flag: string, message: string, retryDelayMs?: number) =>
-  new RpcError(grpc.status.RESOURCE_EXHAUSTED, message, { reason: 'LIMIT_EXCEEDED', metadata: { limit, flag }, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
+  new RpcError(grpc.status.RESOURCE_EXHAUSTED, message, { reason: 'LIMIT_EXCEEDED', metadata: flag ? { limit, flag } : { limit }, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
 
 /**
  * Runs an argument check (src/native/validate.ts); its TypeError or RangeError becomes INVALID_ARGUMENT,

@@ -39,7 +39,7 @@ import {
   type SessionStage,
   type StepSummary,
 } from './sessions.js';
-import { invalid, RpcError } from './status.js';
+import { failedPrecondition, invalid, list, quote, RpcError } from './status.js';
 
 export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
 
@@ -139,7 +139,7 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
         session = ctx.sessions.get(request.sessionId);
         holder = session.acquire('a Train stream');
       } else if (request.sessionId !== '' && request.sessionId !== session.id) {
-        throw invalid(`session_id: message ${index} names session '${request.sessionId}', the stream is on '${session.id}'`);
+        throw invalid(`session_id: message ${index} names session ${quote(request.sessionId)}, the stream is on '${session.id}'`);
       }
       stopIfAsked(holder!);
       checkCall(call);
@@ -175,8 +175,8 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
     const stage = session.stage;
     const steps = request.steps === 0 ? trainer.remaining : request.steps;
     if (steps === 0) {
-      throw new RpcError(
-        grpc.status.FAILED_PRECONDITION,
+      throw failedPrecondition(
+        'FAILED_PRECONDITION',
         `steps: 0 means "until the stage's schedule ends", and stage ${stageEnum(stage)} of session '${session.id}' ended at step ${trainer.schedule().total}; pass steps, or SetStage`,
       );
     }
@@ -399,7 +399,7 @@ function scheduleOf(s: Schedule__Output | null, field: string, fallback: Schedul
   });
   s.untilSteps.forEach((u, i) => {
     if (!Number.isSafeInteger(u) || u < 1 || (i > 0 && u <= s.untilSteps[i - 1]!)) {
-      throw invalid(`${field}.until_steps[${i}]: expected strictly increasing steps >= 1, got ${s.untilSteps.join(', ')}`);
+      throw invalid(`${field}.until_steps[${i}]: expected strictly increasing steps >= 1, got ${list(s.untilSteps)}`);
     }
   });
   return { learningRates: [...s.learningRates], untilSteps: [...s.untilSteps] };
