@@ -340,8 +340,10 @@ export class SessionManager {
         requestedId === '' ? `checkpoint_id: session '${session.id}' has no checkpoints` : `checkpoint_id: session '${session.id}' has no checkpoint ${quote(requestedId)}`,
       );
     }
-    const { state } = await readCheckpointFile(this.checkpointFile(session.id, record.checkpointId)).catch((err: Error) => {
-      throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message}`);
+    const file = this.checkpointFile(session.id, record.checkpointId);
+    const { state } = await readCheckpointFile(file).catch((err: Error) => {
+      // The reader names the file by its path; the state directory stays out of the reply.
+      throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message.split(`${file}: `).join('')}`);
     });
     if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
     this.importState(session, state);
