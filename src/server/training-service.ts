@@ -161,12 +161,13 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
 async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc.ServerWritableStream<RunRequest__Output, RunResponse>): Promise<void> {
   const { sessions, datasets } = ctx;
   const session = sessions.get(request.sessionId);
-  const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
-  const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
-  const evalData = await datasets.resolve(evalSpec, request.evaluateDataset ? 'evaluate_dataset' : 'dataset (its test split, for evaluation)', 'test', session.student);
+  // The cheap checks first: a bad request loads no dataset.
   const batchSize = request.batchSize === 0 ? DEFAULT_RUN_BATCH : request.batchSize;
   if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
   if (!Number.isSafeInteger(request.steps) || request.steps < 0) throw invalid(`steps: expected a step count, got ${request.steps}`);
+  const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
+  const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
+  const evalData = await datasets.resolve(evalSpec, request.evaluateDataset ? 'evaluate_dataset' : 'dataset (its test split, for evaluation)', 'test', session.student);
   const progressEvery = request.progressEvery === 0 ? 10 : request.progressEvery;
 
   const holder = session.acquire('a Run stream');
