@@ -95,10 +95,11 @@ export function parsingRequests(service: grpc.ServiceDefinition): grpc.ServiceDe
 }
 
 /**
- * The last line for every status the server sends, handlers' or not (interceptors', grpc-js's own: an
- * unimplemented method, a message over the size limit): the message cut to MAX_MESSAGE_BYTES, the
- * details within MAX_ERROR_BYTES with it, and an ErrorInfo with the code's default reason where the
- * status came without details, so every error carries one. Install it first (innermost).
+ * The last line for every status a handler or an interceptor sends, whoever built it: the message cut to
+ * MAX_MESSAGE_BYTES, the details within MAX_ERROR_BYTES with it, and an ErrorInfo with the code's default
+ * reason where the status came without details. Install it first (innermost). (grpc-js answers some
+ * calls below the interceptors, without details: an unknown method, a message over the size limit, a
+ * malformed grpc-timeout header.)
  */
 export function statusGuard(): grpc.ServerInterceptor {
   return (_method, call) =>
