@@ -20,8 +20,9 @@ export function apiMarkdown(protoDir, protos) {
     '# fspd API (`fspd.v1`)',
     '',
     'Generated from `proto/fspd/v1` by `npm run gen` (scripts/api-doc.mjs); do not edit. The proto files are',
-    'the contract; this is their comments in one place. Errors are gRPC status codes with the request field',
-    'named in the message (e.g. `student[1].second.shape`).',
+    'the contract; this is their comments in one place. Errors are gRPC status codes with a message naming the',
+    'request field (e.g. `student[1].second.shape`) and machine-readable details (`google.rpc.ErrorInfo`,',
+    '`BadRequest`, `RetryInfo`): see enum ErrorReason in fspd/v1/errors.proto.',
   ];
   for (const file of [...byFile.keys()].sort()) {
     const items = byFile.get(file);

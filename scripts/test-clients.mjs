@@ -23,10 +23,10 @@ for (const s of suites) {
 }
 
 function python_() {
-  const need = ['grpc', 'google.protobuf', 'numpy', 'pytest'];
+  const need = ['grpc', 'google.protobuf', 'google.rpc.status_pb2', 'numpy', 'pytest'];
   const probe = spawnSync(python, ['-c', `import ${need.join(', ')}`], { stdio: 'pipe', encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    return missing('python', `${python} with ${need.join(', ')} (pip install grpcio protobuf numpy pytest torch)`, probe.stderr);
+    return missing('python', `${python} with ${need.join(', ')} (pip install grpcio protobuf googleapis-common-protos numpy pytest torch)`, probe.stderr);
   }
   // -p no:cacheprovider: no .pytest_cache in the tree. Exit 5 ("no tests collected") is a failure here.
   const r = spawnSync(python, ['-m', 'pytest', '-p', 'no:cacheprovider', 'tests'], {

@@ -246,15 +246,19 @@ var idempotent = map[string]bool{
 	"/fspd.v1.TrainingService/Evaluate":     true,
 }
 
-// retryable: UNAVAILABLE of an idempotent RPC, or of any RPC whose request cannot have run: dialing
-// failed (no server was reached) or the server refused it during warm-up. An RPC that changes state
-// may have run when the connection broke mid-call, so that is not retried.
+// retryable: UNAVAILABLE of an idempotent RPC, or of any RPC whose request cannot have run: the server
+// refused it during warm-up (reason SERVER_STARTING), or dialing failed — a status grpc-go makes itself,
+// without details, so known by its wording. An RPC that changes state may have run when the connection
+// broke mid-call, so that is not retried.
 func retryable(method string, err error) bool {
 	if status.Code(err) != codes.Unavailable {
 		return false
 	}
-	msg := status.Convert(err).Message()
-	return idempotent[method] || strings.Contains(msg, "Error while dialing") || strings.Contains(msg, "the server is starting")
+	details := Details(err)
+	if idempotent[method] || details.Reason == "SERVER_STARTING" {
+		return true
+	}
+	return details.Domain == "" && strings.Contains(status.Convert(err).Message(), "Error while dialing")
 }
 
 func retryUnary(p RetryPolicy) grpc.UnaryClientInterceptor {
@@ -270,6 +274,9 @@ func retryUnary(p RetryPolicy) grpc.UnaryClientInterceptor {
 				pause = p.Max
 			}
 			pause = time.Duration(float64(pause) * (0.5 + rand.Float64()))
+			if d := Details(err); d.Retry && pause < d.RetryDelay {
+				pause = d.RetryDelay // the server's RetryInfo: no sooner than it says
+			}
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pause {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/fspd/fspd/clients/go/internal/testserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -166,6 +168,29 @@ func TestInvalidArgumentNamesTheField(t *testing.T) {
 	}
 	if f := fspd.Field(err); len(f) < 10 || f[:10] != "student[0]" {
 		t.Fatalf("field %q of %v, want student[0]…", f, err)
+	}
+	if d := fspd.Details(err); d.Reason != "INVALID_FIELD" || d.Domain != fspd.Domain || d.Retry {
+		t.Fatalf("details %+v of %v, want reason INVALID_FIELD in domain fspd, no retry", d, err)
+	}
+}
+
+func TestErrorDetails(t *testing.T) {
+	c := dial(t)
+	huge := strings.Repeat("m", 100*1024)
+	_, err := c.Models.GetModel(context.Background(), &fspdv1.GetModelRequest{ModelId: huge})
+	if fspd.Code(err) != codes.NotFound {
+		t.Fatalf("code %v (%v), want NotFound", fspd.Code(err), err)
+	}
+	d := fspd.Details(err)
+	if d.Reason != "NOT_FOUND" || d.Metadata["resource"] != "model" || len(d.Metadata["id"]) > 200 {
+		t.Fatalf("details %+v, want reason NOT_FOUND, resource model, the id cut short", d)
+	}
+	// The 100 KiB id comes back as a quote of its start and its length.
+	if msg := status.Convert(err).Message(); len(msg) > 200 || !strings.Contains(msg, "(102400 chars)") {
+		t.Fatalf("message of %d bytes: %.200s", len(msg), msg)
+	}
+	if _, err := c.Models.CreateModel(context.Background(), &fspdv1.CreateModelRequest{ModelId: huge, Architecture: &fspdv1.CreateModelRequest_Resnet{Resnet: &fspdv1.ResNetSpec{Depth: 8}}}); fspd.Field(err) != "model_id" {
+		t.Fatalf("field %q of %v, want model_id", fspd.Field(err), err)
 	}
 }
 

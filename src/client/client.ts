@@ -2,7 +2,8 @@
 // SharedMemoryService, with deadlines, a bearer token, TLS/mTLS, cancellation by AbortSignal, and the
 // streams as promises (UploadModel, ExportModel), async iterables (Run) and a step-per-batch object (Train).
 //
-// Errors are grpc-js ServiceErrors (code, details); `status` re-exports the codes.
+// Calls reject with FspdError (errors.ts): a grpc-js ServiceError (code, details, metadata) with the
+// server's details decoded: reason, field violations, retry delay. `status` re-exports the codes.
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Batch } from '../generated/fspd/v1/Batch.js';
@@ -34,6 +35,7 @@ import type { TrainRequest } from '../generated/fspd/v1/TrainRequest.js';
 import type { TrainResponse__Output } from '../generated/fspd/v1/TrainResponse.js';
 import type { UploadModelHeader__Output } from '../generated/fspd/v1/UploadModelHeader.js';
 import { fspdGrpcObject } from '../server/proto.js';
+import { fspdError } from './errors.js';
 
 export { status } from '@grpc/grpc-js';
 
@@ -193,7 +195,7 @@ export class FspdClient {
   async uploadModel(artifacts: ModelArtifacts, modelId = '', options: CallOptions & { chunkSize?: number } = {}): Promise<Model__Output> {
     const chunk = options.chunkSize ?? UPLOAD_CHUNK;
     const response = await new Promise<{ model: Model__Output | null }>((resolve, reject) => {
-      const call = this.models.UploadModel(this.metadata(), this.callOptions(options), (err, res) => (err ? reject(err) : resolve(res!)));
+      const call = this.models.UploadModel(this.metadata(), this.callOptions(options), (err, res) => (err ? reject(fspdError(err)) : resolve(res!)));
       this.cancelOnAbort(call, options.signal);
       const { weights } = artifacts;
       call.write({
@@ -219,9 +221,13 @@ export class FspdClient {
     this.cancelOnAbort(call, options.signal);
     let header: UploadModelHeader__Output | undefined;
     const chunks: Buffer[] = [];
-    for await (const message of call as AsyncIterable<{ header?: UploadModelHeader__Output | null; weightsChunk?: Buffer }>) {
-      if (message.header) header = message.header;
-      else if (message.weightsChunk) chunks.push(message.weightsChunk);
+    try {
+      for await (const message of call as AsyncIterable<{ header?: UploadModelHeader__Output | null; weightsChunk?: Buffer }>) {
+        if (message.header) header = message.header;
+        else if (message.weightsChunk) chunks.push(message.weightsChunk);
+      }
+    } catch (err) {
+      throw fspdError(err);
     }
     if (!header) throw new Error(`ExportModel '${modelId}': the stream had no header`);
     const weights = new Uint8Array(Buffer.concat(chunks));
@@ -260,7 +266,8 @@ export class FspdClient {
     let first = true;
     const ended = new Promise<void>((resolve, reject) => {
       call.on('data', (res: TrainResponse__Output) => pending.shift()?.resolve(res.result!));
-      call.on('error', (err: Error) => {
+      call.on('error', (error: Error) => {
+        const err = fspdError(error);
         failure = err;
         for (const p of pending.splice(0)) p.reject(err);
         reject(err);
@@ -300,6 +307,8 @@ export class FspdClient {
     try {
       for await (const event of call as AsyncIterable<RunResponse__Output>) yield event;
       finished = true;
+    } catch (err) {
+      throw fspdError(err);
     } finally {
       detach();
       if (!finished) call.cancel();
@@ -352,7 +361,7 @@ export class FspdClient {
       let detach = () => undefined as void;
       const call = start(this.metadata(), this.callOptions(options), (err, value) => {
         detach();
-        if (err) reject(err);
+        if (err) reject(fspdError(err));
         else resolve(value!);
       });
       detach = this.cancelOnAbort(call, options?.signal);

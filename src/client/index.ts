@@ -1,5 +1,6 @@
 // The TypeScript client of fspd: a promise API over the generated message types, and tensor helpers.
 export { FspdClient, status, type CallOptions, type ClientOptions, type ModelArtifacts, type Pem, type TlsOptions, type TrainStream } from './client.js';
+export { FspdError, type FieldViolation } from './errors.js';
 export { SharedMemoryFile } from './shared-memory.js';
 export { fromFloatTensor, fromTensor, toBatch, toTensor, type ShapedArray, type TensorData } from './tensors.js';
 export type { Batch } from '../generated/fspd/v1/Batch.js';

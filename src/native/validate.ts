@@ -36,8 +36,17 @@ export function checkPair(value: unknown, name: string): { first: MapDims; secon
   if (first.batch !== second.batch) {
     throw new RangeError(`${name}.second.shape: batch ${second.batch} differs from ${name}.first batch ${first.batch}`);
   }
+  const elements = first.batch * first.channels * second.channels;
+  if (elements > MAX_OUTPUT_ELEMENTS) {
+    throw new RangeError(
+      `${name}: its FSP matrices [${first.batch}, ${first.channels}, ${second.channels}] would have ${elements} elements, more than the ${MAX_OUTPUT_ELEMENTS} an output array holds`,
+    );
+  }
   return { first, second };
 }
+
+/** The most float32 elements one output (a Float32Array the kernels fill) may have: the native binding's limit. */
+export const MAX_OUTPUT_ELEMENTS = 2 ** 32 - 1;
 
 export function checkPositiveInt(value: unknown, name: string): number {
   if (typeof value !== 'number') throw new TypeError(`${name}: expected a positive integer, got ${describe(value)}`);
@@ -80,6 +89,12 @@ export function checkLoss(
 ): Required<Omit<LossOptions, 'weights' | 'gradientsInto'>> & { weights: number[]; gradientsInto?: readonly PairGradients[] } {
   if (!Array.isArray(student) || student.length === 0) throw new TypeError('student: expected a non-empty array of feature pairs');
   const dims = student.map((p, i) => checkPair(p, `student[${i}]`));
+  // The pairs come from one batch of samples: the loss averages over that batch.
+  dims.forEach(({ first }, i) => {
+    if (first.batch !== dims[0]!.first.batch) {
+      throw new RangeError(`student[${i}].first.shape: batch ${first.batch} differs from student[0]'s batch ${dims[0]!.first.batch} (all pairs come from one batch of samples)`);
+    }
+  });
   if (typeof teacher !== 'object' || teacher === null) throw new TypeError('teacher: expected {pairs} or {matrices}');
   const t = teacher as Partial<{ pairs: unknown; matrices: unknown }>;
   if ((t.pairs === undefined) === (t.matrices === undefined)) throw new TypeError('teacher: expected exactly one of {pairs} or {matrices}');

@@ -2,7 +2,7 @@
 // place (no copy); the other dtypes are widened to float32. Errors name the request field.
 import os from 'node:os';
 import type { Tensor, Tensor__Output } from '../generated/fspd/v1/Tensor.js';
-import { invalid } from './status.js';
+import { invalid, list } from './status.js';
 
 // Tensor data is little-endian on the wire; viewing it as a typed array needs a little-endian host.
 if (os.endianness() !== 'LE') throw new Error('fspd needs a little-endian host (Tensor data is little-endian)');
@@ -42,7 +42,7 @@ export function decodeFloatTensor(tensor: TensorFields | null | undefined, field
   const elements = shape.reduce((a, b) => a * b, 1);
   const bytes = tensor.data;
   if (bytes.byteLength !== elements * size) {
-    throw invalid(`${field}.data: ${bytes.byteLength} bytes, but shape [${shape.join(', ')}] of ${dtype} needs ${elements * size}`);
+    throw invalid(`${field}.data: ${bytes.byteLength} bytes, but shape ${list(shape)} of ${dtype} needs ${elements * size}`);
   }
   return { data: widen(dtype, bytes, elements), shape };
 }

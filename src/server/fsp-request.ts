@@ -6,7 +6,7 @@ import type { FspLossRequest__Output } from '../generated/fspd/v1/FspLossRequest
 import { checkLoss, checkPair } from '../native/validate.js';
 import { dimsOf } from '../native/types.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
-import { invalid, validate } from './status.js';
+import { invalid, list, validate } from './status.js';
 
 const LAYOUTS: Record<string, Layout> = { LAYOUT_UNSPECIFIED: 'NHWC', LAYOUT_NHWC: 'NHWC', LAYOUT_NCHW: 'NCHW' };
 const POOLINGS: Record<string, Pooling> = { POOLING_UNSPECIFIED: 'max', POOLING_MAX: 'max', POOLING_AVG: 'avg' };
@@ -73,7 +73,7 @@ export function decodeLossRequest(request: FspLossRequest__Output): LossCall {
   matrices.forEach((m, i) => {
     const expected = matrixShape(student[i]!);
     if (m.shape.join() !== expected.join()) {
-      throw invalid(`teacher_matrices[${i}].shape: [${m.shape.join(', ')}] does not match student[${i}]'s FSP matrix [${expected.join(', ')}]`);
+      throw invalid(`teacher_matrices[${i}].shape: ${list(m.shape)} does not match student[${i}]'s FSP matrix [${expected.join(', ')}]`);
     }
   });
   return { student, teacher, options };

@@ -27,7 +27,8 @@ import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
 import type { ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
-import { invalid, RpcError, unary } from './status.js';
+import { unary } from './rpc.js';
+import { failedPrecondition, invalid, list, RpcError } from './status.js';
 
 export const FSP_SERVICE = 'fspd.v1.FspService';
 
@@ -49,7 +50,7 @@ export function fspServiceHandlers(log: Logger, teachers?: TeacherSource, region
     ComputeFsp: unary(log, (request: ComputeFspRequest__Output) => computeFsp(inline(request))),
     FspLoss: unary(log, (request: FspLossRequest__Output) => fspLoss(inline(request), regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output) => {
-      if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead');
+      if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
       return teacherFsp(inline(request), teachers);
     }),
   };
@@ -63,7 +64,7 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
   const shape = decoded?.shape ?? [request.sampleIds.length, ...model.inputShape];
   const [h, w, c] = model.inputShape;
   if (shape.length !== 4 || shape[0]! < 1 || shape[1] !== h || shape[2] !== w || shape[3] !== c) {
-    throw invalid(`images.shape: [${shape.join(', ')}] does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
+    throw invalid(`images.shape: ${list(shape)} does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
   }
   const batch = shape[0]!;
   if (request.sampleIds.length !== 0 && request.sampleIds.length !== batch) {
@@ -93,7 +94,11 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
     onLookup?.(r.hits, request.sampleIds.length ? r.misses : 0);
     return { matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)), cacheHits: r.hits };
   } catch (err) {
-    if (err instanceof UncachedSamplesError) throw new RpcError(grpc.status.FAILED_PRECONDITION, `images: missing, and ${err.uncached} of ${err.batch} samples are not cached: send the images`);
+    if (err instanceof UncachedSamplesError) {
+      throw failedPrecondition('SAMPLES_NOT_CACHED', `images: missing, and ${err.uncached} of ${err.batch} samples are not cached: send the images`, {
+        metadata: { uncached: String(err.uncached), batch: String(err.batch) },
+      });
+    }
     throw err;
   } finally {
     images?.dispose();

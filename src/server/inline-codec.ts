@@ -5,11 +5,12 @@
 // assembled and does not read again, and copies what the serialiser returns behind its 5-byte frame header.
 //
 // A request that does not parse is answered INVALID_ARGUMENT naming the field (a throwing deserialiser
-// would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest, which the wrapped handlers
-// answer before the service's own handler runs.
+// would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest, which rpc.ts's handlers
+// answer before the service's own code runs.
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { decode, encode, messageSpec, type Decoded, type MessageSpec } from './message-codec.js';
+import { MalformedRequest } from './rpc.js';
 import { WireError } from './wire.js';
 
 /**
@@ -26,10 +27,6 @@ function scratch(size: number): Buffer {
   return scratchBuffer;
 }
 
-export class MalformedRequest {
-  constructor(readonly details: string) {}
-}
-
 interface MethodTypes {
   requestType: { type: { name: string } };
   responseType: { type: { name: string } };
@@ -39,20 +36,13 @@ interface MethodTypes {
 
 /**
  * `service` (named `serviceName` in `definition`) with every unary method's request deserialiser and
- * response serialiser replaced by message-codec.ts's (the client side of the definition is left alone),
- * and `handlers` with those methods answering a MalformedRequest with INVALID_ARGUMENT before they run.
+ * response serialiser replaced by message-codec.ts's (the client side of the definition is left alone).
  */
-export function withMessageCodec<T extends object>(
-  service: grpc.ServiceDefinition,
-  definition: PackageDefinition,
-  serviceName: string,
-  handlers: T,
-): { service: grpc.ServiceDefinition; handlers: T } {
+export function withMessageCodec(service: grpc.ServiceDefinition, definition: PackageDefinition, serviceName: string): grpc.ServiceDefinition {
   const pkg = serviceName.slice(0, serviceName.lastIndexOf('.'));
   const specs = new Map<string, MessageSpec>();
   const spec = (type: { type: { name: string } }) => messageSpec(definition, `${pkg}.${type.type.name}`, specs);
   const outService: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
-  const outHandlers: Record<string, unknown> = { ...(handlers as Record<string, unknown>) };
   for (const [name, method] of Object.entries(service)) {
     const m = method as unknown as MethodTypes;
     if (m.requestStream || m.responseStream) continue;
@@ -71,13 +61,6 @@ export function withMessageCodec<T extends object>(
       },
       responseSerialize: (value: unknown) => encode(response, value as Decoded, scratch),
     };
-    const handler = outHandlers[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
-    if (handler) {
-      outHandlers[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        if (call.request instanceof MalformedRequest) callback({ code: grpc.status.INVALID_ARGUMENT, details: call.request.details });
-        else handler(call, callback);
-      };
-    }
   }
-  return { service: outService as grpc.ServiceDefinition, handlers: outHandlers as T };
+  return outService as grpc.ServiceDefinition;
 }

@@ -11,8 +11,8 @@ import type { ResNetSpec__Output } from '../generated/fspd/v1/ResNetSpec.js';
 import type { UploadModelRequest__Output } from '../generated/fspd/v1/UploadModelRequest.js';
 import type { TapPair } from '../models/index.js';
 import { ID_PATTERN, mib, type MemoryBudget, type ModelEntry, type ModelRegistry, type ResNetRecord } from './registry.js';
-import { checkCall, messages, send, serverStream, statusOf, timestamp, unaryCall } from './sessions-rpc.js';
-import { invalid } from './status.js';
+import { checkCall, clientStream, messages, send, serverStream, timestamp, unary } from './rpc.js';
+import { invalid, list, quote } from './status.js';
 
 export const MODEL_SERVICE = 'fspd.v1.ModelService';
 
@@ -21,25 +21,20 @@ const DEFAULT_CHUNK = 1024 * 1024;
 
 export function modelServiceHandlers(registry: ModelRegistry, memory: MemoryBudget, maxMessageSize: number, log: Logger): ModelServiceHandlers {
   return {
-    CreateModel: unaryCall(log, async (request: CreateModelRequest__Output) => {
+    CreateModel: unary(log, async (request: CreateModelRequest__Output) => {
       const id = checkId(request.modelId, 'model_id');
       if (request.architecture !== 'resnet' || !request.resnet) throw invalid('architecture: missing; set resnet');
       const entry = await registry.create(id, resnetRecord(request.resnet));
       return { model: modelMessage(entry) };
     }),
 
-    UploadModel: (call, callback) => {
-      upload(call, registry, memory).then(
-        (entry) => callback(null, { model: modelMessage(entry) }),
-        (err: unknown) => callback(statusOf(log, call.getPath(), err)),
-      );
-    },
+    UploadModel: clientStream(log, async (call) => ({ model: modelMessage(await upload(call, registry, memory)) })),
 
-    GetModel: unaryCall(log, async (request) => ({ model: modelMessage(registry.get(request.modelId)) })),
+    GetModel: unary(log, async (request) => ({ model: modelMessage(registry.get(request.modelId)) })),
 
-    ListModels: unaryCall(log, async () => ({ models: registry.list().map(modelMessage) })),
+    ListModels: unary(log, async () => ({ models: registry.list().map(modelMessage) })),
 
-    DeleteModel: unaryCall(log, async (request) => {
+    DeleteModel: unary(log, async (request) => {
       await registry.delete(request.modelId);
       return {};
     }),
@@ -109,7 +104,7 @@ async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output
 }
 
 function checkId(id: string, field: string): string {
-  if (id !== '' && !ID_PATTERN.test(id)) throw invalid(`${field}: '${id}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+  if (id !== '' && !ID_PATTERN.test(id)) throw invalid(`${field}: ${quote(id)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
   return id;
 }
 
@@ -125,7 +120,7 @@ export function resnetRecord(spec: ResNetSpec__Output): ResNetRecord {
   if (numClasses > 100_000) throw invalid(`resnet.num_classes: expected 1..100000, got ${numClasses}`);
   let inputShape: [number, number, number] = [32, 32, 3];
   if (spec.inputShape.length > 0) {
-    if (spec.inputShape.length !== 3) throw invalid(`resnet.input_shape: expected [height, width, channels], got [${spec.inputShape.join(', ')}]`);
+    if (spec.inputShape.length !== 3) throw invalid(`resnet.input_shape: expected [height, width, channels], got ${list(spec.inputShape)}`);
     spec.inputShape.forEach((d, i) => {
       if (!Number.isSafeInteger(d) || d < 1 || d > 65536) throw invalid(`resnet.input_shape[${i}]: expected 1..65536, got ${d}`);
     });

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import { buildResNet, loadModelFromBytes, loadModelFromDir, logitsModel, MODEL_JSON, WEIGHTS_BIN, type ModelBytes, type TapPair, type TappedModel } from '../models/index.js';
-import { RpcError } from './status.js';
+import { alreadyExists, clipBytes, failedPrecondition, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const RECORD_JSON = 'record.json';
@@ -77,8 +77,9 @@ export class MemoryBudget {
   reserve(bytes: number, what: string): void {
     const used = this.used();
     if (used + bytes > this.max) {
-      throw new RpcError(
-        grpc.status.RESOURCE_EXHAUSTED,
+      throw limitExceeded(
+        'memory',
+        '--max-memory',
         `${what} needs ${mib(bytes)} and the server holds ${mib(used)} of its ${mib(this.max)} memory limit (--max-memory); delete models or sessions first`,
       );
     }
@@ -110,7 +111,7 @@ export class ModelRegistry {
   /** The model, or NOT_FOUND naming `field`. */
   get(id: string, field = 'model_id'): ModelEntry {
     const entry = this.models.get(id);
-    if (!entry) throw new RpcError(grpc.status.NOT_FOUND, `${field}: no model '${id}'${id === '' ? ' (empty id)' : ''}`);
+    if (!entry) throw notFound('model', id, `${field}: no model ${quote(id)}${id === '' ? ' (empty id)' : ''}`);
     return entry;
   }
 
@@ -139,7 +140,8 @@ export class ModelRegistry {
       try {
         tapped = await loadModelFromBytes(bytes, taps);
       } catch (err) {
-        const message = (err as Error).message;
+        // tfjs's messages quote the model.json they read: cut to a readable size.
+        const message = clipBytes((err as Error).message, 300);
         // Tap errors name taps[i] / pairs[i]; everything else is about the artifacts.
         if (/^(taps|pairs)\[/.test(message)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `header.${message}`);
         const short = /^weights: the weights manifest needs (\d+) bytes, got (\d+)$/.exec(message);
@@ -160,7 +162,7 @@ export class ModelRegistry {
   async delete(id: string): Promise<void> {
     const entry = this.get(id);
     if (entry.sessions.size > 0) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `model '${id}' is used by session(s) ${[...entry.sessions].join(', ')}; delete them first`);
+      throw failedPrecondition('IN_USE', `model_id: model '${id}' is used by session(s) ${[...entry.sessions].join(', ')}; delete them first`);
     }
     this.models.delete(id);
     entry.deleted = true;
@@ -232,9 +234,9 @@ export class ModelRegistry {
     make: () => Promise<{ tapped: TappedModel; origin: ModelOrigin; resnet?: ResNetRecord }>,
   ): Promise<ModelEntry> {
     const id = requested === '' ? this.freshId(prefix) : requested;
-    if (this.models.has(id) || this.pending.has(id)) throw new RpcError(grpc.status.ALREADY_EXISTS, `model_id: model '${id}' already exists`);
+    if (this.models.has(id) || this.pending.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' already exists`);
     if (this.models.size + this.pending.size >= this.options.maxModels) {
-      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `the server holds its limit of ${this.options.maxModels} models (--max-models); delete one first`);
+      throw limitExceeded('models', '--max-models', `the server holds its limit of ${this.options.maxModels} models (--max-models); delete one first`);
     }
     this.options.memory.reserve(bytes, `model '${id}' (${mib(bytes)} of weights)`);
     this.pending.add(id);

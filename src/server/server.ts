@@ -34,6 +34,8 @@ import { SHARED_MEMORY_SERVICE, sharedMemoryServiceHandlers } from './shared-mem
 import { SharedMemoryRegions } from './shared-memory.js';
 import { startHealthPort, type HealthPort } from './health-port.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
+import { parsingRequests, statusGuard } from './rpc.js';
+import { RpcError, statusOf } from './status.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
@@ -59,8 +61,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxMessageSize,
     'grpc.max_send_message_length': config.maxMessageSize,
-    // The first interceptor is innermost: metrics also sees the calls auth and warm-up refuse.
-    interceptors: [metrics.interceptor, ...(config.token ? [authInterceptor(config.token)] : []), warmUpInterceptor(() => ready)],
+    // The first interceptor is innermost: the status guard sees every status sent, metrics also the
+    // calls auth and warm-up refuse.
+    interceptors: [statusGuard(), metrics.interceptor, ...(config.token ? [authInterceptor(config.token)] : []), warmUpInterceptor(() => ready)],
   });
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
@@ -100,11 +103,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   training.watch(registry, manager);
   const grpcObject = fspdGrpcObject(definition).fspd.v1;
   // FspService's large tensors skip protobufjs's copies (inline-codec.ts).
-  const fspService = withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE, fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
-  server.addService(fspService.service, fspService.handlers);
-  server.addService(grpcObject.ModelService.service, modelServiceHandlers(registry, memory, config.maxMessageSize, log));
-  server.addService(grpcObject.TrainingService.service, trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
-  server.addService(grpcObject.SharedMemoryService.service, sharedMemoryServiceHandlers(regions, log));
+  server.addService(withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE), fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
+  // The others decode with protobufjs; a request that does not parse is INVALID_ARGUMENT (rpc.ts).
+  server.addService(parsingRequests(grpcObject.ModelService.service), modelServiceHandlers(registry, memory, config.maxMessageSize, log));
+  server.addService(parsingRequests(grpcObject.TrainingService.service), trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
+  server.addService(parsingRequests(grpcObject.SharedMemoryService.service), sharedMemoryServiceHandlers(regions, log));
 
   let metricsServer: MetricsServer | undefined;
   let addresses: string[];
@@ -209,7 +212,7 @@ function warmUpInterceptor(ready: () => boolean): grpc.ServerInterceptor {
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
             if (ready()) nextMetadata(metadata);
-            else intercepted.sendStatus({ code: grpc.status.UNAVAILABLE, details: 'the server is starting (restoring models and sessions); retry shortly' });
+            else intercepted.sendStatus(statusOf(new RpcError(grpc.status.UNAVAILABLE, 'the server is starting (restoring models and sessions); retry shortly', { reason: 'SERVER_STARTING' })));
           },
         }),
     });

@@ -2,7 +2,6 @@
 // model, and datasets the server reads itself (DatasetSpec: the embedded MNIST digits, CIFAR binary files
 // under the data directory), loaded once and kept.
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import type { AugParams, Batch, BatchOptions, Dataset, EpochBatch } from '../data/index.js';
 import { loadCifar10, loadCifar100, loadMnist } from '../data/index.js';
 import type { Batch__Output } from '../generated/fspd/v1/Batch.js';
@@ -10,7 +9,7 @@ import type { DatasetSpec__Output } from '../generated/fspd/v1/DatasetSpec.js';
 import type { Tensor__Output } from '../generated/fspd/v1/Tensor.js';
 import { decodeFloatTensor } from './codec.js';
 import type { ModelEntry } from './registry.js';
-import { invalid, RpcError } from './status.js';
+import { invalid, list, notFound, quote } from './status.js';
 
 /** A client batch, checked against the model it feeds. */
 export interface DecodedBatch {
@@ -29,7 +28,7 @@ export function decodeBatch(batch: Batch__Output | null | undefined, model: Mode
   const { data, shape } = decodeFloatTensor(batch.images, `${field}.images`);
   const [h, w, c] = model.inputShape;
   if (shape.length !== 4 || shape[0]! < 1 || shape[1] !== h || shape[2] !== w || shape[3] !== c) {
-    throw invalid(`${field}.images.shape: [${shape.join(', ')}] does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
+    throw invalid(`${field}.images.shape: ${list(shape)} does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
   }
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) throw invalid(`${field}.images.data: element ${i} is ${data[i]}; images must be finite`);
@@ -54,7 +53,7 @@ export function decodeBatch(batch: Batch__Output | null | undefined, model: Mode
 /** Class ids: int32 or uint8, shape [B]. */
 function decodeLabels(tensor: Tensor__Output, field: string): Int32Array {
   const dtype = String(tensor.dtype);
-  if (tensor.shape.length !== 1) throw invalid(`${field}.shape: expected [batch], got [${tensor.shape.join(', ')}]`);
+  if (tensor.shape.length !== 1) throw invalid(`${field}.shape: expected [batch], got ${list(tensor.shape)}`);
   const n = tensor.shape[0]!;
   if (!Number.isSafeInteger(n) || n < 0) throw invalid(`${field}.shape[0]: expected an integer >= 0, got ${n}`);
   const bytes = tensor.data;
@@ -109,7 +108,9 @@ export class DatasetStore {
           try {
             return ten ? await loadCifar10(dir, split) : await loadCifar100(dir, split, { label: spec.coarseLabels ? 'coarse' : 'fine' });
           } catch (err) {
-            throw new RpcError(grpc.status.NOT_FOUND, `${field}.path: ${(err as Error).message}`);
+            // The loader names files by absolute path: the server's data directory stays out of the reply.
+            const message = (err as Error).message.split(path.resolve(this.dataDir) + path.sep).join('');
+            throw notFound('dataset', spec.path, `${field}.path: ${message}`);
           }
         };
         break;
@@ -141,7 +142,7 @@ export class DatasetStore {
     const dir = path.resolve(root, relative);
     const rel = path.relative(root, dir);
     if (path.isAbsolute(relative) || rel === '..' || rel.startsWith(`..${path.sep}`)) {
-      throw invalid(`${field}: '${relative}' leaves the server's data directory`);
+      throw invalid(`${field}: ${quote(relative)} leaves the server's data directory`);
     }
     return dir;
   }

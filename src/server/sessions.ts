@@ -43,7 +43,7 @@ import {
 } from '../training/index.js';
 import { ID_PATTERN, mib, writeAtomic, type MemoryBudget, type ModelEntry, type ModelRegistry } from './registry.js';
 import type { DecodedBatch } from './sessions-data.js';
-import { invalid, RpcError } from './status.js';
+import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export type SessionStage = 'fsp' | 'task';
 
@@ -176,9 +176,9 @@ export class Session {
 
   /** The lock: FAILED_PRECONDITION while another call holds the session. Returns the holder to release. */
   acquire(what: string): Holder {
-    if (this.deleted) throw new RpcError(grpc.status.NOT_FOUND, `session_id: session '${this.id}' was deleted`);
+    if (this.deleted) throw notFound('session', this.id, `session_id: session '${this.id}' was deleted`);
     if (this.holder) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `session '${this.id}' is busy: ${this.holder.what} holds it (steps of a session run one at a time); wait for it or cancel it`);
+      throw failedPrecondition('SESSION_BUSY', `session '${this.id}' is busy: ${this.holder.what} holds it (steps of a session run one at a time); wait for it or cancel it`);
     }
     this.holder = { what, stop: new AbortController() };
     return this.holder;
@@ -216,7 +216,7 @@ export class SessionManager {
 
   get(id: string, field = 'session_id'): Session {
     const s = this.sessions.get(id);
-    if (!s) throw new RpcError(grpc.status.NOT_FOUND, `${field}: no session '${id}'${id === '' ? ' (empty id)' : ''}`);
+    if (!s) throw notFound('session', id, `${field}: no session ${quote(id)}${id === '' ? ' (empty id)' : ''}`);
     return s;
   }
 
@@ -235,20 +235,20 @@ export class SessionManager {
   async create(requestedId: string, spec: SessionSpecRecord, stage: SessionStage | undefined): Promise<Session> {
     if (this.closing) throw new RpcError(grpc.status.UNAVAILABLE, 'the server is shutting down');
     const { registry, maxSessions, memory } = this.options;
-    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`session_id: '${requestedId}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`session_id: ${quote(requestedId)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
     const id = requestedId === '' ? this.freshId() : requestedId;
-    if (this.sessions.has(id) || this.pending.has(id)) throw new RpcError(grpc.status.ALREADY_EXISTS, `session_id: session '${id}' already exists`);
+    if (this.sessions.has(id) || this.pending.has(id)) throw alreadyExists('session', id, `session_id: session '${id}' already exists`);
     if (this.sessions.size + this.pending.size >= maxSessions) {
-      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `the server holds its limit of ${maxSessions} sessions (--max-sessions); delete one first`);
+      throw limitExceeded('sessions', '--max-sessions', `the server holds its limit of ${maxSessions} sessions (--max-sessions); delete one first`);
     }
     const student = registry.get(spec.studentModelId, 'spec.student_model_id');
     const teacher = spec.teacherModelId ? registry.get(spec.teacherModelId, 'spec.teacher_model_id') : undefined;
     const trainedBy = this.list().find((s) => s.student === student);
     if (trainedBy) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `spec.student_model_id: model '${student.id}' is already the student of session '${trainedBy.id}'; delete that session first`);
+      throw failedPrecondition('IN_USE', `spec.student_model_id: model '${student.id}' is already the student of session '${trainedBy.id}'; delete that session first`);
     }
     const initial = stage ?? (teacher ? 'fsp' : 'task');
-    if (initial === 'fsp' && !teacher) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'stage: STAGE_FSP needs a teacher (spec.teacher_model_id)');
+    if (initial === 'fsp' && !teacher) throw failedPrecondition('WRONG_STAGE', 'stage: STAGE_FSP needs a teacher (spec.teacher_model_id)');
     // Momentum buffers for both stages' optimisers.
     memory.reserve(2 * student.trainableSize, `session '${id}' (optimiser state of ${mib(2 * student.trainableSize)})`);
     this.pending.add(id);
@@ -269,7 +269,7 @@ export class SessionManager {
   /** Stops whoever holds the session, frees its trainer and removes its files; its models stay. */
   async delete(id: string): Promise<void> {
     const session = this.get(id);
-    session.holder?.stop.abort(new RpcError(grpc.status.CANCELLED, `session '${id}' was deleted`));
+    session.holder?.stop.abort(new RpcError(grpc.status.CANCELLED, `session '${id}' was deleted`, { reason: 'DELETED' }));
     this.dispose(session);
     await fs.rm(this.dirOf(id), { recursive: true, force: true });
   }
@@ -286,7 +286,7 @@ export class SessionManager {
 
   /** A step on a batch already on the tfjs side (the caller disposes it). */
   stepOn(session: Session, batch: Parameters<Trainer['step']>[0]): StepSummary {
-    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
+    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
     session.checkTeacher();
     const r = session.trainer.step(batch);
     session.student.revision++;
@@ -300,7 +300,7 @@ export class SessionManager {
 
   /** Moves the session to `stage` at `stageStep` with fresh optimiser state for that stage. */
   async setStage(session: Session, stage: SessionStage, stageStep: number): Promise<void> {
-    if (stage === 'fsp' && !session.teacher) throw new RpcError(grpc.status.FAILED_PRECONDITION, `stage: session '${session.id}' has no teacher; STAGE_FSP needs one`);
+    if (stage === 'fsp' && !session.teacher) throw failedPrecondition('WRONG_STAGE', `stage: session '${session.id}' has no teacher; STAGE_FSP needs one`);
     const state = session.trainer.exportState();
     state.meta.stage = stage;
     state.meta.stageSteps[stage] = stageStep;
@@ -311,7 +311,7 @@ export class SessionManager {
 
   /** Saves a checkpoint (empty id: `step-<step>`; an existing id is replaced). */
   async saveCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
-    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`checkpoint_id: '${requestedId}' is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
+    if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`checkpoint_id: ${quote(requestedId)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
     const state: TrainerState = session.trainer.exportState();
     state.meta.data = session.runData;
     const id = requestedId || `step-${state.meta.step}`;
@@ -334,15 +334,18 @@ export class SessionManager {
   async restoreCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
     const record = requestedId === '' ? session.checkpoints.at(-1) : session.checkpoints.find((c) => c.checkpointId === requestedId);
     if (!record) {
-      throw new RpcError(
-        grpc.status.NOT_FOUND,
-        requestedId === '' ? `session '${session.id}' has no checkpoints` : `checkpoint_id: session '${session.id}' has no checkpoint '${requestedId}'`,
+      throw notFound(
+        'checkpoint',
+        requestedId,
+        requestedId === '' ? `checkpoint_id: session '${session.id}' has no checkpoints` : `checkpoint_id: session '${session.id}' has no checkpoint ${quote(requestedId)}`,
       );
     }
-    const { state } = await readCheckpointFile(this.checkpointFile(session.id, record.checkpointId)).catch((err: Error) => {
-      throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message}`);
+    const file = this.checkpointFile(session.id, record.checkpointId);
+    const { state } = await readCheckpointFile(file).catch((err: Error) => {
+      // The reader names the file by its path; the state directory stays out of the reply.
+      throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message.split(`${file}: `).join('')}`);
     });
-    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
+    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
     this.importState(session, state);
     await this.writeRecord(session);
     return record;
@@ -371,8 +374,8 @@ export class SessionManager {
     try {
       for (;;) {
         check();
-        if (session?.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`);
-        if (model.deleted) throw new RpcError(grpc.status.ABORTED, `model '${model.id}' was deleted during the evaluation`);
+        if (session?.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
+        if (model.deleted) throw new RpcError(grpc.status.ABORTED, `model '${model.id}' was deleted during the evaluation`, { reason: 'DELETED' });
         const next = iterator.next();
         if (next.done) break;
         const { images, labels, ids, aug } = next.value;

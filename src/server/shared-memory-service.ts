@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { SharedMemoryServiceHandlers } from '../generated/fspd/v1/SharedMemoryService.js';
 import type { SharedMemoryRegion } from '../generated/fspd/v1/SharedMemoryRegion.js';
 import type { RegionInfo, SharedMemoryRegions } from './shared-memory.js';
-import { unary } from './status.js';
+import { unary } from './rpc.js';
 
 export const SHARED_MEMORY_SERVICE = 'fspd.v1.SharedMemoryService';
 

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fileMapper } from '../native/index.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import { ELEMENT_SIZES } from './codec.js';
-import { invalid, RpcError } from './status.js';
+import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export interface RegionInfo {
   name: string;
@@ -55,15 +55,15 @@ export class SharedMemoryRegions {
 
   register(name: string, fileName: string, byteSize: number): RegionInfo {
     if (this.root === undefined) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, 'shared memory is off on this server: start fspd with --shared-memory-dir (e.g. /dev/shm/fspd)');
+      throw failedPrecondition('FEATURE_DISABLED', 'shared memory is off on this server: start fspd with --shared-memory-dir (e.g. /dev/shm/fspd)');
     }
-    if (!NAME.test(name)) throw invalid(`name: expected 1..128 characters of [A-Za-z0-9._-], got '${name}'`);
-    if (this.regions.has(name)) throw new RpcError(grpc.status.ALREADY_EXISTS, `name: region '${name}' is already registered; unregister it first`);
-    if (this.regions.size >= this.maxRegions) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `at most ${this.maxRegions} shared-memory regions; unregister one first`);
+    if (!NAME.test(name)) throw invalid(`name: expected 1..128 characters of [A-Za-z0-9._-], got ${quote(name)}`);
+    if (this.regions.has(name)) throw alreadyExists('region', name, `name: region '${name}' is already registered; unregister it first`);
+    if (this.regions.size >= this.maxRegions) throw limitExceeded('shared_memory_regions', '', `at most ${this.maxRegions} shared-memory regions; unregister one first`);
     if (!Number.isSafeInteger(byteSize) || byteSize < 1) throw invalid(`byte_size: expected an integer >= 1, got ${byteSize}`);
     const file = this.resolve(fileName);
     const size = fs.lstatSync(file).size;
-    if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but '${fileName}' holds only ${size} bytes`);
+    if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but ${quote(fileName)} holds only ${size} bytes`);
     const mapFile = this.mapFile;
     const access = this.open(file, byteSize, mapFile);
     const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
@@ -73,7 +73,7 @@ export class SharedMemoryRegions {
 
   unregister(name: string): void {
     const region = this.regions.get(name);
-    if (!region) throw new RpcError(grpc.status.NOT_FOUND, `name: no shared-memory region '${name}'`);
+    if (!region) throw notFound('region', name, `name: no shared-memory region ${quote(name)}`);
     this.regions.delete(name);
     region.access.close();
   }
@@ -109,7 +109,7 @@ export class SharedMemoryRegions {
 
   private locate(ref: SharedMemoryRef__Output, length: number, field: string): { access: Access; offset: number } {
     const region = this.regions.get(ref.region);
-    if (!region) throw invalid(`${field}.region: no shared-memory region '${ref.region}' (register it with SharedMemoryService)`);
+    if (!region) throw invalid(`${field}.region: no shared-memory region ${quote(ref.region)} (register it with SharedMemoryService)`);
     const offset = Number(ref.offset);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > region.info.byteSize) {
       throw invalid(`${field}.offset: ${length} bytes at offset ${ref.offset} do not fit region '${ref.region}' of ${region.info.byteSize} bytes`);
@@ -125,17 +125,17 @@ export class SharedMemoryRegions {
    */
   private resolve(name: string): string {
     if (name === '' || name === '.' || name === '..' || /[\\/\0]/.test(name)) {
-      throw invalid(`path: expected the name of a file directly in the shared-memory directory, got '${name}'`);
+      throw invalid(`path: expected the name of a file directly in the shared-memory directory, got ${quote(name)}`);
     }
     const file = path.join(this.root!, name);
     let stat: fs.Stats;
     try {
       stat = fs.lstatSync(file);
     } catch (err) {
-      throw invalid(`path: '${name}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw invalid(`path: ${quote(name)}: ${(err as NodeJS.ErrnoException).code ?? 'cannot stat it'}`);
     }
-    if (!stat.isFile()) throw invalid(`path: '${name}' is not a regular file (symlinks are refused) in the shared-memory directory`);
-    if (stat.nlink !== 1) throw invalid(`path: '${name}' has ${stat.nlink} hard links; expected a file with one`);
+    if (!stat.isFile()) throw invalid(`path: ${quote(name)} is not a regular file (symlinks are refused) in the shared-memory directory`);
+    if (stat.nlink !== 1) throw invalid(`path: ${quote(name)} has ${stat.nlink} hard links; expected a file with one`);
     return file;
   }
 
@@ -166,7 +166,7 @@ export class SharedMemoryRegions {
         const out = new Uint8Array(length);
         for (let done = 0; done < length; ) {
           const n = fs.readSync(fd, out, done, length - done, offset + done);
-          if (n === 0) throw invalid(`shared-memory file ${file} shrank below ${offset + length} bytes`);
+          if (n === 0) throw invalid(`shared-memory file '${path.basename(file)}' shrank below ${offset + length} bytes`);
           done += n;
         }
         return out;

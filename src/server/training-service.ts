@@ -28,7 +28,7 @@ import { tapChannels } from '../training/index.js';
 import { poolingOf, reductionOf } from './fsp-request.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { decodeBatch, type DatasetStore, type ResolvedDataset } from './sessions-data.js';
-import { checkCall, messages, send, serverStream, statusOf, timestamp, unaryCall, yieldToEventLoop, type AnyCall } from './sessions-rpc.js';
+import { bidiStream, checkCall, messages, send, serverStream, timestamp, unary, yieldToEventLoop, type AnyCall } from './rpc.js';
 import {
   type CheckpointRecord,
   type EvaluationSummary,
@@ -39,7 +39,7 @@ import {
   type SessionStage,
   type StepSummary,
 } from './sessions.js';
-import { invalid, RpcError } from './status.js';
+import { failedPrecondition, invalid, list, quote, RpcError } from './status.js';
 
 export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
 
@@ -61,23 +61,23 @@ export interface TrainingContext {
 export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHandlers {
   const { sessions, registry, log } = ctx;
   return {
-    CreateSession: unaryCall(log, async (request: CreateSessionRequest__Output) => {
+    CreateSession: unary(log, async (request: CreateSessionRequest__Output) => {
       const spec = normalizeSpec(request.spec, registry);
       const stage = request.stage === 'STAGE_UNSPECIFIED' ? undefined : stageOf(request.stage, 'stage');
       const session = await sessions.create(request.sessionId, spec, stage);
       return { session: sessionMessage(session) };
     }),
 
-    GetSession: unaryCall(log, async (request) => ({ session: sessionMessage(sessions.get(request.sessionId)) })),
+    GetSession: unary(log, async (request) => ({ session: sessionMessage(sessions.get(request.sessionId)) })),
 
-    ListSessions: unaryCall(log, async () => ({ sessions: sessions.list().map(sessionMessage) })),
+    ListSessions: unary(log, async () => ({ sessions: sessions.list().map(sessionMessage) })),
 
-    DeleteSession: unaryCall(log, async (request) => {
+    DeleteSession: unary(log, async (request) => {
       await sessions.delete(request.sessionId);
       return {};
     }),
 
-    TrainStep: unaryCall(log, async (request, call) => {
+    TrainStep: unary(log, async (request, call) => {
       const session = sessions.get(request.sessionId);
       const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
       const holder = session.acquire('a TrainStep call');
@@ -89,22 +89,13 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       }
     }),
 
-    Train: (call) => {
-      train(ctx, call).then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (err: unknown) => {
-          if (!call.cancelled) call.emit('error', statusOf(log, call.getPath(), err));
-        },
-      );
-    },
+    Train: bidiStream(log, (call) => train(ctx, call)),
 
     Run: serverStream(log, (request, call) => run(ctx, request, call)),
 
-    Evaluate: unaryCall(log, (request, call) => evaluate(ctx, request, call)),
+    Evaluate: unary(log, (request, call) => evaluate(ctx, request, call)),
 
-    SetStage: unaryCall(log, async (request) => {
+    SetStage: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       if (request.stage === 'STAGE_UNSPECIFIED') throw invalid('stage: missing; STAGE_FSP or STAGE_CROSS_ENTROPY');
       const stage = stageOf(request.stage, 'stage');
@@ -118,12 +109,12 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       return { session: sessionMessage(session) };
     }),
 
-    SaveCheckpoint: unaryCall(log, async (request) => {
+    SaveCheckpoint: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       return { checkpoint: checkpointMessage(await sessions.saveCheckpoint(session, request.checkpointId)) };
     }),
 
-    RestoreCheckpoint: unaryCall(log, async (request) => {
+    RestoreCheckpoint: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       const holder = session.acquire('RestoreCheckpoint');
       try {
@@ -148,7 +139,7 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
         session = ctx.sessions.get(request.sessionId);
         holder = session.acquire('a Train stream');
       } else if (request.sessionId !== '' && request.sessionId !== session.id) {
-        throw invalid(`session_id: message ${index} names session '${request.sessionId}', the stream is on '${session.id}'`);
+        throw invalid(`session_id: message ${index} names session ${quote(request.sessionId)}, the stream is on '${session.id}'`);
       }
       stopIfAsked(holder!);
       checkCall(call);
@@ -170,12 +161,13 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
 async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc.ServerWritableStream<RunRequest__Output, RunResponse>): Promise<void> {
   const { sessions, datasets } = ctx;
   const session = sessions.get(request.sessionId);
-  const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
-  const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
-  const evalData = await datasets.resolve(evalSpec, request.evaluateDataset ? 'evaluate_dataset' : 'dataset (its test split, for evaluation)', 'test', session.student);
+  // The cheap checks first: a bad request loads no dataset.
   const batchSize = request.batchSize === 0 ? DEFAULT_RUN_BATCH : request.batchSize;
   if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
   if (!Number.isSafeInteger(request.steps) || request.steps < 0) throw invalid(`steps: expected a step count, got ${request.steps}`);
+  const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
+  const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
+  const evalData = await datasets.resolve(evalSpec, request.evaluateDataset ? 'evaluate_dataset' : 'dataset (its test split, for evaluation)', 'test', session.student);
   const progressEvery = request.progressEvery === 0 ? 10 : request.progressEvery;
 
   const holder = session.acquire('a Run stream');
@@ -184,8 +176,8 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
     const stage = session.stage;
     const steps = request.steps === 0 ? trainer.remaining : request.steps;
     if (steps === 0) {
-      throw new RpcError(
-        grpc.status.FAILED_PRECONDITION,
+      throw failedPrecondition(
+        'FAILED_PRECONDITION',
         `steps: 0 means "until the stage's schedule ends", and stage ${stageEnum(stage)} of session '${session.id}' ended at step ${trainer.schedule().total}; pass steps, or SetStage`,
       );
     }
@@ -408,7 +400,7 @@ function scheduleOf(s: Schedule__Output | null, field: string, fallback: Schedul
   });
   s.untilSteps.forEach((u, i) => {
     if (!Number.isSafeInteger(u) || u < 1 || (i > 0 && u <= s.untilSteps[i - 1]!)) {
-      throw invalid(`${field}.until_steps[${i}]: expected strictly increasing steps >= 1, got ${s.untilSteps.join(', ')}`);
+      throw invalid(`${field}.until_steps[${i}]: expected strictly increasing steps >= 1, got ${list(s.untilSteps)}`);
     }
   });
   return { learningRates: [...s.learningRates], untilSteps: [...s.untilSteps] };

@@ -72,6 +72,23 @@ def test_invalid_argument_names_the_field(client: fspd.Client):
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert e.value.field is not None and e.value.field.startswith("student[0]"), e.value.details
     assert isinstance(e.value, ValueError) and "FspLoss" in str(e.value)
+    # From grpc-status-details-bin (google.rpc.ErrorInfo and BadRequest), not from the message text.
+    assert (e.value.reason, e.value.domain) == ("INVALID_FIELD", "fspd")
+    assert [v.field for v in e.value.field_violations] == [e.value.field]
+    assert e.value.field_violations[0].description in e.value.details
+
+
+def test_error_details(client: fspd.Client):
+    huge = "m" * (100 * 1024)
+    with pytest.raises(errors.NotFound) as e:
+        client.get_model(huge)
+    # The 100 KiB id comes back cut: grpcio refuses trailers over 8 KiB, so the call would fail otherwise.
+    assert e.value.reason == "NOT_FOUND" and e.value.metadata["resource"] == "model"
+    assert len(e.value.details) < 200 and "(102400 chars)" in e.value.details
+    assert e.value.retry_delay is None
+    with pytest.raises(errors.InvalidArgument) as e:
+        client.create_resnet(8, model_id=huge)
+    assert e.value.field == "model_id" and e.value.reason == "INVALID_FIELD"
 
 
 def test_client_side_argument_errors(client: fspd.Client):

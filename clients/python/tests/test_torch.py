@@ -297,7 +297,7 @@ def test_half_wire_matrices_are_the_float32_ones_rounded(client: fspd.Client, te
 def test_teacher_ref_ids_only_needs_a_warm_cache(client: fspd.Client, teacher8):
     with pytest.raises(fspd.errors.FailedPrecondition) as e:
         client.teacher_fsp(teacher8.model_id, sample_ids=["never-seen-0", "never-seen-1"])
-    assert e.value.field == "images" and "2 of 2 samples are not cached" in e.value.details
+    assert e.value.reason == "SAMPLES_NOT_CACHED" and e.value.metadata == {"uncached": "2", "batch": "2"}
     with pytest.raises(ValueError, match="pass images, or sample_ids"):
         client.teacher_fsp(teacher8.model_id)
 

@@ -5,7 +5,8 @@
   the server from the student's maps (``pip install 'fspd[torch]'``).
 - :class:`TrainingSession`: drives a remote two-stage training session.
 - :class:`SharedMemory`: large tensors through a shared file instead of the socket (same host or pod).
-- :mod:`fspd.errors`: one exception per status code, with ``.code`` and ``.field``.
+- :mod:`fspd.errors`: one exception per status code, with ``.code``, and what the server's status details say:
+  ``.reason``, ``.metadata``, ``.field`` / ``.field_violations`` and ``.retry_delay``.
 - :mod:`fspd.v1`: the generated protobuf messages and gRPC stubs.
 """
 from . import errors

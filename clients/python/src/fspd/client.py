@@ -2,7 +2,8 @@
 
 Every call has a deadline (``timeout`` seconds, per call or the client's default), sends the bearer token
 when one is set, retries with exponential backoff and jitter on UNAVAILABLE, and raises an
-:class:`fspd.errors.FspdError` subclass carrying the status code and the field the server names.
+:class:`fspd.errors.FspdError` subclass carrying the status code and the server's status details (reason,
+fields at fault, retry delay).
 
 Several replicas: ``Client(["10.0.0.1:50051", "10.0.0.2:50051"])`` or ``Client("dns:///fspd:50051")`` spreads
 calls round-robin over them (gRPC's round_robin policy). Calls that only compute or read (:data:`IDEMPOTENT`:
@@ -46,10 +47,12 @@ IDEMPOTENT = frozenset({
     "Evaluate",
 })
 
-# UNAVAILABLE details that mean the request never ran: no server could be reached (grpcio's pick_first and
-# round_robin wordings), or the server refused it during warm-up. Only these are retried for other RPCs, which
-# change state and may have run when the connection broke mid-call.
-_NOT_RUN = ("failed to connect to all addresses", "connections to all backends failing", "the server is starting")
+# UNAVAILABLE that means the request never ran, so that RPCs which change state (and may have run when the
+# connection broke mid-call) are retried only then: the server refused it during warm-up (reason
+# SERVER_STARTING in its status details), or no server could be reached — a status grpcio makes itself, without
+# details, so known by its wording (pick_first's and round_robin's).
+_NOT_RUN_REASONS = ("SERVER_STARTING",)
+_NOT_CONNECTED = ("failed to connect to all addresses", "connections to all backends failing")
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ class Client:
         """A server-held teacher's FSP matrices for ``images`` [B, H, W, C] (NHWC), cached per sample id.
 
         ``images=None`` with ``sample_ids``: ids only, answered from the server's cache; a sample it lacks
-        raises :class:`fspd.errors.FailedPrecondition` (``.field == "images"``): send the call again with
+        raises :class:`fspd.errors.FailedPrecondition` (``.reason == "SAMPLES_NOT_CACHED"``): send the call again with
         the images. ``dtype``: the matrices on the wire, ``"float32"``, ``"float16"`` or ``"bfloat16"`` (the
         float32 matrices rounded to nearest even, half the bytes); they come back as float32 or float16
         arrays (bfloat16 widened exactly to float32: numpy has no bfloat16)."""
@@ -515,10 +518,13 @@ class Client:
                     raise _Status(grpc.StatusCode.DEADLINE_EXCEEDED, f"deadline of {budget} s passed while retrying")
                 return fn(request, timeout=left, metadata=self._metadata)
             except grpc.RpcError as err:
+                error = from_rpc_error(err, method)
                 pause = min(delay, retry.maximum) * random.uniform(0.5, 1.5)
+                if error.retry_delay is not None:
+                    pause = max(pause, error.retry_delay)  # the server's RetryInfo: no sooner than it says
                 last = attempt >= retry.attempts or (end is not None and time.monotonic() + pause >= end)
-                if not _retryable(method, err) or last:
-                    raise from_rpc_error(err, method) from None
+                if not _retryable(method, error) or last:
+                    raise error from None
                 time.sleep(pause)
                 delay *= retry.multiplier
         raise AssertionError("unreachable")
@@ -533,11 +539,12 @@ class Client:
             call.cancel()  # a no-op once the stream ended; stops the server's work when the caller breaks off
 
 
-def _retryable(method: str, err: grpc.RpcError) -> bool:
-    if not hasattr(err, "code") or err.code() != grpc.StatusCode.UNAVAILABLE:
+def _retryable(method: str, err: FspdError) -> bool:
+    if err.code != grpc.StatusCode.UNAVAILABLE:
         return False
-    details = (err.details() if hasattr(err, "details") else "") or ""
-    return method in IDEMPOTENT or any(s in details for s in _NOT_RUN)
+    if method in IDEMPOTENT or err.reason in _NOT_RUN_REASONS:
+        return True
+    return err.domain == "" and any(s in err.details for s in _NOT_CONNECTED)
 
 
 def _target(addresses: List[str]) -> str:

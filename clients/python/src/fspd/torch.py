@@ -220,7 +220,7 @@ def fetch_teacher_matrices(
         try:
             res = client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, None, **common), timeout=timeout)
         except errors.FailedPrecondition as err:
-            if err.field != "images" or teacher.images is None:
+            if err.reason != "SAMPLES_NOT_CACHED" or teacher.images is None:
                 raise
     if res is None:
         if teacher.images is None:
