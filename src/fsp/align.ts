@@ -1,4 +1,4 @@
-// Spatial alignment of a pair (PAPER.md "Spatial mismatch"): when the two maps differ in h×w, each map larger
+// Spatial alignment of a pair (docs/PAPER.md#pooling): when the two maps differ in h×w, each map larger
 // than (min h)×(min w) is pooled down to it before the product. The fused kernel loss does this itself;
 // these helpers serve the single-matrix paths (fspMatrix, computeFsp).
 import { getKernels } from '../native/index.js';
