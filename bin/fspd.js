@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// fspd runs from its TypeScript sources through tsx, so there is no separate build step.
-import { register } from 'tsx/esm/api';
+// The fspd command. An installed package runs the compiled dist/ (`npm run build`; the package carries no
+// src/). A source checkout, where src/ is present, runs src/ through tsx (a devDependency), so that no
+// build step stands between an edit and a run and tests never meet a stale dist/.
+import fs from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (fs.existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/main.js');
+}
