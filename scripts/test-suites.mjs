@@ -70,11 +70,12 @@ async function ts() {
     totals = JSON.parse(fs.readFileSync(totalsFile, 'utf8'));
   } catch {
     return { status: 'failed', detail: `node --test: no totals (${exitText(r)})` };
+  } finally {
+    fs.rmSync(path.dirname(totalsFile), { recursive: true, force: true });
   }
   const c = totals.counts;
   const counts = { pass: c.pass ?? 0, fail: (c.fail ?? 0) + (c.cancelled ?? 0), skip: (c.skipped ?? 0) + (c.todo ?? 0) };
-  const skips = Object.entries(totals.skipReasons).map(([why, n]) => `${n} skipped: ${why}`);
-  return { status: r.status === 0 && counts.fail === 0 ? 'passed' : 'failed', counts, notes: skips };
+  return { status: r.status === 0 && counts.fail === 0 ? 'passed' : 'failed', counts, notes: skipNotes(totals.skipReasons) };
 }
 
 async function pythonSuite() {
@@ -91,15 +92,93 @@ async function pythonSuite() {
     cwd: path.join(root, 'clients', 'python'),
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
   });
+  try {
+    return pytestResult(r, junit);
+  } finally {
+    fs.rmSync(path.dirname(junit), { recursive: true, force: true });
+  }
+}
+
+/** A pytest run's result from its exit status and JUnit report. Exit 5 ("no tests collected") is a failure. */
+function pytestResult(r, junit) {
   if (r.status === 5) return { status: 'failed', detail: 'pytest collected no tests' };
-  const attrs = fs.existsSync(junit) ? /<testsuite\b([^>]*)>/.exec(fs.readFileSync(junit, 'utf8'))?.[1] : undefined;
+  const report = fs.existsSync(junit) ? fs.readFileSync(junit, 'utf8') : '';
+  const attrs = /<testsuite\b([^>]*)>/.exec(report)?.[1];
   if (!attrs) return { status: 'failed', detail: `pytest: no report (${exitText(r)})` };
+  const skipReasons = {};
+  for (const [, why] of report.matchAll(/<skipped\b[^>]*\bmessage="([^"]*)"/g)) skipReasons[why] = (skipReasons[why] ?? 0) + 1;
   const attr = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(attrs)?.[1] ?? 0);
   const fail = attr('failures') + attr('errors');
   const skip = attr('skipped');
   const counts = { pass: attr('tests') - fail - skip, fail, skip };
-  return { status: r.status === 0 && fail === 0 ? 'passed' : 'failed', counts };
+  return { status: r.status === 0 && fail === 0 ? 'passed' : 'failed', counts, notes: skipNotes(skipReasons) };
 }
+
+/** "N skipped: reason" lines, XML entities of a JUnit report decoded. */
+function skipNotes(reasons) {
+  const decode = (t) => t.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return Object.entries(reasons).map(([why, n]) => `${n} skipped: ${decode(why)}`);
+}
+
+// The Python client as users get it: `pip wheel` builds clients/python into a wheel, which is installed with its
+// dependencies (from pip's configured index) into a new venv without the system's site-packages; the client
+// suite then runs against the installed wheel (pytest with the project's settings minus `pythonpath = src`).
+// PyTorch is not installed there (a large download), so the torch tests skip; the python suite runs them.
+async function pythonWheel() {
+  const install = `${python} -m pip install -r clients/python/requirements-test.txt (pip and the venv module)`;
+  const probe = spawnSync(python, ['-c', 'import venv, pip'], { stdio: 'pipe', encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    return { status: 'skipped', reason: `${python} lacks venv or pip (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)})`, install };
+  }
+  // A local mirror, where the machine has one (as .ci/run uses it): pip otherwise retries an unreachable
+  // default index for every package first.
+  const mirror = !process.env.PIP_INDEX_URL && fs.existsSync('/opt/pypi/simple') ? { PIP_INDEX_URL: 'file:///opt/pypi/simple' } : {};
+  const pipEnv = { ...process.env, ...mirror };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-wheel-'));
+  try {
+    const clientDir = path.join(root, 'clients', 'python');
+    const built = await run(python, ['-m', 'pip', 'wheel', '--no-deps', '--wheel-dir', path.join(work, 'dist'), clientDir], { env: pipEnv });
+    if (built.status !== 0) return { status: 'failed', detail: `pip wheel: ${exitText(built)}` };
+    const wheels = fs.readdirSync(path.join(work, 'dist'));
+    const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+    if (wheels.length !== 1 || !wheels[0].startsWith(`fspd-${version}-py3-none-any`)) {
+      return { status: 'failed', detail: `expected one wheel fspd-${version}-py3-none-any.whl (package.json's version), got ${wheels.join(', ')}` };
+    }
+    const venv = path.join(work, 'venv');
+    const made = await run(python, ['-m', 'venv', venv]);
+    if (made.status !== 0) return { status: 'failed', detail: `python -m venv: ${exitText(made)}` };
+    const vpython = path.join(venv, 'bin', 'python');
+    const installed = await run(vpython, ['-m', 'pip', 'install', '-q', path.join(work, 'dist', wheels[0]), 'pytest'], { env: pipEnv });
+    if (installed.status !== 0) return { status: 'failed', detail: `pip install of the wheel: ${exitText(installed)}` };
+    // The venv's fspd must be the wheel's, at package.json's version.
+    const where = spawnSync(vpython, ['-c', 'import fspd, sys; print(fspd.__file__); print(fspd.__version__)'], { encoding: 'utf8', cwd: work });
+    const [file, imported] = where.stdout.trim().split('\n');
+    if (where.status !== 0 || !file?.startsWith(venv) || imported !== version) {
+      return { status: 'failed', detail: `the venv imports fspd from ${file ?? '?'} at ${imported ?? '?'}, not the wheel's ${version}: ${where.stderr}` };
+    }
+    const ini = path.join(work, 'pytest.ini');
+    const settings = spawnSync(vpython, ['-c', PYTEST_INI_FROM_PYPROJECT, path.join(clientDir, 'pyproject.toml'), ini], { encoding: 'utf8' });
+    if (settings.status !== 0) return { status: 'failed', detail: `pytest settings: ${settings.stderr}` };
+    const junit = path.join(work, 'pytest.xml');
+    const r = await run(vpython, ['-m', 'pytest', '-c', ini, '--rootdir', clientDir, '-p', 'no:cacheprovider', `--junitxml=${junit}`, path.join(clientDir, 'tests')], {
+      cwd: work,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    return pytestResult(r, junit);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// pyproject's [tool.pytest.ini_options] as a pytest.ini, without `pythonpath` (which would put src/ first).
+const PYTEST_INI_FROM_PYPROJECT = `
+import sys, tomllib
+options = tomllib.load(open(sys.argv[1], 'rb'))['tool']['pytest']['ini_options']
+options.pop('pythonpath', None)
+def value(v):
+    return ''.join('\\n  ' + x for x in v) if isinstance(v, list) else ' ' + str(v)
+open(sys.argv[2], 'w').write('[pytest]\\n' + ''.join(k + ' =' + value(v) + '\\n' for k, v in options.items()))
+`;
 
 // go vet + go test in clients/go, offline (clients/go/offline.sh: GOPATH mode over Debian's Go packages);
 // FSPD_GO_MODE=module runs plain `go` in module mode instead (machines with a module proxy).
@@ -123,4 +202,4 @@ async function go() {
 }
 
 /** In `npm test` order. */
-export const SUITES = { typecheck, native, ts, python: pythonSuite, go };
+export const SUITES = { typecheck, native, ts, python: pythonSuite, 'python-wheel': pythonWheel, go };

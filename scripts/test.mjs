@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: runs every suite (typecheck, native, ts, python, go; or the ones named:
+// `npm test`: runs every suite (typecheck, native, ts, python, python-wheel, go; or the ones named:
 // `node scripts/test.mjs python go`), all of them even when one fails, and ends with a summary of each:
 // what ran with its pass/fail/skip counts, what was skipped with the reason and the command that
 // installs what is missing. Exit 1 when any suite failed, or, under CI (CI set, not "false"), when any
