@@ -6,8 +6,12 @@ import fs from 'node:fs';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 if (fs.existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const tsx = await import('tsx/esm/api').catch((err) => {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    console.error('fspd: this source checkout runs src/ through tsx, which is not installed (a devDependency): run `npm install`');
+    process.exit(1);
+  });
+  tsx.register();
   await import(source.href);
 } else {
   await import('../dist/cli/main.js');

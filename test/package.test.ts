@@ -82,6 +82,15 @@ describe('the npm package', { timeout: 900_000 }, () => {
     assert.equal(report.backend.backend, 'cpu');
   });
 
+  it('fspd bench says that the benchmarks come with a source checkout', async () => {
+    const err = await exec(bin(), ['bench', 'fsp'], { cwd: consumer, env, timeout: 60_000 }).then(
+      () => assert.fail('fspd bench succeeded without bench/'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /bench\/fsp\.ts is missing: .*source checkout/);
+  });
+
   it('fspd serve answers health checks (main port, health-port thread) and serves /metrics, and exits 0 on SIGTERM', async () => {
     const args = ['serve', '--address', '127.0.0.1:0', '--health-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'];
     const child = spawn(bin(), [...args, '--checkpoint-dir', path.join(work, 'state')], {
