@@ -155,7 +155,7 @@ function checkFspd(dir: (typeof DIRS)[number], f: Fspd): void {
 
   // State on a volume, not in the (read-only) container filesystem.
   assert.ok(config.checkpointDir && mountOf(pod, container, config.checkpointDir), `${dir}: the checkpoint dir ${config.checkpointDir} is on a volume`);
-  if (container.securityContext?.readOnlyRootFilesystem) assert.ok(mountOf(pod, container, '/tmp/x'), `${dir}: read-only root: /tmp (tsx cache, temporary state) is a volume`);
+  if (container.securityContext?.readOnlyRootFilesystem) assert.ok(mountOf(pod, container, '/tmp/x'), `${dir}: read-only root: /tmp (temporary state) is a volume`);
 
   // Shutdown: SIGTERM after preStop, then FSPD_SHUTDOWN_GRACE, then checkpoints (and the trainer before, in the sidecar).
   const budget = Number(ann['fspd/checkpoint-budget-seconds']);
@@ -413,7 +413,7 @@ describe('Dockerfiles', () => {
             assert.ok(!ignored(src), `${name}: COPY ${src}: not excluded by .dockerignore`);
           } else if (c.from === 'build') {
             const rel = path.posix.relative('/app', src).replace(/\/$/, '');
-            const made = { node_modules: /npm ci/, 'build/Release/fspd.node': /npm run build:native/ }[rel];
+            const made = { node_modules: /npm ci/, 'build/Release/fspd.node': /npm run build:native/, dist: /npm run build$/m }[rel];
             assert.ok(made, `${name}: COPY --from=build ${src}: a known build output`);
             assert.match(runs('build'), made, `${name}: the build stage makes ${rel}`);
           } else {
@@ -422,7 +422,9 @@ describe('Dockerfiles', () => {
         }
       }
       const runtime = copies.filter((c) => c.stage === last).flatMap((c) => c.sources.map((s) => s.replace(/^\/app\//, '').replace(/\/$/, '')));
-      for (const needed of ['node_modules', 'build/Release/fspd.node', 'package.json', 'bin', 'src', 'proto']) assert.ok(runtime.includes(needed), `${name}: the runtime stage has ${needed}`);
+      for (const needed of ['node_modules', 'build/Release/fspd.node', 'dist', 'package.json', 'bin', 'proto']) assert.ok(runtime.includes(needed), `${name}: the runtime stage has ${needed}`);
+      // bin/fspd.js runs src/ through tsx (a devDependency, pruned) whenever src/ is there: the image must not have it.
+      assert.ok(!runtime.includes('src'), `${name}: the runtime stage runs dist, not src`);
     });
 
     it(`${name}: npm scripts, their flags and the fspd command lines exist`, () => {

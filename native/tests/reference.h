@@ -1,4 +1,4 @@
-// The float64 reference: the definitions of PAPER.md written as plainly as possible, by logical index
+// The float64 reference: the definitions of docs/PAPER.md written as plainly as possible, by logical index
 // (sample, row, column, channel), sharing no code with the kernels.
 #pragma once
 
@@ -30,7 +30,7 @@ struct RefLoss {
   std::vector<std::vector<double>> teacher;  // G_T per pair
 };
 
-// The FSP loss of PAPER.md with its gradients. Maps of a pair differing in h×w are pooled to
+// The FSP loss of docs/PAPER.md with its gradients. Maps of a pair differing in h×w are pooled to
 // (min h)×(min w). teacher pairs, or (when empty) teacher matrices.
 RefLoss ref_loss(const std::vector<RefPair>& student, const std::vector<RefPair>& teacher,
                  const std::vector<std::vector<double>>& teacher_matrices, const std::vector<double>& weights,

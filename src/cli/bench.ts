@@ -1,6 +1,8 @@
 // `fspd bench <name>`: runs one of the repository's benchmarks (the same scripts as `npm run bench:<name>`),
 // from the package root, passing the remaining arguments through; exits with the benchmark's status.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,6 +19,10 @@ export function runBench(name: string, args: string[]): number {
   const bench = BENCHES[name];
   if (!bench) throw new RangeError(`unknown benchmark '${name}'; expected one of ${Object.keys(BENCHES).join(', ')}`);
   const [cmd, ...rest] = bench.command;
+  const script = rest.find((a) => a.startsWith('bench/'))!;
+  if (!fs.existsSync(path.join(ROOT, script))) {
+    throw new Error(`${script} is missing: the benchmarks (and tsx, which runs them) come with a source checkout of fspd, not with the npm package`);
+  }
   const r = spawnSync(cmd!, [...rest, ...args], { cwd: ROOT, stdio: 'inherit' });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
   return r.status ?? 1;

@@ -140,7 +140,7 @@ function scaled(rates: number[], fractions: number[], steps: number): Schedule {
   return { learningRates: rates.slice(0, n), untilSteps: [...until.slice(0, n - 1), steps] };
 }
 
-// PAPER.md: teacher 0.1 / 0.01 / 0.001 until 32k / 48k / 64k; stage 1 1e-3 / 1e-4 / 1e-5 and stage 2
+// docs/PAPER.md#hyper-parameters: teacher 0.1 / 0.01 / 0.001 until 32k / 48k / 64k; stage 1 1e-3 / 1e-4 / 1e-5 and stage 2
 // 0.1 / 0.01 / 0.001 until 11k / 16k / 21k.
 const teacherSchedule = (steps: number) => scaled([0.1, 0.01, 0.001], [0.5, 0.75, 1], steps);
 const fspSchedule = (steps: number) => scaled([1e-3, 1e-4, 1e-5], [11 / 21, 16 / 21, 1], steps);

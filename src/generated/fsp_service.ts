@@ -17,7 +17,7 @@ export interface ProtoGrpcType {
       FspLossRequest: MessageTypeDefinition
       FspLossResponse: MessageTypeDefinition
       /**
-       * FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+       * FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
        * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
        */
       FspService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_FspServiceClient> & { service: _fspd_v1_FspServiceDefinition }

@@ -9,7 +9,7 @@
 //   section{s}/block{b}/shortcut/conv  …/shortcut/bn     only where the shape changes (section 2 and 3, block 1)
 //   pool  logits
 // Taps: stem/relu, then section{s}/block{n}/relu for s = 1..3; pairs [0,1], [1,2], [2,3]: each section's
-// input and output (PAPER.md). Sections 2 and 3 halve the spatial size, so their pairs' maps differ in h×w
+// input and output (docs/PAPER.md#algorithm-1). Sections 2 and 3 halve the spatial size, so their pairs' maps differ in h×w
 // (e.g. 32×32×16w → 16×16×32w) and the FSP op pools the larger map to the smaller.
 import * as tf from '@tensorflow/tfjs';
 import { tapModel, type TappedModel } from './taps.js';

@@ -1,4 +1,4 @@
-// Spatial alignment of a pair (docs/PAPER.md, spatial mismatch), defined once for every path: when the two
+// Spatial alignment of a pair (docs/PAPER.md#pooling), defined once for every path: when the two
 // maps differ in h×w, each map larger than (min h)×(min w) is pooled down to it before the product, and the
 // gradients go back through the same pooling. The kernels are parameters: the TS kernels pass their own
 // pooling, src/fsp the chosen backend's.

@@ -4,7 +4,7 @@
 
 export type Layout = 'NHWC' | 'NCHW';
 export type Pooling = 'max' | 'avg';
-/** paper: sum over matrix entries, mean over samples (PAPER.md). mean: mean over entries and samples. */
+/** paper: sum over matrix entries, mean over samples (docs/PAPER.md#reductions). mean: mean over entries and samples. */
 export type Reduction = 'paper' | 'mean';
 
 export interface FeatureMap {

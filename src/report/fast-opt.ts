@@ -1,4 +1,4 @@
-// The paper's "fast optimisation" experiment (PAPER.md; Yim et al. 2017, Section 4.1 and Figure 3):
+// The paper's "fast optimisation" experiment (docs/PAPER.md; Yim et al. 2017, Section 4.1 and Figure 3):
 //   1. a teacher trained from scratch with cross-entropy for T iterations;
 //   2. an FSP student of the same architecture: stage 1 (FSP loss against the frozen teacher) for S1
 //      iterations, then stage 2 (cross-entropy only) for S2 iterations;

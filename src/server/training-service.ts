@@ -43,7 +43,7 @@ import { failedPrecondition, invalid, list, quote, RpcError } from './status.js'
 
 export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
 
-/** The paper's schedules (PAPER.md): stage 1 1e-3 / 1e-4 / 1e-5, stage 2 0.1 / 0.01 / 0.001, until 11k / 16k / 21k. */
+/** The paper's schedules (docs/PAPER.md#hyper-parameters): stage 1 1e-3 / 1e-4 / 1e-5, stage 2 0.1 / 0.01 / 0.001, until 11k / 16k / 21k. */
 export const PAPER_FSP_SCHEDULE: ScheduleRecord = { learningRates: [1e-3, 1e-4, 1e-5], untilSteps: [11_000, 16_000, 21_000] };
 export const PAPER_CROSS_ENTROPY_SCHEDULE: ScheduleRecord = { learningRates: [0.1, 0.01, 0.001], untilSteps: [11_000, 16_000, 21_000] };
 

@@ -1,4 +1,4 @@
-// The teacher-FSP cache (PAPER.md "Speed claims": storing the teacher's FSP matrices makes stage 1 about
+// The teacher-FSP cache (docs/PAPER.md#speed: storing the teacher's FSP matrices makes stage 1 about
 // 2× cheaper). Key: (teacher, pair index, sample id, augmentation parameters); value: that one sample's
 // C1×C2 matrix. Bounded in bytes of matrix data (the Map entry and key string, ~100 bytes each, are not
 // counted), least recently used entries evicted first. Counters count matrix lookups.

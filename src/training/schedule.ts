@@ -1,4 +1,4 @@
-// Piecewise-constant learning-rate schedules (PAPER.md "Training procedure"). A schedule counts the
+// Piecewise-constant learning-rate schedules (docs/PAPER.md#hyper-parameters). A schedule counts the
 // steps of its own stage from 0: step s uses values[k], k = the number of boundaries <= s. "lr 1e-3 /
 // 1e-4 / 1e-5 until 11k / 16k / 21k" is values [1e-3, 1e-4, 1e-5], boundaries [11000, 16000], total 21000:
 // steps 0..10999 use 1e-3, 11000..15999 use 1e-4, 16000..20999 use 1e-5. Past `total` the last value

@@ -1,4 +1,4 @@
-// The trainer's stages (PAPER.md, Algorithm 1, plus the teacher's own training):
+// The trainer's stages (docs/PAPER.md#algorithm-1, plus the teacher's own training):
 //   teacher  softmax cross-entropy on the teacher (the teacher is the model being trained)
 //   fsp      stage 1: teacher frozen, FSP loss only, trains the student
 //   task     stage 2: softmax cross-entropy only, trains the student (no FSP term)

@@ -1,4 +1,4 @@
-// The two-stage FSP trainer (PAPER.md, Algorithm 1) over a teacher and a student tapped model:
+// The two-stage FSP trainer (docs/PAPER.md#algorithm-1) over a teacher and a student tapped model:
 //   teacher  trains the TEACHER with softmax cross-entropy (so one trainer can make the teacher first)
 //   fsp      stage 1: trains the student with the FSP loss only; the teacher is frozen (inference mode, its
 //            weights and BatchNorm statistics never change) and its matrices come from the cache when possible

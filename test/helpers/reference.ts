@@ -1,5 +1,5 @@
 // Float64 reference of the FSP math, written plainly and independently of the kernels: maps are first
-// turned into nested arrays grid[b][y][x][c], every formula is the textbook one from PAPER.md.
+// turned into nested arrays grid[b][y][x][c], every formula is the textbook one from docs/PAPER.md.
 import type { Layout, Pooling, Reduction } from '../../src/native/types.js';
 
 /** A map with any numeric data (Float32Array from the kernels, Float64Array for finite differences). */

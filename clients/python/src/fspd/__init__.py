@@ -16,6 +16,7 @@ from .session import RunSummary, TrainingSession, print_progress
 from .shared_memory import SharedMemory
 from .v1 import fsp_service_pb2, model_service_pb2, training_service_pb2, types_pb2
 
+# package.json's version, written by scripts/version.mjs; pyproject.toml reads it from here.
 __version__ = "0.1.0"
 __all__ = [
     "Client", "SharedMemory", "FspLossResult", "TeacherFspResult", "Retry", "TrainingSession", "RunSummary", "print_progress",

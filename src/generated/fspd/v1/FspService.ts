@@ -10,7 +10,7 @@ import type { TeacherFspRequest as _fspd_v1_TeacherFspRequest, TeacherFspRequest
 import type { TeacherFspResponse as _fspd_v1_TeacherFspResponse, TeacherFspResponse__Output as _fspd_v1_TeacherFspResponse__Output } from '../../fspd/v1/TeacherFspResponse.js';
 
 /**
- * FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+ * FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
  * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
  */
 export interface FspServiceClient extends grpc.Client {
@@ -62,7 +62,7 @@ export interface FspServiceClient extends grpc.Client {
 }
 
 /**
- * FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+ * FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
  * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
  */
 export interface FspServiceHandlers extends grpc.UntypedServiceImplementation {

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class FspServiceStub:
-    """FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+    """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
     (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
     """
 
@@ -54,7 +54,7 @@ class FspServiceStub:
 
 
 class FspServiceServicer:
-    """FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+    """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
     (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
     """
 
@@ -106,7 +106,7 @@ def add_FspServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class FspService:
-    """FSP matrices and the FSP loss (Yim et al. 2017, PAPER.md). Errors: INVALID_ARGUMENT naming the field
+    """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
     (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
     """
 
