@@ -152,9 +152,6 @@ export async function send<T>(call: grpc.ServerWritableStream<unknown, T> | grpc
   });
 }
 
-/** Lets pending I/O (health checks, other calls) run before the next slice of synchronous tfjs work. */
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * The messages of a client stream, one at a time (the stream pauses while the consumer works). Ends when
  * the client half-closes; ends too when the call is cancelled (check `call.cancelled` afterwards).

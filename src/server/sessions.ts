@@ -41,6 +41,7 @@ import {
   type StepResult,
   type TrainerState,
 } from '../training/index.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { ID_PATTERN, mib, writeAtomic, type MemoryBudget, type ModelEntry, type ModelRegistry } from './registry.js';
 import type { DecodedBatch } from './sessions-data.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
@@ -410,7 +411,7 @@ export class SessionManager {
         } finally {
           images.dispose();
         }
-        await yieldNow();
+        await yieldToEventLoop();
       }
     } finally {
       // Dispose what a stopped evaluation left unread (generators gather lazily; this ends them).
@@ -567,7 +568,6 @@ export class SessionManager {
   }
 }
 
-const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
 

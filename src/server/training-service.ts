@@ -28,7 +28,8 @@ import { tapChannels } from '../training/index.js';
 import { poolingOf, reductionOf } from './fsp-request.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { decodeBatch, type DatasetStore, type ResolvedDataset } from './sessions-data.js';
-import { bidiStream, checkCall, messages, send, serverStream, timestamp, unary, yieldToEventLoop, type AnyCall } from './rpc.js';
+import { yieldToEventLoop } from './event-loop.js';
+import { bidiStream, checkCall, messages, send, serverStream, timestamp, unary, type AnyCall } from './rpc.js';
 import {
   type CheckpointRecord,
   type EvaluationSummary,
