@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { getKernels } from '../src/native/index.js';
 import type { FeatureMap } from '../src/native/types.js';
-import { fspdGrpcObject } from '../src/server/proto.js';
+import { fspdGrpcObject } from '../src/proto/index.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { FspLossResponse__Output } from '../src/generated/fspd/v1/FspLossResponse.js';
 import { FspdClient } from '../src/client/client.js';

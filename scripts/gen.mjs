@@ -12,7 +12,7 @@
 //   --ts-out DIR   write the TypeScript types to DIR instead (alone: only them)
 //   --out DIR      write everything under DIR instead of the repository root (same relative paths)
 //   --only LIST    comma-separated subset of ts,py,go,doc
-// The proto-loader flags must match LOADER_OPTIONS in src/server/proto.ts, or the types lie about the objects.
+// The proto-loader flags must match LOADER_OPTIONS in src/proto/index.ts, or the types lie about the objects.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSync, type EnumTypeDefinition, type MessageTypeDefinition } from '@grpc/proto-loader';
-import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../src/proto/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 // keepCase: the field names as the .proto files spell them.

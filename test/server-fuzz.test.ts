@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { nativeInfo, resetKernelChoice } from '../src/native/index.js';
-import { fspdGrpcObject } from '../src/server/proto.js';
+import { fspdGrpcObject } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
 import { decodeRpcStatus, STATUS_DETAILS_KEY, type RpcStatus } from '../src/server/status-details.js';
 import { addonSkip } from './helpers/addon.js';

@@ -9,7 +9,7 @@ import { computeFspLoss } from '../src/fsp/index.js';
 import type { FeaturePair } from '../src/native/types.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { FspLossResponse__Output } from '../src/generated/fspd/v1/FspLossResponse.js';
-import { fspdGrpcObject } from '../src/server/proto.js';
+import { fspdGrpcObject } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
 import { assertClose } from './helpers/check.js';
 import { dims, randomMap, seededRandom, seedOf } from './helpers/random.js';

@@ -10,12 +10,12 @@ import { describe, it } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { decode, encode, messageSpec, type Decoded, type MessageSpec } from '../src/server/message-codec.js';
-import { loadFspdDefinition, PROTO_DIR, PROTO_FILES } from '../src/server/proto.js';
+import { loadFspdDefinition, PROTO_DIR, PROTO_FILES } from '../src/proto/index.js';
 import { WireError } from '../src/server/wire.js';
 import { randomInt, seededRandom } from '../src/data/rng.js';
 import { seedOf } from './helpers/random.js';
 
-// What proto-loader passes to toObject (LOADER_OPTIONS in src/server/proto.ts).
+// What proto-loader passes to toObject (LOADER_OPTIONS in src/proto/index.ts).
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 const SERVICE = 'fspd.v1.FspService';
 

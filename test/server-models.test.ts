@@ -12,7 +12,7 @@ import { FspdClient, toBatch } from '../src/client/index.js';
 import { buildResNet } from '../src/models/index.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import type { UploadModelRequest } from '../src/generated/fspd/v1/UploadModelRequest.js';
-import { fspdGrpcObject } from '../src/server/proto.js';
+import { fspdGrpcObject } from '../src/proto/index.js';
 import { resnetParameterCount } from '../src/server/registry.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
-import { LOADER_OPTIONS, loadHealthDefinition } from '../src/server/proto.js';
+import { LOADER_OPTIONS, loadHealthDefinition } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
 import { expectStatus, fspClient, pairMessage, startTestServer } from './helpers/server.js';

@@ -2,7 +2,7 @@
 // For Docker's HEALTHCHECK and Kubernetes exec probes (gRPC probes need no command, but cannot reach a
 // unix socket). Point it at --health-address when the main port has TLS; health never needs a token.
 import * as grpc from '@grpc/grpc-js';
-import { loadHealthDefinition } from '../server/proto.js';
+import { loadHealthDefinition } from '../proto/index.js';
 import type { HealthFlags } from './flags.js';
 
 type HealthClient = grpc.Client & {

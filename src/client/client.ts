@@ -34,7 +34,7 @@ import type { TrainingServiceClient } from '../generated/fspd/v1/TrainingService
 import type { TrainRequest } from '../generated/fspd/v1/TrainRequest.js';
 import type { TrainResponse__Output } from '../generated/fspd/v1/TrainResponse.js';
 import type { UploadModelHeader__Output } from '../generated/fspd/v1/UploadModelHeader.js';
-import { fspdGrpcObject } from '../server/proto.js';
+import { fspdGrpcObject } from '../proto/index.js';
 import { fspdError } from './errors.js';
 
 export { status } from '@grpc/grpc-js';

@@ -26,7 +26,7 @@ import { FSP_SERVICE, fspServiceHandlers } from './fsp-service.js';
 import { withMessageCodec } from './inline-codec.js';
 import { createMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { MODEL_SERVICE, modelServiceHandlers } from './model-service.js';
-import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from './proto.js';
+import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from '../proto/index.js';
 import { MemoryBudget, ModelRegistry } from './registry.js';
 import { SessionManager, type Session, type StepSummary } from './sessions.js';
 import { DatasetStore } from './sessions-data.js';

@@ -5,7 +5,7 @@
 // proto/google/rpc files; the server encodes, src/client decodes.
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { PROTO_DIR } from './proto.js';
+import { PROTO_DIR } from '../proto/index.js';
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 export const ERROR_DOMAIN = 'fspd';

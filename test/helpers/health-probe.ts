@@ -2,7 +2,7 @@
 // the longest call and the statuses seen in order (repeats collapsed), then exits. It says {ready} after
 // its first answer. Run outside the server's process so a blocked server thread cannot delay the probe.
 import * as grpc from '@grpc/grpc-js';
-import { loadHealthDefinition } from '../../src/server/proto.js';
+import { loadHealthDefinition } from '../../src/proto/index.js';
 
 type HealthClient = grpc.Client & { Check(req: { service: string }, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void };
 const { Health } = (grpc.loadPackageDefinition(loadHealthDefinition()) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } } } }).grpc.health.v1;

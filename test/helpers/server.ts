@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import type { FeatureMap, Layout } from '../../src/native/types.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../../src/server/config.js';
-import { fspdGrpcObject } from '../../src/server/proto.js';
+import { fspdGrpcObject } from '../../src/proto/index.js';
 import { startServer, type FspdServer } from '../../src/server/server.js';
 import type { ComputeFspRequest } from '../../src/generated/fspd/v1/ComputeFspRequest.js';
 import type { ComputeFspResponse__Output } from '../../src/generated/fspd/v1/ComputeFspResponse.js';

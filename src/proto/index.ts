@@ -1,5 +1,6 @@
-// The fspd protos loaded at run time with @grpc/proto-loader. The same files generate src/generated
-// (scripts/gen.mjs), whose types describe these objects as long as LOADER_OPTIONS match gen.mjs's flags.
+// The fspd protos loaded at run time with @grpc/proto-loader, for the server, the TS client and tools alike.
+// The same files generate src/generated (scripts/gen.mjs), whose types describe these objects as long as
+// LOADER_OPTIONS match gen.mjs's flags.
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
