@@ -2,14 +2,14 @@
 // running `fspd serve` exports on /metrics, counting a histogram's _bucket/_sum/_count series; the
 // provisioning file points at where the dashboard is mounted.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { spawnServe } from './helpers/serve-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const grafanaDir = path.join(root, 'deploy', 'grafana');
@@ -78,24 +78,17 @@ describe('metric names out of PromQL', () => {
 
 describe('deploy/grafana', () => {
   let exported: Set<string>;
-  let child: ReturnType<typeof spawn>;
+  let child: ChildProcess | undefined;
   let stateDir: string;
 
   before(async () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-grafana-'));
-    child = spawn(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', '--checkpoint-dir', stateDir], {
+    const server = await spawnServe(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', '--checkpoint-dir', stateDir], {
       cwd: root,
       env: { ...process.env, FSPD_BACKEND: 'cpu' },
-      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const serving = await new Promise<{ metrics: string }>((resolve, reject) => {
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'serving') resolve(entry);
-      });
-      void exited.then((code) => reject(new Error(`fspd serve exited early (${code})`)));
-    });
+    child = server.child;
+    const serving = server.serving;
     const text = await (await fetch(`http://${serving.metrics}/metrics`)).text();
     // Every metric has a TYPE line, also those with no sample yet (labelled counters before their first call).
     exported = new Set();

@@ -9,14 +9,14 @@
 // copied to where the installed package loads it (build/Release/fspd.node), so the package's own addon
 // lookup from dist/ is what is tested; otherwise the installed package must fall back to its TS kernels.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { spawnServe } from './helpers/serve-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
@@ -93,22 +93,10 @@ describe('the npm package', { timeout: 900_000 }, () => {
 
   it('fspd serve answers health checks (main port, health-port thread) and serves /metrics, and exits 0 on SIGTERM', async () => {
     const args = ['serve', '--address', '127.0.0.1:0', '--health-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'];
-    const child = spawn(bin(), [...args, '--checkpoint-dir', path.join(work, 'state')], {
-      cwd: consumer,
-      env: { ...env, FSPD_SHUTDOWN_GRACE: '5' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, serving, exited } = await spawnServe(bin(), [...args, '--checkpoint-dir', path.join(work, 'state')], { cwd: consumer, env: { ...env, FSPD_SHUTDOWN_GRACE: '5' } });
     const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
     try {
-      const serving = await new Promise<{ addresses: string[]; health: string; metrics: string }>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'serving') resolve(entry);
-        });
-        void exited.then((code) => reject(new Error(`fspd serve exited early (${code})`)));
-      });
-      for (const address of [serving.addresses[0]!, serving.health]) {
+      for (const address of [serving.addresses[0]!, serving.health!]) {
         const health = await exec(bin(), ['health', '--address', address], { cwd: consumer, env, timeout: 60_000 });
         assert.match(health.stdout, /SERVING/, address);
       }
