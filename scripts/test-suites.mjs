@@ -56,7 +56,11 @@ async function native() {
   const fail = Number(m[2]);
   const skip = (r.output.match(/\*\*\*Skipped/g) ?? []).length;
   const counts = { pass: total - fail - skip, fail, skip };
-  return { status: r.status === 0 && fail === 0 ? 'passed' : 'failed', counts };
+  // ctest names the tests that did not run, but shows no output of a skipped test: say how to see why.
+  const notes = [...r.output.matchAll(/^\s+\d+ - (\S+) \((Skipped|Disabled)\)$/gm)].map(
+    (m) => `${m[2].toLowerCase()}: ${m[1]} (why: ctest --test-dir native/build -R '^${m[1]}$' -V)`,
+  );
+  return { status: r.status === 0 && fail === 0 ? 'passed' : 'failed', counts, notes };
 }
 
 async function ts() {
