@@ -1,6 +1,7 @@
 // The suites `npm test` runs (scripts/test.mjs prints their summary). Each one streams its output as it runs
 // and resolves to a result:
-//   { status: 'passed' | 'failed' | 'skipped', counts?: { pass, fail, skip }, detail?, reason?, install? }
+//   { status: 'passed' | 'failed' | 'skipped', counts?: { pass, fail, skip }, detail?, reason?, install?, notes? }
+// (notes: lines under the suite in the summary, e.g. how many tests were skipped for which reason).
 // A suite whose toolchain is missing is 'skipped' with the reason and the command that installs it; the
 // runner turns that into a failure under CI (CI set), where .ci/run must have installed everything.
 import { spawn, spawnSync } from 'node:child_process';
