@@ -130,7 +130,7 @@ function skipNotes(reasons) {
 // suite then runs against the installed wheel (pytest with the project's settings minus `pythonpath = src`).
 // PyTorch is not installed there (a large download), so the torch tests skip; the python suite runs them.
 async function pythonWheel() {
-  const install = `${python} -m pip install -r clients/python/requirements-test.txt (pip and the venv module)`;
+  const install = 'apt-get install python3-venv python3-pip (Debian; elsewhere they come with Python)';
   const probe = spawnSync(python, ['-c', 'import venv, pip'], { stdio: 'pipe', encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     return { status: 'skipped', reason: `${python} lacks venv or pip (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)})`, install };
