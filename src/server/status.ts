@@ -81,6 +81,12 @@ export class RpcError extends Error {
     this.fieldViolations = violations.map((v) => ({ field: clipBytes(v.field, 256), description: clipBytes(v.description, MAX_VIOLATION_BYTES) }));
     this.retryDelayMs = details.retryDelayMs ?? RETRY_DELAYS_MS[this.reason];
   }
+
+  /** The same error with `note` after its message in parentheses (e.g. which message of a stream). */
+  withNote(note: string): RpcError {
+    const { reason, metadata, fieldViolations, retryDelayMs } = this;
+    return new RpcError(this.code, `${this.message} (${note})`, { reason, metadata, fieldViolations, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
+  }
 }
 
 // ---- the errors handlers throw ----

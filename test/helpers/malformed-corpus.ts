@@ -329,6 +329,7 @@ export function corpus(): Case[] {
   add(TR, 'an empty stream', [], OK);
   add(TR, 'no session id in the first message', [{ batch: batch(2) }], INVALID_ARGUMENT, { field: 'session_id' });
   add(TR, 'a bad batch first', [{ sessionId: session, batch: { images: images(1, [4, 4, 3]) } }], INVALID_ARGUMENT, { field: 'batch.images.shape' });
+  add(TR, 'a bad batch second', [{ sessionId: session, batch: batch(1) }, { batch: { images: images(1, [4, 4, 3]) } }], INVALID_ARGUMENT, { field: 'batch.images.shape' });
   add(TR, 'an empty batch first', [{ sessionId: session, batch: {} }], INVALID_ARGUMENT, { field: 'batch.images' });
   add(TR, 'a 100 KiB session id in the second message', [{ sessionId: session, batch: batch(1) }, { sessionId: HUGE, batch: batch(1) }], INVALID_ARGUMENT, { field: 'session_id' });
   add(TR, 'malformed bytes second', [{ sessionId: session, batch: batch(1) }, MALFORMED_BYTES[0]![1]], INVALID_ARGUMENT, { reason: 'MALFORMED_REQUEST' });
