@@ -15,7 +15,7 @@ import { fspdGrpcObject } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
 import { decodeRpcStatus, STATUS_DETAILS_KEY, type RpcStatus } from '../src/server/status-details.js';
 import { addonSkip } from './helpers/addon.js';
-import { corpus, FIXTURES, MALFORMED_BYTES, RPCS, type Case } from './helpers/malformed-corpus.js';
+import { corpus, FIXTURES, MALFORMED_BYTES, RPCS, WRONG_WIRE_TYPES, type Case } from './helpers/malformed-corpus.js';
 import { startTestServer } from './helpers/server.js';
 
 interface Outcome {
@@ -147,6 +147,22 @@ describe('malformed-request corpus', () => {
       });
     }
   }
+
+  it('wrong wire types on known fields of every RPC: never INTERNAL or UNKNOWN, within 4 KiB', async () => {
+    const failures: string[] = [];
+    for (const [service, methods] of Object.entries(RPCS)) {
+      for (const name of methods) {
+        for (const [what, bytes] of WRONG_WIRE_TYPES) {
+          const c: Case = { rpc: `${service}/${name}`, name: what, messages: [bytes], code: grpc.status.OK };
+          const o = await send(client, c);
+          if (o.code === grpc.status.INTERNAL || o.code === grpc.status.UNKNOWN || o.size > 4096 || (o.code !== grpc.status.OK && !o.status)) {
+            failures.push(`${c.rpc} ${what}: ${grpc.status[o.code]} (${o.size} bytes) ${o.details.slice(0, 200)}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
 
   it('the server still answers, and says why a call failed in grpc-status-details-bin', async () => {
     const o = await send(client, { rpc: 'ModelService/GetModel', name: 'after', messages: [{ modelId: FIXTURES.student }], code: grpc.status.OK });
