@@ -1,7 +1,8 @@
 // The malformed-request corpus (helpers/malformed-corpus.ts) against a live server: every case gets its
 // expected status code (never INTERNAL or UNKNOWN), an ErrorInfo in grpc-status-details-bin (domain fspd,
 // the pinned reason, the pinned field violation), a message and details within 4 KiB together, and the
-// server answers normally afterwards. Also: both kernel backends refuse an FspLoss whose student pairs
+// server answers normally afterwards; wrong wire types on known fields of every RPC get no INTERNAL or
+// UNKNOWN. Also: both kernel backends refuse an FspLoss whose student pairs
 // differ in batch with INVALID_ARGUMENT (the native kernels used to fail it as INTERNAL, the TS ones to
 // accept it).
 import assert from 'node:assert/strict';
