@@ -89,6 +89,7 @@ describe('status.ts', () => {
 
   it('echoed input: quote() and list() keep a short prefix and say the length', () => {
     assert.equal(quote('model-1'), "'model-1'");
+    assert.equal(quote('a\u0000b\nc'), "'a\\u0000b\\u000ac'");
     assert.equal(quote('z'.repeat(100 * 1024)), `'${'z'.repeat(48)}…' (102400 chars)`);
     assert.equal(list([1, 2, 3]), '[1, 2, 3]');
     assert.equal(list(new Array(100_000).fill(7)), '[7, 7, 7, 7, 7, 7, 7, 7, …] (100000 items)');

@@ -128,8 +128,10 @@ export function validate<T>(check: () => T, rename: (message: string) => string 
  * length ("'aaaa…' (102400 chars)"), so a 100 KiB id costs the error 60 bytes.
  */
 export function quote(value: string, chars = QUOTE_CHARS): string {
-  if (value.length <= chars) return `'${value}'`;
-  return `'${value.slice(0, chars)}…' (${value.length} chars)`;
+  // Control characters shown escaped, so an id with newlines or NULs reads as one value.
+  const shown = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (value.length <= chars) return `'${shown(value)}'`;
+  return `'${shown(value.slice(0, chars))}…' (${value.length} chars)`;
 }
 
 /** A client's list (a shape, ids) for an error message: its first items and its length when long. */
