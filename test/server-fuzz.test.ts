@@ -81,6 +81,8 @@ function problem(c: Case, o: Outcome): string | undefined {
   if (o.code === grpc.status.INTERNAL || o.code === grpc.status.UNKNOWN) return `a client error answered ${got}`;
   if (o.code !== c.code) return `expected ${grpc.status[c.code]}, got ${got}`;
   if (o.size > 4096) return `message and details of ${o.size} bytes (over 4 KiB)`;
+  // The server's directories (state, shared memory, data) all lie under the temporary directory here.
+  if (o.details.includes(os.tmpdir()) || JSON.stringify(o.status ?? {}).includes(os.tmpdir())) return `a server path in the reply: ${o.details}`;
   if (o.code === grpc.status.OK) return undefined;
   if (!o.status) return `no google.rpc.Status in ${STATUS_DETAILS_KEY}: ${got}`;
   const { details } = o.status;
