@@ -61,7 +61,7 @@ export interface ErrorDetails {
   retryDelayMs?: number;
 }
 
-/** A client-caused error: its status code, a message for people and details for programs. */
+/** An error as the client gets it: its status code, a message for people and details for programs. */
 export class RpcError extends Error {
   readonly reason: Reason;
   readonly metadata: Record<string, string>;
