@@ -198,7 +198,7 @@ describe('DeleteModel', () => {
   it('FAILED_PRECONDITION while a session uses the model', async () => {
     await client.createModel({ modelId: 'used', resnet: TINY });
     await client.createSession({ sessionId: 'user', spec: { studentModelId: 'used' } });
-    await expectStatus(client.deleteModel('used'), grpc.status.FAILED_PRECONDITION, /^model 'used' is used by session\(s\) user/);
+    await expectStatus(client.deleteModel('used'), grpc.status.FAILED_PRECONDITION, /^model_id: model 'used' is used by session\(s\) user/);
     assert.deepEqual((await client.getModel('used')).sessionIds, ['user']);
     await client.deleteSession('user');
     await client.deleteModel('used');

@@ -89,6 +89,7 @@ describe('status.ts', () => {
 
   it('echoed input: quote() and list() keep a short prefix and say the length', () => {
     assert.equal(quote('model-1'), "'model-1'");
+    assert.equal(quote('a\u0000b\nc'), "'a\\u0000b\\u000ac'");
     assert.equal(quote('z'.repeat(100 * 1024)), `'${'z'.repeat(48)}…' (102400 chars)`);
     assert.equal(list([1, 2, 3]), '[1, 2, 3]');
     assert.equal(list(new Array(100_000).fill(7)), '[7, 7, 7, 7, 7, 7, 7, 7, …] (100000 items)');
@@ -192,6 +193,19 @@ describe('statuses made outside the handlers', () => {
       assert.equal(bad.reason, 'INVALID_FIELD');
       assert.equal(bad.field, 'model_id');
       assert.ok(bad.details.length < 300, bad.details);
+      // Streams reject with FspdError too: a server stream, a bidi stream.
+      const rejection = (p: Promise<unknown>) => p.then(() => assert.fail('expected an error'), (e: unknown) => e as FspdError);
+      const exported = await rejection(client.exportModel('no-such-model'));
+      const run = await rejection((async () => {
+        for await (const _ of client.run({ sessionId: 'no-such-session', dataset: { name: 'DATASET_NAME_MNIST' } })) void _;
+      })());
+      const stream = client.train('no-such-session');
+      const trained = await rejection(stream.step({}));
+      await stream.end().catch(() => undefined);
+      for (const [err, resource] of [[exported, 'model'], [run, 'session'], [trained, 'session']] as const) {
+        assert.ok(err instanceof FspdError, String(err));
+        assert.deepEqual([err.code, err.reason, err.errorMetadata.resource], [grpc.status.NOT_FOUND, 'NOT_FOUND', resource]);
+      }
     } finally {
       client.close();
     }

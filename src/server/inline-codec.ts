@@ -6,11 +6,12 @@
 //
 // A request that does not parse is answered INVALID_ARGUMENT naming the field (a throwing deserialiser
 // would be INTERNAL in grpc-js): the deserialiser returns a MalformedRequest, which rpc.ts's handlers
-// answer before the service's own code runs.
+// answer before the service's own code runs (and a DecoderBug for its own failures, answered INTERNAL
+// and logged like any bug).
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { decode, encode, messageSpec, type Decoded, type MessageSpec } from './message-codec.js';
-import { MalformedRequest } from './rpc.js';
+import { DecoderBug, MalformedRequest } from './rpc.js';
 import { WireError } from './wire.js';
 
 /**
@@ -56,7 +57,8 @@ export function withMessageCodec(service: grpc.ServiceDefinition, definition: Pa
           return decode(request, bytes);
         } catch (err) {
           if (err instanceof WireError) return new MalformedRequest(`${what}: ${err.message}`);
-          throw err;
+          // Thrown here, grpc-js would answer INTERNAL unlogged: the handler rethrows it instead.
+          return new DecoderBug(err);
         }
       },
       responseSerialize: (value: unknown) => encode(response, value as Decoded, scratch),

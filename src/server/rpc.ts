@@ -17,9 +17,15 @@ export class MalformedRequest {
   constructor(readonly details: string) {}
 }
 
-/** Throws INVALID_ARGUMENT (MALFORMED_REQUEST) for a request that did not parse. */
+/** What a request deserialiser gives when it failed by a bug of its own: answered INTERNAL, logged with an id. */
+export class DecoderBug {
+  constructor(readonly error: unknown) {}
+}
+
+/** Throws INVALID_ARGUMENT (MALFORMED_REQUEST) for a request that did not parse, the bug for a decoder that failed. */
 function parsed<T>(request: T): T {
   if (request instanceof MalformedRequest) throw invalid(request.details, { reason: 'MALFORMED_REQUEST', fieldViolations: [] });
+  if (request instanceof DecoderBug) throw request.error;
   return request;
 }
 

@@ -61,7 +61,7 @@ export interface ErrorDetails {
   retryDelayMs?: number;
 }
 
-/** A client-caused error: its status code, a message for people and details for programs. */
+/** An error as the client gets it: its status code, a message for people and details for programs. */
 export class RpcError extends Error {
   readonly reason: Reason;
   readonly metadata: Record<string, string>;
@@ -80,6 +80,12 @@ export class RpcError extends Error {
     const violations = details.fieldViolations ?? (code === grpc.status.INVALID_ARGUMENT ? violationsOf(message) : []);
     this.fieldViolations = violations.map((v) => ({ field: clipBytes(v.field, 256), description: clipBytes(v.description, MAX_VIOLATION_BYTES) }));
     this.retryDelayMs = details.retryDelayMs ?? RETRY_DELAYS_MS[this.reason];
+  }
+
+  /** The same error with `note` after its message in parentheses (e.g. which message of a stream). */
+  withNote(note: string): RpcError {
+    const { reason, metadata, fieldViolations, retryDelayMs } = this;
+    return new RpcError(this.code, `${this.message} (${note})`, { reason, metadata, fieldViolations, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) });
   }
 }
 
@@ -122,8 +128,10 @@ export function validate<T>(check: () => T, rename: (message: string) => string 
  * length ("'aaaa…' (102400 chars)"), so a 100 KiB id costs the error 60 bytes.
  */
 export function quote(value: string, chars = QUOTE_CHARS): string {
-  if (value.length <= chars) return `'${value}'`;
-  return `'${value.slice(0, chars)}…' (${value.length} chars)`;
+  // Control characters shown escaped, so an id with newlines or NULs reads as one value.
+  const shown = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (value.length <= chars) return `'${shown(value)}'`;
+  return `'${shown(value.slice(0, chars))}…' (${value.length} chars)`;
 }
 
 /** A client's list (a shape, ids) for an error message: its first items and its length when long. */

@@ -144,8 +144,12 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
       }
       stopIfAsked(holder!);
       checkCall(call);
-      const field = index === 0 ? 'batch' : `batch (message ${index})`;
-      const batch = decodeBatch(request.batch, session.student, field, session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      let batch: ReturnType<typeof decodeBatch>;
+      try {
+        batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      } catch (err) {
+        throw index > 0 && err instanceof RpcError ? err.withNote(`in message ${index} of the stream`) : err;
+      }
       const result = ctx.sessions.step(session, batch);
       await send(call, { result: stepMessage(result) });
       await yieldToEventLoop();

@@ -78,6 +78,22 @@ export const STRICT_MALFORMED_BYTES: Array<[string, Buffer]> = [
   ['field number 0', Buffer.from([0x02, 0x00])],
 ];
 
+/**
+ * Known fields (1-4) with the wrong wire type or garbage inside: FspService's codec refuses them, protobufjs
+ * (the other services) reads some leniently as another value, so what status each gets depends on the
+ * parser; the corpus asserts only that none is INTERNAL or UNKNOWN and that the reply stays small.
+ */
+export const WRONG_WIRE_TYPES: Array<[string, Buffer]> = [
+  ['field 1 as a varint', Buffer.from([...tag(1, 0), 5])],
+  ['field 1 as a fixed32', Buffer.from([...tag(1, 5), 1, 2, 3, 4])],
+  ['field 1 as a fixed64', Buffer.from([...tag(1, 1), 1, 2, 3, 4, 5, 6, 7, 8])],
+  ['field 2 as a fixed32', Buffer.from([...tag(2, 5), 1, 2, 3, 4])],
+  ['field 3 as a 10-byte varint', Buffer.from([...tag(3, 0), ...Array(9).fill(0xff), 0x01])],
+  ['field 1 holding invalid UTF-8 or a bad sub-message', Buffer.from([...tag(1, 2), 3, 0xff, 0xfe, 0xfd])],
+  ['field 2 holding a bad sub-message', Buffer.from([...tag(2, 2), 3, 0xff, 0xfe, 0xfd])],
+  ['field 4 holding a truncated varint', Buffer.from([...tag(4, 2), 3, 0x08, 0xff, 0xff])],
+];
+
 const floats = (n: number, value = 0.5) => Buffer.from(new Float32Array(n).fill(value).buffer);
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -329,6 +345,7 @@ export function corpus(): Case[] {
   add(TR, 'an empty stream', [], OK);
   add(TR, 'no session id in the first message', [{ batch: batch(2) }], INVALID_ARGUMENT, { field: 'session_id' });
   add(TR, 'a bad batch first', [{ sessionId: session, batch: { images: images(1, [4, 4, 3]) } }], INVALID_ARGUMENT, { field: 'batch.images.shape' });
+  add(TR, 'a bad batch second', [{ sessionId: session, batch: batch(1) }, { batch: { images: images(1, [4, 4, 3]) } }], INVALID_ARGUMENT, { field: 'batch.images.shape' });
   add(TR, 'an empty batch first', [{ sessionId: session, batch: {} }], INVALID_ARGUMENT, { field: 'batch.images' });
   add(TR, 'a 100 KiB session id in the second message', [{ sessionId: session, batch: batch(1) }, { sessionId: HUGE, batch: batch(1) }], INVALID_ARGUMENT, { field: 'session_id' });
   add(TR, 'malformed bytes second', [{ sessionId: session, batch: batch(1) }, MALFORMED_BYTES[0]![1]], INVALID_ARGUMENT, { reason: 'MALFORMED_REQUEST' });
