@@ -112,7 +112,7 @@ const tinyConfig = (): StudyConfig => ({
   arms: [
     { name: 'scratch', student: { depth: 8, width: 1 }, stage2: { iterations: 4 } },
     { name: 'fsp', group: 'g', compareTo: 'scratch', teacher: 't', student: { depth: 8, width: 1 }, stage1: { iterations: 2 }, stage2: { iterations: 2 } },
-    { name: 'fsp-few', group: 'g', compareTo: 'scratch-few', teacher: 't', trainImages: 8, student: { depth: 8, width: 1 }, stage1: { iterations: 1, pairs: [2] }, stage2: { iterations: 3 } },
+    { name: 'fsp-few', group: 'g', compareTo: 'scratch-few', teacher: 't', trainImages: 8, student: { depth: 8, width: 1 }, stage1: { iterations: 1, pairs: [2] }, stage2: { iterations: 3, kd: { temperature: 2, alpha: 0.5 } } },
     { name: 'scratch-few', trainImages: 8, student: { depth: 8, width: 1 }, stage2: { iterations: 4 } },
   ],
 });

@@ -275,6 +275,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
         stage: s1 ? 'fsp' : 'task',
         schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), task: studySchedule('task', arm.stage2.iterations, arm.stage2.lr) },
         ...(s1?.reduction ? { reduction: s1.reduction } : {}),
+        ...(arm.stage2.kd ? { distillation: arm.stage2.kd } : {}),
         ...(s1?.pairs && teacher ? { pairWeights: teacher.pairs.map((_, i) => (s1.pairs!.includes(i) ? 1 : 0)) } : {}),
         data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, task: true } },
       });
