@@ -283,6 +283,25 @@ describe('SetStage', () => {
     await drop(id);
   });
 
+  it('stage 2 with distillation: the spec keeps it, α = 0 is the plain loss, α > 0 another; INVALID_ARGUMENT names the field', async () => {
+    const stage2 = 'STAGE_CROSS_ENTROPY' as const;
+    const plain = await session({ stage: stage2 });
+    const zero = await session({ stage: stage2, spec: { distillation: { temperature: 4, alpha: 0 } } });
+    const kd = await session({ stage: stage2, spec: { distillation: { temperature: 4, alpha: 0.5 } } });
+    assert.deepEqual((await client.getSession(kd)).spec!.distillation, { temperature: 4, alpha: 0.5 });
+    assert.equal((await client.getSession(plain)).spec!.distillation, null);
+    const loss = async (id: string) => (await client.trainStep(id, batchOf(4, 9))).loss;
+    const [l0, lz, lk] = [await loss(plain), await loss(zero), await loss(kd)];
+    assert.equal(lz, l0);
+    assert.notEqual(lk, l0);
+    for (const id of [plain, zero, kd]) await drop(id);
+    await client.createModel({ modelId: 'kd-student', resnet: TINY });
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', distillation: { temperature: 4, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation: knowledge distillation needs a teacher/);
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 4, alpha: 2 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.alpha: expected a weight in \[0, 1\], got 2/);
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 0, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.temperature/);
+    await client.deleteModel('kd-student');
+  });
+
   it('FAILED_PRECONDITION for stage 1 without a teacher; INVALID_ARGUMENT for no stage', async () => {
     const id = await session({ teacher: false });
     await expectStatus(client.setStage(id, 'STAGE_FSP'), grpc.status.FAILED_PRECONDITION, /has no teacher; STAGE_FSP needs one/);

@@ -69,6 +69,8 @@ export interface SessionSpecRecord {
   crossEntropySchedule: ScheduleRecord;
   cacheTeacherFsp: boolean;
   seed: number;
+  /** Stage 2 with Hinton KD; null (or absent, in session files written before it existed) = none. */
+  distillation?: { temperature: number; alpha: number } | null;
 }
 
 export interface CheckpointRecord {
@@ -155,6 +157,7 @@ export class Session {
       momentum: spec.optimizer.momentum,
       weightDecay: spec.optimizer.weightDecay,
       ...(teacher ? { pairWeights: spec.weights } : {}),
+      ...(teacher && spec.distillation ? { distillation: spec.distillation } : {}),
       reduction: spec.reduction,
       pooling: spec.pooling,
       cache: this.cache,

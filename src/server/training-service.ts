@@ -373,6 +373,15 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
   });
   const weights = spec.weights.length > 0 ? [...spec.weights] : pairs.map(() => 1);
 
+  let distillation: SessionSpecRecord['distillation'] = null;
+  if (spec.distillation) {
+    if (!teacher) throw invalid('spec.distillation: knowledge distillation needs a teacher (spec.teacher_model_id)');
+    const { temperature, alpha } = spec.distillation;
+    if (!(Number.isFinite(temperature) && temperature > 0)) throw invalid(`spec.distillation.temperature: expected a finite number > 0, got ${temperature}`);
+    if (!(alpha >= 0 && alpha <= 1)) throw invalid(`spec.distillation.alpha: expected a weight in [0, 1], got ${alpha}`);
+    distillation = { temperature, alpha };
+  }
+
   const opt = spec.optimizer;
   if (opt && opt.kind !== 'OPTIMIZER_KIND_UNSPECIFIED' && opt.kind !== 'OPTIMIZER_KIND_SGD') {
     throw invalid(`spec.optimizer.kind: ${String(opt.kind)} is not supported by this server; use OPTIMIZER_KIND_SGD`);
@@ -394,6 +403,7 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
     crossEntropySchedule: scheduleOf(spec.crossEntropySchedule, 'spec.cross_entropy_schedule', PAPER_CROSS_ENTROPY_SCHEDULE),
     cacheTeacherFsp: spec.cacheTeacherFsp ?? true,
     seed: spec.seed ?? Math.floor(Math.random() * 2 ** 31),
+    distillation,
   };
 }
 
@@ -429,6 +439,7 @@ function specMessage(spec: SessionSpecRecord): SessionSpec {
     crossEntropySchedule: spec.crossEntropySchedule,
     cacheTeacherFsp: spec.cacheTeacherFsp,
     seed: spec.seed,
+    distillation: spec.distillation ?? null,
   };
 }
 
