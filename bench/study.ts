@@ -19,6 +19,8 @@ const HELP = `usage: npm run study -- <config.json> [flags]
   --seeds N            run seeds 1..N only this time (a piece of the study)
   --max-runs N         stop cleanly after N more finished runs (teachers count as runs)
   --summary-only       write the summary of what is there; train nothing
+  --logdir DIR         TensorBoard event files per run: DIR/<arm>/seed<k> (loss, per-pair FSP loss, learning rate,
+                       accuracy, teacher-cache hits; validation and test accuracy at the end)
   --backend B          auto|cpu|tensorflow|tensorflow-gpu (sets FSPD_BACKEND)
   --progress-every N   a progress line every N steps (default 50)
 Ctrl-C stops after the current step; finished runs are kept and the next start continues.
@@ -45,6 +47,7 @@ async function main() {
       'max-runs': { type: 'string' },
       'summary-only': { type: 'boolean' },
       backend: { type: 'string' },
+      logdir: { type: 'string' },
       'progress-every': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -93,6 +96,7 @@ async function main() {
         writeSummary(config, state, out, extra);
       },
       ...(seedLimit ? { seedLimit } : {}),
+      ...(values.logdir ? { logdir: path.resolve(values.logdir) } : {}),
       ...(progressEvery ? { progressEvery } : {}),
     });
   } catch (err) {

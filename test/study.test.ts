@@ -23,6 +23,7 @@ import {
   tInterval,
   type StudyConfig,
 } from '../src/study/index.js';
+import { scalarsOf } from './helpers/tfevents.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -164,8 +165,17 @@ describe('a tiny study', () => {
     assert.deepEqual(partial.runs.map(key).sort(), ['fsp#1', 'fsp-few#1', 'scratch#1', 'scratch-few#1', 'scratch#2'].sort());
     assert.equal(partial.teachers.length, 2);
     const before = new Map(partial.runs.map((r) => [key(r), r.finished_at]));
-    const rest = await runStudy(config, splits(), dir, { seedLimit: 2 });
+    const logdir = tmp();
+    const rest = await runStudy(config, splits(), dir, { seedLimit: 2, logdir });
     assert.equal(rest.runs.length, 8);
+    // TensorBoard: the runs of this second start wrote their steps and final accuracies.
+    const fspLog = scalarsOf(path.join(logdir, 'fsp', 'seed2'));
+    const fsp2 = rest.runs.find((r) => key(r) === 'fsp#2')!;
+    assert.deepEqual(fspLog.filter((x) => x.tag === 'test/accuracy'), [{ step: 4, tag: 'test/accuracy', value: Math.fround(fsp2.test.accuracy) }]);
+    assert.deepEqual(fspLog.filter((x) => x.tag === 'stage1/fsp_loss/pair2').map((x) => x.step), [1, 2]);
+    assert.deepEqual(fspLog.filter((x) => x.tag === 'stage2/learning_rate').map((x) => x.step), [3, 4]);
+    assert.ok(fspLog.some((x) => x.tag === 'stage1/teacher_cache/hits'));
+    assert.equal(fs.existsSync(path.join(logdir, 'fsp', 'seed1')), false, 'finished runs are not redone');
     for (const r of rest.runs) if (before.has(key(r))) assert.equal(r.finished_at, before.get(key(r)), `${key(r)} was not redone`);
     const expected = new Map(whole.runs.map((r) => [key(r), strip(r)]));
     for (const r of rest.runs) assert.deepEqual(strip(r), expected.get(key(r)), key(r));

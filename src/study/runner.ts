@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
 import { scheduleFor, duration } from '../report/fast-opt.js';
+import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { readCheckpointFile, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { armIterations, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
 import { poolSubset, type StudySplits } from './data.js';
@@ -88,6 +89,8 @@ export interface StudyHooks {
   seedLimit?: number;
   /** A progress line every this many steps (default 50). */
   progressEvery?: number;
+  /** TensorBoard event files under <logdir>/<run>/seed<k> (steps, and validation / test accuracy at the end). */
+  logdir?: string;
 }
 
 export class StudyInterrupted extends Error {
@@ -153,6 +156,8 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
   return { teachers, runs };
 }
 
+const STAGE_TAGS: Record<Stage, string> = { teacher: 'teacher', fsp: 'stage1', task: 'stage2' };
+
 const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, task: 0.1 };
 
 /** The paper's schedule shape for `stage` over `iterations`, its rates scaled so the first is `lr`. */
@@ -198,7 +203,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
   log(`study ${config.name}: seeds 1..${seeds} of ${config.seeds}; ${have.runs.length} runs and ${have.teachers.length} teachers already done, ${pendingRuns.length} runs and ${pendingTeachers.size} teachers to go`);
 
   // Steps of one stage; stops the study when asked (nothing of the run is written).
-  const train = (run: string, seed: number, trainer: Trainer, steps: number, from: number, onResult?: (r: StepResult) => void) => {
+  const train = (run: string, seed: number, trainer: Trainer, steps: number, from: number, tb: ScalarWriter | null, onResult?: (r: StepResult) => void) => {
     const t0 = performance.now();
     let last: StepResult | undefined;
     for (let i = 1; i <= steps; i++) {
@@ -206,10 +211,19 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
       last = trainer.nextStep();
       progress.step(performance.now() - s0, run, seed, trainer.stage, i, steps, last);
       onResult?.(last);
+      if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_TAGS[trainer.stage]}/${tag}`, value, from + i);
       hooks.onStep?.({ run, seed, iteration: from + i, result: last });
       if (hooks.shouldStop?.()) throw new StudyInterrupted(`stopped during ${run} seed ${seed} (${trainer.stage} step ${i}/${steps}); finished runs are kept`);
     }
     return { wall_s: (performance.now() - t0) / 1000, last: last! };
+  };
+
+  const writerFor = (run: string, seed: number) => (hooks.logdir ? openScalarWriter(path.join(hooks.logdir, run.replace(':', '-'), `seed${seed}`)) : Promise.resolve(null));
+  const logEnd = (tb: ScalarWriter | null, step: number, validation: Evaluated, test: Evaluated) => {
+    if (!tb) return;
+    tb.scalar('validation/accuracy', validation.accuracy, step);
+    tb.scalar('test/accuracy', test.accuracy, step);
+    tb.close();
   };
 
   const teachers = new Map<string, TappedModel>(); // `${key}#${seed}` → the trained teacher
@@ -227,7 +241,8 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
     } else {
       const tt = new Trainer({ teacher: model, schedules: { teacher: studySchedule('teacher', spec.iterations, spec.lr) }, data: { dataset: data.pool, batchSize: config.batchSize, seed: seed * 1000 + 1 } });
       log(`teacher '${key}' seed ${seed}: ResNet-${spec.depth} ×${spec.width}, ${spec.iterations} iterations on ${data.pool.size} images`);
-      const { wall_s } = train(`teacher:${key}`, seed, tt, spec.iterations, 0);
+      const tb = await writerFor(`teacher:${key}`, seed);
+      const { wall_s } = train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb);
       await writeCheckpointFile(weights, tt.exportState());
       const record: TeacherRecord = {
         teacher: key,
@@ -241,6 +256,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
         finished_at: new Date().toISOString(),
       };
       tt.dispose();
+      logEnd(tb, spec.iterations, record.validation, record.test);
       writeFileAtomic(teacherFile(dir, key, seed), `${JSON.stringify(record, null, 2)}\n`);
       done.add(`teacher:${id}`);
       have.teachers.push(record);
@@ -279,6 +295,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
         ...(s1?.pairs && teacher ? { pairWeights: teacher.pairs.map((_, i) => (s1.pairs!.includes(i) ? 1 : 0)) } : {}),
         data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, task: true } },
       });
+      const tb = await writerFor(arm.name, seed);
       try {
         log(`${arm.name} seed ${seed}: ResNet-${arm.student.depth} ×${arm.student.width}, ${s1 ? `stage 1 ${s1.iterations} + ` : ''}stage 2 ${arm.stage2.iterations} iterations on ${trainSet.size} images`);
         let stage1: RunRecord['stage1'];
@@ -287,7 +304,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
           const losses: number[] = [];
           let hits = 0;
           let misses = 0;
-          const r = train(arm.name, seed, trainer, s1.iterations, 0, (x) => {
+          const r = train(arm.name, seed, trainer, s1.iterations, 0, tb, (x) => {
             if (Number.isNaN(first)) first = x.loss;
             losses.push(x.loss);
             hits += x.teacherHits ?? 0;
@@ -297,7 +314,7 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
           stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
           trainer.setStage('task');
         }
-        const r2 = train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0);
+        const r2 = train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
         const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
         const record: RunRecord = {
           arm: arm.name,
@@ -314,12 +331,14 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
           stage2: { wall_s: r2.wall_s, final_loss: r2.last.loss },
           finished_at: new Date().toISOString(),
         };
+        logEnd(tb, record.iterations, record.validation, record.test);
         writeFileAtomic(runFile(dir, arm.name, seed), `${JSON.stringify(record, null, 2)}\n`);
         have.runs.push(record);
         progress.runDone();
         log(`${arm.name} seed ${seed}: validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)} (${duration(wall * 1000)})`);
         hooks.onRunDone?.({ run: arm.name, seed, record });
       } finally {
+        tb?.close();
         trainer.dispose();
         student.model.dispose();
       }
