@@ -62,7 +62,7 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
   const { sessions, registry, log } = ctx;
   return {
     CreateSession: unaryCall(log, async (request: CreateSessionRequest__Output) => {
-      const spec = normalizeSpec(request.spec, registry);
+      const spec = normalizeSpec(request.spec, registry, { logdir: sessions.logdir !== undefined });
       const stage = request.stage === 'STAGE_UNSPECIFIED' ? undefined : stageOf(request.stage, 'stage');
       const session = await sessions.create(request.sessionId, spec, stage);
       return { session: sessionMessage(session) };
@@ -325,8 +325,9 @@ function stageOf(value: unknown, field: string): SessionStage {
 export const stageEnum = (stage: SessionStage | null): StageEnum => (stage === 'fsp' ? 'STAGE_FSP' : stage === 'task' ? 'STAGE_CROSS_ENTROPY' : 'STAGE_UNSPECIFIED');
 
 /** SessionSpec with every default filled in, checked against the models; INVALID_ARGUMENT names the field. */
-export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry): SessionSpecRecord {
+export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry, server: { logdir: boolean } = { logdir: false }): SessionSpecRecord {
   if (!spec) throw invalid('spec: missing');
+  if (spec.tensorboard === true && !server.logdir) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'spec.tensorboard: this server writes no TensorBoard files (start it with --logdir)');
   if (spec.studentModelId === '') throw invalid('spec.student_model_id: missing');
   const student = registry.get(spec.studentModelId, 'spec.student_model_id');
   const teacher = spec.teacherModelId === '' ? undefined : registry.get(spec.teacherModelId, 'spec.teacher_model_id');
@@ -404,6 +405,7 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
     cacheTeacherFsp: spec.cacheTeacherFsp ?? true,
     seed: spec.seed ?? Math.floor(Math.random() * 2 ** 31),
     distillation,
+    tensorboard: spec.tensorboard ?? server.logdir,
   };
 }
 
@@ -440,6 +442,7 @@ function specMessage(spec: SessionSpecRecord): SessionSpec {
     cacheTeacherFsp: spec.cacheTeacherFsp,
     seed: spec.seed,
     distillation: spec.distillation ?? null,
+    tensorboard: spec.tensorboard ?? false,
   };
 }
 
