@@ -21,7 +21,11 @@ import {
   studentTQuantile,
   summarizeStudy,
   tInterval,
+  findingLine,
+  verdictOf,
+  type Comparison,
   type StudyConfig,
+  type StudyFile,
 } from '../src/study/index.js';
 import { scalarsOf } from './helpers/tfevents.js';
 
@@ -227,5 +231,46 @@ describe('study config', () => {
     assert.throws(bad((c) => (c.arms[2]!.stage1!.pairs = [3])), /arms\[2\]\.stage1\.pairs/);
     assert.throws(bad((c) => (c.arms[3]!.name = 'fsp')), /'fsp' is used twice/);
     assert.throws(bad((c) => (c.arms[1]!.compareTo = 'fsp-few')), /not a scratch arm/);
+  });
+});
+
+describe('the finding the demo states', () => {
+  const interval = (mean: number, half: number, n: number) => ({ n, mean, sd: NaN, half, lo: mean - half, hi: mean + half, level: 0.95 });
+  const study = (diff: ReturnType<typeof interval>, kd?: ReturnType<typeof interval>): StudyFile => {
+    const config = tinyConfig();
+    config.arms.push({ name: 'kd', compareTo: 'scratch', teacher: 't', student: { depth: 8, width: 1 }, stage2: { iterations: 4, kd: { temperature: 4, alpha: 0.9 } } });
+    const cmp = (arm: string, d: ReturnType<typeof interval>): Comparison => ({
+      arm,
+      scratch: 'scratch',
+      seeds: Array.from({ length: d.n }, (_, i) => i + 1),
+      test_difference: d,
+      validation_difference: d,
+      wall_ratio: interval(1.5, 0.1, d.n),
+      verdict: verdictOf(d),
+    });
+    return {
+      study: 'tiny',
+      config,
+      summary: {
+        arms: [],
+        teachers: [],
+        comparisons: [cmp('fsp', diff), ...(kd ? [cmp('kd', kd)] : [])],
+        groups: [{ group: 'g', candidates: [{ arm: 'fsp', validation_mean: 0.9, seeds: diff.n }], chosen: 'fsp' }],
+        complete_seeds: diff.n,
+      },
+    };
+  };
+  const line = (s: StudyFile, ranChosen = true) => findingLine(s, { file: 'x.json', group: 'g', ranChosen });
+
+  it('says what the interval of the chosen arm says, and nothing more', () => {
+    assert.match(line(study(interval(-0.012, 0.005, 5))), /FSP \(fsp, chosen on validation\) was worse than scratch at equal iterations: −1\.20 ± 0\.50 points of test accuracy \(5 seeds, 95% CI\)\. FSP did not help at this scale\./);
+    assert.match(line(study(interval(-0.002, 0.005, 5))), /made no difference the study could establish .* −0\.20 ± 0\.50 points.*FSP did not help at this scale\./);
+    assert.match(line(study(interval(0.01, 0.004, 5))), /beat scratch at equal iterations: \+1\.00 ± 0\.40 points.*FSP helped at this scale\./);
+    const early = line(study(interval(0.01, 0.03, 3)));
+    assert.match(early, /is not established yet: 3 of 5 seeds finished; so far \+1\.00 ± 3\.00 points/);
+    assert.doesNotMatch(early, /FSP (did not help|helped) at this scale/);
+    assert.match(line(study(interval(-0.01, 0.005, 5), interval(0.003, 0.002, 5))), /; Hinton KD \(kd\) beat scratch at equal iterations: \+0\.30 ± 0\.20 points/);
+    assert.match(line(study(interval(-0.01, 0.005, 5)), false), /This demo ran another configuration than the study's choice \(fsp\)/);
+    assert.match(findingLine(null, { file: 'x.json', ranChosen: false }), /^No study summary at x\.json/);
   });
 });

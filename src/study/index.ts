@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './data.js';
 export * from './runner.js';
 export * from './summary.js';
+export * from './finding.js';
