@@ -97,8 +97,6 @@ export class StudyInterrupted extends Error {
   override readonly name = 'StudyInterrupted';
 }
 
-export interface StudyData extends StudySplits {}
-
 export function studyContext(config: StudyConfig): StudyContext {
   return { dataset: config.dataset, validation: config.validation, batchSize: config.batchSize };
 }
@@ -170,13 +168,14 @@ export function studySchedule(stage: Stage, iterations: number, lr = SCHEDULE_BA
 const evaluated = (r: EvalResult): Evaluated => ({ accuracy: r.accuracy, loss: r.loss, samples: r.samples });
 
 /** Runs what is missing of the study (seeds 1..seedLimit), writing each finished run into `dir`. */
-export async function runStudy(config: StudyConfig, data: StudyData, dir: string, hooks: StudyHooks = {}): Promise<StudyRecords> {
+export async function runStudy(config: StudyConfig, data: StudySplits, dir: string, hooks: StudyHooks = {}): Promise<StudyRecords> {
   const log = hooks.log ?? (() => {});
   const context = studyContext(config);
   const seeds = Math.min(config.seeds, hooks.seedLimit ?? config.seeds);
   fs.mkdirSync(path.join(dir, 'runs'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'teachers'), { recursive: true });
-  writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  // Studies may share a state folder (and so their teachers and identical arms): one config file each.
+  writeFileAtomic(path.join(dir, `config-${config.name}.json`), `${JSON.stringify(config, null, 2)}\n`);
   const have = readRecords(config, dir);
   const done = new Set([...have.runs.map((r) => `${r.arm}#${r.seed}`), ...have.teachers.map((t) => `teacher:${t.teacher}#${t.seed}`)]);
   const evalBatch = config.evalBatchSize ?? 500;
@@ -242,7 +241,15 @@ export async function runStudy(config: StudyConfig, data: StudyData, dir: string
       const tt = new Trainer({ teacher: model, schedules: { teacher: studySchedule('teacher', spec.iterations, spec.lr) }, data: { dataset: data.pool, batchSize: config.batchSize, seed: seed * 1000 + 1 } });
       log(`teacher '${key}' seed ${seed}: ResNet-${spec.depth} ×${spec.width}, ${spec.iterations} iterations on ${data.pool.size} images`);
       const tb = await writerFor(`teacher:${key}`, seed);
-      const { wall_s } = train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb);
+      let wall_s: number;
+      try {
+        wall_s = train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb).wall_s;
+      } catch (err) {
+        tb?.close();
+        tt.dispose();
+        model.model.dispose();
+        throw err;
+      }
       await writeCheckpointFile(weights, tt.exportState());
       const record: TeacherRecord = {
         teacher: key,
