@@ -60,9 +60,19 @@ export interface StudySummary {
 
 export function armKind(a: ArmSpec): string {
   const parts: string[] = [];
-  if (a.stage1) parts.push(`FSP ${a.stage1.iterations}`);
+  if (a.stage1) {
+    const s1 = a.stage1;
+    const knobs = [
+      ...(s1.reduction === 'mean' ? ['mean'] : []),
+      ...(s1.lr !== undefined && s1.lr !== 1e-3 ? [`lr ${s1.lr}`] : []),
+      ...(s1.pairs ? [`pairs ${s1.pairs.join(',')}`] : []),
+      ...(s1.augment ? ['augmented'] : []),
+    ];
+    parts.push(`FSP ${s1.iterations}${knobs.length ? ` (${knobs.join(', ')})` : ''}`);
+  }
   if (a.stage2.kd) parts.push(`KD T=${a.stage2.kd.temperature} α=${a.stage2.kd.alpha}`);
-  return parts.length ? `${parts.join(' + ')} → CE ${a.stage2.iterations}` : `scratch ${a.stage2.iterations}`;
+  const ce = `CE ${a.stage2.iterations}${a.stage2.lr !== undefined && a.stage2.lr !== 0.1 ? ` (lr ${a.stage2.lr})` : ''}`;
+  return parts.length ? `${parts.join(' → ')}${a.stage2.kd ? ' + ' : ' → '}${ce}` : `scratch ${ce.slice(3)}`;
 }
 
 export function verdictOf(diff: Interval): Verdict {
