@@ -201,8 +201,9 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
   );
   log(`study ${config.name}: seeds 1..${seeds} of ${config.seeds}; ${have.runs.length} runs and ${have.teachers.length} teachers already done, ${pendingRuns.length} runs and ${pendingTeachers.size} teachers to go`);
 
-  // Steps of one stage; stops the study when asked (nothing of the run is written).
-  const train = (run: string, seed: number, trainer: Trainer, steps: number, from: number, tb: ScalarWriter | null, onResult?: (r: StepResult) => void) => {
+  // Steps of one stage; stops the study when asked (nothing of the run is written). Turns the event loop
+  // after every step, so that a signal handler can ask.
+  const train = async (run: string, seed: number, trainer: Trainer, steps: number, from: number, tb: ScalarWriter | null, onResult?: (r: StepResult) => void) => {
     const t0 = performance.now();
     let last: StepResult | undefined;
     for (let i = 1; i <= steps; i++) {
@@ -212,6 +213,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       onResult?.(last);
       if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_TAGS[trainer.stage]}/${tag}`, value, from + i);
       hooks.onStep?.({ run, seed, iteration: from + i, result: last });
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.shouldStop?.()) throw new StudyInterrupted(`stopped during ${run} seed ${seed} (${trainer.stage} step ${i}/${steps}); finished runs are kept`);
     }
     return { wall_s: (performance.now() - t0) / 1000, last: last! };
@@ -243,7 +245,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       const tb = await writerFor(`teacher:${key}`, seed);
       let wall_s: number;
       try {
-        wall_s = train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb).wall_s;
+        wall_s = (await train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb)).wall_s;
       } catch (err) {
         tb?.close();
         tt.dispose();
@@ -311,7 +313,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           const losses: number[] = [];
           let hits = 0;
           let misses = 0;
-          const r = train(arm.name, seed, trainer, s1.iterations, 0, tb, (x) => {
+          const r = await train(arm.name, seed, trainer, s1.iterations, 0, tb, (x) => {
             if (Number.isNaN(first)) first = x.loss;
             losses.push(x.loss);
             hits += x.teacherHits ?? 0;
@@ -321,7 +323,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
           trainer.setStage('task');
         }
-        const r2 = train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
+        const r2 = await train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
         const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
         const record: RunRecord = {
           arm: arm.name,
