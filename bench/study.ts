@@ -17,6 +17,7 @@ const HELP = `usage: npm run study -- <config.json> [flags]
   --state DIR          the study's records and teacher checkpoints (default .study/<name>); rerunning continues
   --out DIR            where study-<name>.json and .svg go (default bench/results)
   --seeds N            run seeds 1..N only this time (a piece of the study)
+  --arms A,B           run only these arms this time (a piece of the study)
   --max-runs N         stop cleanly after N more finished runs (teachers count as runs)
   --summary-only       write the summary of what is there; train nothing
   --logdir DIR         TensorBoard event files per run: DIR/<arm>/seed<k> (loss, per-pair FSP loss, learning rate,
@@ -45,6 +46,7 @@ async function main() {
       out: { type: 'string' },
       seeds: { type: 'string' },
       'max-runs': { type: 'string' },
+      arms: { type: 'string' },
       'summary-only': { type: 'boolean' },
       backend: { type: 'string' },
       logdir: { type: 'string' },
@@ -96,6 +98,7 @@ async function main() {
         writeSummary(config, state, out, extra);
       },
       ...(seedLimit ? { seedLimit } : {}),
+      ...(values.arms ? { arms: values.arms.split(',').map((a) => a.trim()) } : {}),
       ...(values.logdir ? { logdir: path.resolve(values.logdir) } : {}),
       ...(progressEvery ? { progressEvery } : {}),
     });

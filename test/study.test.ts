@@ -185,6 +185,9 @@ describe('a tiny study', () => {
     for (const r of rest.runs) assert.deepEqual(strip(r), expected.get(key(r)), key(r));
     assert.equal(fs.readdirSync(path.join(dir, 'runs')).filter((f) => f.endsWith('.tmp')).length, 0);
 
+    await assert.rejects(runStudy(config, splits(), dir, { arms: ['nope'] }), /arms: no arm named "nope" in study tiny/);
+    const onlyScratch = await runStudy(config, splits(), dir, { seedLimit: 3, arms: ['scratch'] });
+    assert.deepEqual(onlyScratch.runs.filter((r) => r.seed === 3).map(key), ['scratch#3'], 'a piece of one arm');
     config.arms[0]!.stage2.lr = 0.05;
     assert.throws(() => readRecords(config, dir), /scratch-seed1\.json: arm 'scratch' seed 1 was run with other settings/);
   });

@@ -87,6 +87,8 @@ export interface StudyHooks {
   startNextRun?: () => boolean;
   /** Seeds 1..limit this time (default all): a study in pieces. */
   seedLimit?: number;
+  /** Only these arms this time (default all): a study in pieces. */
+  arms?: readonly string[];
   /** A progress line every this many steps (default 50). */
   progressEvery?: number;
   /** TensorBoard event files under <logdir>/<run>/seed<k> (steps, and validation / test accuracy at the end). */
@@ -186,9 +188,10 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
   // The plan, for the ETA: teachers are trained only when an arm of that seed still needs them.
   const pendingRuns: { seed: number; arm: ArmSpec }[] = [];
   const pendingTeachers = new Set<string>();
+  if (hooks.arms) for (const a of hooks.arms) if (!config.arms.some((x) => x.name === a)) throw new RangeError(`arms: no arm named ${JSON.stringify(a)} in study ${config.name}`);
   for (let seed = 1; seed <= seeds; seed++) {
     for (const arm of config.arms) {
-      if (done.has(`${arm.name}#${seed}`)) continue;
+      if (done.has(`${arm.name}#${seed}`) || (hooks.arms && !hooks.arms.includes(arm.name))) continue;
       pendingRuns.push({ seed, arm });
       if (arm.teacher && !done.has(`teacher:${arm.teacher}#${seed}`)) pendingTeachers.add(`${arm.teacher}#${seed}`);
     }
