@@ -18,6 +18,7 @@ describe('fspd demo', () => {
     try {
       const args = ['--teacher-depth', '8', '--student-depth', '8', '--batch-size', '8', '--teacher-steps', '6', '--stage1-steps', '4', '--stage2-steps', '4'];
       args.push('--eval-every', '3', '--train-limit', '16', '--stage1-limit', '0', '--test-limit', '24', '--out', out, '--json', '--progress', 'lines');
+      args.push('--study', path.join(out, 'no-study.json'), '--reduction', 'mean', '--fsp-lr', '0.5', '--pairs', '1,2');
       const { stdout, stderr } = await run(process.execPath, ['bin/fspd.js', 'demo', ...args], { cwd: root, timeout: 240_000 });
       const result = JSON.parse(stdout) as DemoResult;
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'demo.json'), 'utf8')), result, 'demo.json is what was printed');
@@ -35,6 +36,8 @@ describe('fspd demo', () => {
       assert.equal(result.fspStudent.teacherCacheHits, 16, 'stage 1: 4 steps of 8 over 16 samples, the second epoch from the cache');
       assert.ok(result.fspStudent.stage1Loss.first > 0);
 
+      assert.deepEqual([result.options.reduction, result.options.fspLr, result.options.pairs], ['mean', 0.5, [1, 2]]);
+      assert.match(result.finding, /^No study summary at .*no-study\.json: one run of each cannot say whether FSP helps/);
       assert.equal(result.table, demoTable(result.teacher, result.fspStudent, result.baseline));
       const rows = result.table.split('\n');
       assert.equal(rows.length, 5, 'header, rule, three runs');
@@ -84,5 +87,7 @@ describe('fspd demo', () => {
     assert.throws(() => checkDemoOptions({ ...DEFAULT_DEMO, teacherDepth: 9 }), /^RangeError: --teacher-depth: expected 6n\+2/);
     assert.throws(() => checkDemoOptions({ ...DEFAULT_DEMO, stage1Steps: 0 }), /^RangeError: --stage1-steps: expected a positive integer/);
     assert.throws(() => checkDemoOptions({ ...DEFAULT_DEMO, progress: 'loud' as never }), /^RangeError: --progress/);
+    assert.throws(() => checkDemoOptions({ ...DEFAULT_DEMO, pairs: [0, 3] }), /^RangeError: --pairs: expected distinct pair indices in 0\.\.2/);
+    assert.throws(() => checkDemoOptions({ ...DEFAULT_DEMO, reduction: 'sum' as never }), /^RangeError: --reduction/);
   });
 });

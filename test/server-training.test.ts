@@ -15,6 +15,7 @@ import { FspdClient, fromFloatTensor, toBatch, toTensor, type Batch, type RunRes
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import { toBfloat16, toFloat16 } from '../src/server/half-precision.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
+import { scalarsOf } from './helpers/tfevents.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
@@ -281,6 +282,60 @@ describe('SetStage', () => {
     s = await client.setStage(id, 'STAGE_FSP');
     assert.equal(s.stage, 'STAGE_FSP');
     await drop(id);
+  });
+
+  it('stage 2 with distillation: the spec keeps it, α = 0 is the plain loss, α > 0 another; INVALID_ARGUMENT names the field', async () => {
+    const stage2 = 'STAGE_CROSS_ENTROPY' as const;
+    const plain = await session({ stage: stage2 });
+    const zero = await session({ stage: stage2, spec: { distillation: { temperature: 4, alpha: 0 } } });
+    const kd = await session({ stage: stage2, spec: { distillation: { temperature: 4, alpha: 0.5 } } });
+    assert.deepEqual((await client.getSession(kd)).spec!.distillation, { temperature: 4, alpha: 0.5 });
+    assert.equal((await client.getSession(plain)).spec!.distillation, null);
+    const loss = async (id: string) => (await client.trainStep(id, batchOf(4, 9))).loss;
+    const [l0, lz, lk] = [await loss(plain), await loss(zero), await loss(kd)];
+    assert.equal(lz, l0);
+    assert.notEqual(lk, l0);
+    for (const id of [plain, zero, kd]) await drop(id);
+    await client.createModel({ modelId: 'kd-student', resnet: TINY });
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', distillation: { temperature: 4, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation: knowledge distillation needs a teacher/);
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 4, alpha: 2 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.alpha: expected a weight in \[0, 1\], got 2/);
+    await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 0, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.temperature/);
+    await client.deleteModel('kd-student');
+  });
+
+  it('TensorBoard: a server with --logdir writes every step and evaluation of a session; without one, tensorboard: true is FAILED_PRECONDITION', async () => {
+    await client.createModel({ modelId: 'tb-student', resnet: TINY });
+    await expectStatus(client.createSession({ spec: { studentModelId: 'tb-student', tensorboard: true } }), grpc.status.FAILED_PRECONDITION, /^spec\.tensorboard: this server writes no TensorBoard files \(start it with --logdir\)/);
+    assert.equal((await client.createSession({ sessionId: 'tb-off', spec: { studentModelId: 'tb-student' } })).spec!.tensorboard, false);
+    await client.deleteSession('tb-off');
+    await client.deleteModel('tb-student');
+
+    const logdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-tb-'));
+    const other = await start({ logdir });
+    try {
+      await other.client.createModel({ modelId: 'teacher', resnet: { ...TINY, seed: 1 } });
+      await other.client.createModel({ modelId: 'student', resnet: { ...TINY, seed: 2 } });
+      const created = await other.client.createSession({ sessionId: 'tb', spec: { studentModelId: 'student', teacherModelId: 'teacher', seed: 3 } });
+      assert.equal(created.spec!.tensorboard, true, 'on by default with --logdir');
+      const r1 = await other.client.trainStep('tb', batchOf(2, 1, { ids: ['a', 'b'] }));
+      const r2 = await other.client.trainStep('tb', batchOf(2, 1, { ids: ['a', 'b'] }));
+      await other.client.setStage('tb', 'STAGE_CROSS_ENTROPY');
+      const r3 = await other.client.trainStep('tb', batchOf(2, 2));
+      const evaluation = await other.client.evaluate({ sessionId: 'tb', batch: batchOf(4, 5) });
+      const scalars = scalarsOf(path.join(logdir, 'tb'));
+      const of = (tag: string) => scalars.filter((x) => x.tag === tag).map((x) => [x.step, x.value]);
+      assert.deepEqual(of('stage1/loss'), [[1, Math.fround(r1.loss)], [2, Math.fround(r2.loss)]]);
+      assert.deepEqual(of('stage1/fsp_loss/pair2'), [[1, Math.fround(r1.pairLosses[2]!)], [2, Math.fround(r2.pairLosses[2]!)]]);
+      assert.deepEqual(of('stage1/teacher_cache/hits'), [[1, 0], [2, 2]]);
+      assert.deepEqual(of('stage1/learning_rate'), [[1, Math.fround(r1.learningRate)], [2, Math.fround(r2.learningRate)]]);
+      assert.deepEqual(of('stage2/accuracy/batch'), [[3, Math.fround(r3.accuracy)]]);
+      assert.deepEqual(of('evaluation/accuracy'), [[3, Math.fround(evaluation.accuracy)]]);
+    } finally {
+      other.client.close();
+      await other.server.shutdown();
+      fs.rmSync(other.dir, { recursive: true, force: true });
+      fs.rmSync(logdir, { recursive: true, force: true });
+    }
   });
 
   it('FAILED_PRECONDITION for stage 1 without a teacher; INVALID_ARGUMENT for no stage', async () => {

@@ -12,6 +12,11 @@
 // evaluated iteration at which each student reaches the teacher's final accuracy (for the FSP student
 // counted over both stages, as the paper counts 21k + 21k). Schedules are the paper's, scaled to the
 // iteration counts. Writes <out>/demo.json and <out>/demo.svg (test accuracy vs iteration).
+//
+// One run of each is an example, not evidence: by default the demo runs the FSP configuration that the
+// study (npm run study -- bench/study/a-fast-opt.json; its summary bench/results/study-a-fast-opt.json)
+// chose on validation, and its closing line states what the study's 95 % intervals over seeds support
+// (src/study/finding.ts), not what this one run happened to show.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +25,7 @@ import { pino } from 'pino';
 import { FspdClient, type Evaluation, type RunResponse } from '../client/index.js';
 import type { Schedule } from '../generated/fspd/v1/Schedule.js';
 import { linePlotSvg } from '../report/plot.js';
+import { chosenArm, findingLine, readStudyFile, type StudyFile } from '../study/finding.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { startServer } from '../server/server.js';
 
@@ -42,6 +48,12 @@ export interface DemoOptions {
    */
   stage1Limit: number;
   seed: number;
+  /** Stage 1: first learning rate of the paper's schedule shape, the FSP loss reduction, the pairs matched (indices). */
+  fspLr: number;
+  reduction: 'paper' | 'mean';
+  pairs: number[];
+  /** The study summary whose finding the closing line states (and whose choice the defaults take). */
+  study: string;
   /** Where demo.json and demo.svg go. */
   out: string;
   /** Print the JSON result instead of the table. */
@@ -55,14 +67,18 @@ export const DEFAULT_DEMO: DemoOptions = {
   studentDepth: 8,
   width: 1,
   batchSize: 32,
-  teacherSteps: 300,
+  teacherSteps: 400,
   stage1Steps: 100,
   stage2Steps: 150,
   evalEvery: 25,
   trainLimit: 0,
   testLimit: 500,
-  stage1Limit: 1600,
+  stage1Limit: 0,
   seed: 1,
+  fspLr: 1e-3,
+  reduction: 'paper',
+  pairs: [0, 1, 2],
+  study: path.resolve(import.meta.dirname, '..', '..', 'bench', 'results', 'study-a-fast-opt.json'),
   out: 'fspd-demo',
   json: false,
   progress: 'auto',
@@ -91,6 +107,8 @@ export interface DemoResult {
   fspStudent: DemoRun & { stage1Steps: number; stage2Steps: number; stage1Loss: { first: number; last: number }; teacherCacheHits: number };
   baseline: DemoRun;
   table: string;
+  /** The closing line: what the study's intervals support. */
+  finding: string;
   files: { json: string; svg: string };
   seconds: number;
 }
@@ -127,7 +145,42 @@ export function checkDemoOptions(o: DemoOptions): DemoOptions {
     if (!(Number.isInteger(v) && v >= 0)) throw new RangeError(`--${flag}: expected an integer >= 0, got ${v}`);
   }
   if (!['auto', 'bars', 'lines', 'none'].includes(o.progress)) throw new RangeError(`--progress: expected auto, bars, lines or none, got ${o.progress}`);
+  if (!(Number.isFinite(o.fspLr) && o.fspLr > 0)) throw new RangeError(`--fsp-lr: expected a learning rate > 0, got ${o.fspLr}`);
+  if (o.reduction !== 'paper' && o.reduction !== 'mean') throw new RangeError(`--reduction: expected paper or mean, got ${o.reduction}`);
+  if (!(Array.isArray(o.pairs) && o.pairs.length > 0 && o.pairs.every((p) => Number.isInteger(p) && p >= 0 && p < 3) && new Set(o.pairs).size === o.pairs.length)) {
+    throw new RangeError(`--pairs: expected distinct pair indices in 0..2, e.g. 0,1,2, got ${JSON.stringify(o.pairs)}`);
+  }
   return o;
+}
+
+/**
+ * The demo settings of the FSP configuration the study chose on validation (group 'fsp'), or {} without a
+ * study summary: teacher and stage iterations, batch size, stage-1 rate, reduction and pairs.
+ */
+export function demoOptionsFromStudy(study: StudyFile | null): Partial<DemoOptions> {
+  const arm = study && chosenArm(study, 'fsp');
+  if (!study || !arm?.stage1 || !arm.teacher) return {};
+  const teacher = study.config.teachers[arm.teacher]!;
+  return {
+    teacherDepth: teacher.depth,
+    studentDepth: arm.student.depth,
+    width: arm.student.width,
+    batchSize: study.config.batchSize,
+    teacherSteps: teacher.iterations,
+    stage1Steps: arm.stage1.iterations,
+    stage2Steps: arm.stage2.iterations,
+    fspLr: arm.stage1.lr ?? 1e-3,
+    reduction: arm.stage1.reduction ?? 'paper',
+    pairs: arm.stage1.pairs ?? [0, 1, 2],
+  };
+}
+
+/** Whether the options run the study's chosen configuration (its stage-2 rate and KD are the defaults, and teachers match). */
+function runsChosen(o: DemoOptions, study: StudyFile | null): boolean {
+  const chosen = demoOptionsFromStudy(study);
+  const arm = study && chosenArm(study, 'fsp');
+  if (!arm || Object.keys(chosen).length === 0 || arm.stage2.kd || (arm.stage2.lr ?? 0.1) !== 0.1 || arm.stage1?.augment || arm.trainImages) return false;
+  return Object.entries(chosen).every(([k, v]) => JSON.stringify(o[k as keyof DemoOptions]) === JSON.stringify(v));
 }
 
 /** The paper's schedule shape over `steps`: phases ending at the given fractions of the run. */
@@ -140,11 +193,11 @@ function scaled(rates: number[], fractions: number[], steps: number): Schedule {
   return { learningRates: rates.slice(0, n), untilSteps: [...until.slice(0, n - 1), steps] };
 }
 
-// docs/PAPER.md#hyper-parameters: teacher 0.1 / 0.01 / 0.001 until 32k / 48k / 64k; stage 1 1e-3 / 1e-4 / 1e-5 and stage 2
+// docs/PAPER.md#hyper-parameters: teacher 0.1 / 0.01 / 0.001 until 32k / 48k / 64k; stage 1 1e-3 / 1e-4 / 1e-5 (×fspLr/1e-3 here) and stage 2
 // 0.1 / 0.01 / 0.001 until 11k / 16k / 21k.
 const teacherSchedule = (steps: number) => scaled([0.1, 0.01, 0.001], [0.5, 0.75, 1], steps);
-const fspSchedule = (steps: number) => scaled([1e-3, 1e-4, 1e-5], [11 / 21, 16 / 21, 1], steps);
 const crossEntropySchedule = (steps: number) => scaled([0.1, 0.01, 0.001], [11 / 21, 16 / 21, 1], steps);
+const fspSchedule = (lr: number, steps: number) => scaled([lr, lr / 10, lr / 100], [11 / 21, 16 / 21, 1], steps);
 
 export async function runDemo(options: DemoOptions, io: DemoIo = { out: process.stdout, err: process.stderr }): Promise<DemoResult> {
   const o = checkDemoOptions({ ...options });
@@ -222,7 +275,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo = { out: process.
       spec: {
         studentModelId: 'fsp-student',
         teacherModelId: 'teacher',
-        fspSchedule: fspSchedule(o.stage1Steps),
+        fspSchedule: fspSchedule(o.fspLr, o.stage1Steps),
+        reduction: o.reduction === 'mean' ? 'REDUCTION_MEAN' : 'REDUCTION_PAPER',
+        weights: [0, 1, 2].map((i) => (o.pairs.includes(i) ? 1 : 0)),
         crossEntropySchedule: crossEntropySchedule(o.stage2Steps),
         seed: o.seed + 1,
       },
@@ -235,11 +290,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo = { out: process.
     const s2 = await run('FSP stage 2', 'fsp', o.stage2Steps, { offset: o.stage1Steps });
     const fspCurve = curveOf([...s1.evaluations.slice(-1), ...s2.evaluations]);
 
-    // 3. The baseline: same initial weights, cross-entropy for the same number of iterations.
+    // 3. The baseline: same initial weights, cross-entropy for the same number of iterations (the study's
+    // scratch schedule: the stage-2 shape over the whole budget).
     const budget = o.stage1Steps + o.stage2Steps;
     await client.createSession({
       sessionId: 'baseline',
-      spec: { studentModelId: 'baseline-student', crossEntropySchedule: teacherSchedule(budget), seed: o.seed + 1 },
+      spec: { studentModelId: 'baseline-student', crossEntropySchedule: crossEntropySchedule(budget), seed: o.seed + 1 },
     });
     const b = await run('baseline', 'baseline', budget);
     const baselineCurve = curveOf(b.evaluations);
@@ -280,8 +336,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo = { out: process.
     fs.mkdirSync(o.out, { recursive: true });
     const files = { json: path.join(o.out, 'demo.json'), svg: path.join(o.out, 'demo.svg') };
     const table = demoTable(teacher, fspStudent, baseline);
+    const study = readStudyFile(o.study);
+    const finding = findingLine(study, { file: o.study, ranChosen: runsChosen(o, study) });
     const { json: _json, progress: _progress, ...recorded } = o;
-    const result: DemoResult = { options: recorded, backend, teacher, fspStudent, baseline, table, files, seconds: (performance.now() - started) / 1000 };
+    const result: DemoResult = { options: recorded, backend, teacher, fspStudent, baseline, table, finding, files, seconds: (performance.now() - started) / 1000 };
     fs.writeFileSync(files.svg, demoPlot(result));
     fs.writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
     if (o.json) io.out.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -291,6 +349,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo = { out: process.
         `\nteacher-FSP cache: ${fspStudent.teacherCacheHits} of ${o.stage1Steps * o.batchSize} stage-1 samples served from the cache` +
           `\nwrote ${files.svg} and ${files.json} (${result.seconds.toFixed(0)} s)\n`,
       );
+      io.out.write(`\n${finding}\n`);
     }
     return result;
   } finally {

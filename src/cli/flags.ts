@@ -33,7 +33,8 @@ export function serveOptions(command: Command): Command {
     .option(
       '--shared-memory-dir <dir>',
       'directory (a tmpfs, e.g. /dev/shm/fspd) whose files co-located clients may register as shared-memory tensor regions (FSPD_SHARED_MEMORY_DIR; default off)',
-    );
+    )
+    .option('--logdir <dir>', 'TensorBoard event files of every session (SessionSpec.tensorboard) under <dir>/<session id> (FSPD_LOGDIR; default none)');
 }
 
 export interface HealthFlags {

@@ -62,6 +62,18 @@ const int = (flag: string) => (value: string) => {
   return n;
 };
 
+const rate = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${flag}: expected a learning rate > 0, got '${value}'`);
+  return n;
+};
+
+const indexList = (flag: string) => (value: string) => {
+  const list = value.split(',').map((v) => v.trim());
+  if (!list.every((v) => /^\d+$/.test(v))) throw new InvalidArgumentError(`${flag}: expected comma-separated indices such as 0,1,2, got '${value}'`);
+  return list.map(Number);
+};
+
 program
   .command('demo')
   .description('FSP distillation end to end over gRPC on the embedded MNIST digits: teacher, FSP student, baseline; prints a table, writes an SVG plot')
@@ -69,13 +81,17 @@ program
   .option('--student-depth <n>', 'student ResNet depth (default 8)', int('--student-depth'))
   .option('--width <n>', 'channel multiplier of all models (default 1)', int('--width'))
   .option('--batch-size <n>', 'training batch size (default 32)', int('--batch-size'))
-  .option('--teacher-steps <n>', 'teacher iterations (default 300)', int('--teacher-steps'))
+  .option('--teacher-steps <n>', 'teacher iterations (default 400)', int('--teacher-steps'))
   .option('--stage1-steps <n>', 'FSP stage-1 iterations (default 100)', int('--stage1-steps'))
   .option('--stage2-steps <n>', 'FSP stage-2 iterations; the baseline trains stage 1 + stage 2 (default 150)', int('--stage2-steps'))
   .option('--eval-every <n>', 'test evaluation interval in iterations (default 25)', int('--eval-every'))
   .option('--train-limit <n>', 'use n of the 8,004 training digits, evenly spaced (default all)', int('--train-limit'))
   .option('--test-limit <n>', 'evaluate on n of the 1,996 test digits, evenly spaced, 0 = all (default 500)', int('--test-limit'))
-  .option('--stage1-limit <n>', 'FSP stage 1 draws from n training digits, so its later epochs come from the teacher-FSP cache; 0 = --train-limit (default 1600)', int('--stage1-limit'))
+  .option('--stage1-limit <n>', 'FSP stage 1 draws from n training digits, so its later epochs come from the teacher-FSP cache; 0 = --train-limit (default 0)', int('--stage1-limit'))
+  .option('--fsp-lr <rate>', "stage 1's first learning rate (the paper's 1e-3, ×0.1 at 11/21, ×0.01 at 16/21 of stage 1) (default 0.001)", rate('--fsp-lr'))
+  .option('--reduction <mode>', 'FSP loss reduction: paper (sum over entries) or mean (default paper)')
+  .option('--pairs <list>', 'FSP pairs matched in stage 1, comma-separated indices (default 0,1,2)', indexList('--pairs'))
+  .option('--study <file>', "the study summary: the unset options above come from the FSP configuration it chose on validation, and the closing line states its finding (default bench/results/study-a-fast-opt.json)")
   .option('--seed <n>', 'seed of the models and the data order (default 1)', int('--seed'))
   .option('--out <dir>', 'where demo.json and demo.svg go (default fspd-demo)')
   .option('--json', 'print the result as JSON instead of the table')
@@ -83,10 +99,13 @@ program
   .action(async (flags: Partial<DemoOptions>) => {
     // Loaded here so other commands don't pay for the server and tfjs. The defaults in the help texts above
     // are DEFAULT_DEMO's (test/demo.test.ts checks).
-    const { DEFAULT_DEMO, runDemo, checkDemoOptions } = await import('./demo.js');
+    // Unset options take the study's choice, then DEMO_DEFAULT's (the same values while the study chooses fsp-100).
+    const { DEFAULT_DEMO, runDemo, checkDemoOptions, demoOptionsFromStudy } = await import('./demo.js');
+    const { readStudyFile } = await import('../study/finding.js');
     let options: DemoOptions;
     try {
-      options = checkDemoOptions({ ...DEFAULT_DEMO, ...flags, json: flags.json ?? false });
+      const study = flags.study ?? DEFAULT_DEMO.study;
+      options = checkDemoOptions({ ...DEFAULT_DEMO, ...demoOptionsFromStudy(readStudyFile(study)), ...flags, study, json: flags.json ?? false });
     } catch (err) {
       return program.error(`fspd demo: ${(err as Error).message}`, { exitCode: 2 });
     }

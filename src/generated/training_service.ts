@@ -20,6 +20,7 @@ export interface ProtoGrpcType {
       DatasetSpec: MessageTypeDefinition
       DeleteSessionRequest: MessageTypeDefinition
       DeleteSessionResponse: MessageTypeDefinition
+      Distillation: MessageTypeDefinition
       EvaluateRequest: MessageTypeDefinition
       EvaluateResponse: MessageTypeDefinition
       Evaluation: MessageTypeDefinition

@@ -1,6 +1,7 @@
 // A small SVG line plot with no dependencies: numeric x and y axes with "nice" ticks, one polyline per
 // series (with point markers), optional vertical and horizontal reference lines, a legend. Used for the
-// paper's Figure 3 (test accuracy vs iteration) by the fast-optimisation experiment.
+// paper's Figure 3 (test accuracy vs iteration) by the fast-optimisation experiment. intervalPlotSvg: one
+// row per item, a point at its mean and a bar over its interval (the study's mean ± 95 % CI over seeds).
 
 export interface Series {
   name: string;
@@ -157,6 +158,80 @@ export function linePlotSvg(series: readonly Series[], options: LinePlotOptions 
       );
     });
   }
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+export interface IntervalRow {
+  label: string;
+  mean: number;
+  /** Interval ends; equal to mean (no bar) when unknown. */
+  lo: number;
+  hi: number;
+  color?: string;
+  /** Right of the bar, e.g. "n = 5". */
+  note?: string;
+}
+
+export interface IntervalPlotOptions {
+  title?: string;
+  xLabel?: string;
+  width?: number;
+  xRange?: readonly [number, number];
+  xFormat?: (v: number) => string;
+  vLines?: readonly ReferenceLine[];
+}
+
+/** Horizontal error bars: one row per item (label left), mean as a dot, [lo, hi] as a bar with caps. */
+export function intervalPlotSvg(rows: readonly IntervalRow[], options: IntervalPlotOptions = {}): string {
+  const rowH = 26;
+  const labelW = Math.max(80, ...rows.map((r) => 7 * r.label.length + 12));
+  const noteW = Math.max(0, ...rows.map((r) => (r.note ? 7 * r.note.length + 12 : 0)));
+  const width = options.width ?? Math.max(720, labelW + 420 + noteW);
+  const margin = { left: labelW, right: 16 + noteW, top: options.title ? 36 : 16, bottom: 48 };
+  const pw = width - margin.left - margin.right;
+  const ph = rowH * Math.max(1, rows.length);
+  const height = margin.top + ph + margin.bottom;
+  const finite = rows.flatMap((r) => [r.lo, r.hi, r.mean]).filter(Number.isFinite);
+  const [x0, x1] = options.xRange ?? (finite.length ? niceRange(Math.min(...finite), Math.max(...finite)) : [0, 1]);
+  const sx = (x: number) => margin.left + (x1 === x0 ? pw / 2 : ((x - x0) / (x1 - x0)) * pw);
+  const xf = options.xFormat ?? fmt;
+  const n = (v: number) => v.toFixed(1);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (options.title) out.push(`<text x="${n(width / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
+  for (const t of niceTicks(x0, x1, 8).filter((t) => t >= x0 && t <= x1)) {
+    out.push(
+      `<line x1="${n(sx(t))}" y1="${margin.top}" x2="${n(sx(t))}" y2="${margin.top + ph}" stroke="#e5e5e5"/>`,
+      `<text x="${n(sx(t))}" y="${margin.top + ph + 16}" text-anchor="middle">${escapeXml(xf(t))}</text>`,
+    );
+  }
+  out.push(`<rect x="${margin.left}" y="${margin.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  if (options.xLabel) out.push(`<text x="${n(margin.left + pw / 2)}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  for (const l of options.vLines ?? []) {
+    if (!(l.at >= x0 && l.at <= x1)) continue;
+    const c = escapeXml(l.color ?? '#777');
+    out.push(`<line x1="${n(sx(l.at))}" y1="${margin.top}" x2="${n(sx(l.at))}" y2="${margin.top + ph}" stroke="${c}" stroke-dasharray="2 3"/>`);
+    if (l.label) out.push(`<text x="${n(sx(l.at) + 4)}" y="${margin.top - 4}" fill="${c}">${escapeXml(l.label)}</text>`);
+  }
+  const clamp = (x: number) => Math.min(x1, Math.max(x0, x));
+  rows.forEach((r, i) => {
+    const y = margin.top + rowH * i + rowH / 2;
+    const c = escapeXml(r.color ?? PALETTE[i % PALETTE.length]!);
+    out.push(`<text x="${margin.left - 6}" y="${n(y + 4)}" text-anchor="end">${escapeXml(r.label)}</text>`);
+    if (Number.isFinite(r.lo) && Number.isFinite(r.hi) && r.hi > r.lo) {
+      const [a, b] = [sx(clamp(r.lo)), sx(clamp(r.hi))];
+      out.push(
+        `<line x1="${n(a)}" y1="${n(y)}" x2="${n(b)}" y2="${n(y)}" stroke="${c}" stroke-width="2"/>`,
+        `<line x1="${n(a)}" y1="${n(y - 6)}" x2="${n(a)}" y2="${n(y + 6)}" stroke="${c}" stroke-width="2"/>`,
+        `<line x1="${n(b)}" y1="${n(y - 6)}" x2="${n(b)}" y2="${n(y + 6)}" stroke="${c}" stroke-width="2"/>`,
+      );
+    }
+    if (Number.isFinite(r.mean) && r.mean >= x0 && r.mean <= x1) out.push(`<circle cx="${n(sx(r.mean))}" cy="${n(y)}" r="4" fill="${c}"/>`);
+    if (r.note) out.push(`<text x="${margin.left + pw + 8}" y="${n(y + 4)}">${escapeXml(r.note)}</text>`);
+  });
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -60,6 +60,8 @@ export interface ServerConfig {
    * tmpfs such as /dev/shm/fspd or a memory-backed emptyDir shared with the trainer. Unset = off.
    */
   sharedMemoryDir?: string;
+  /** Root of the sessions' TensorBoard event files (<logdir>/<session id>). Unset = none. */
+  logdir?: string;
 }
 
 /** The values as commander hands them over (all strings; address repeatable). */
@@ -82,6 +84,7 @@ export interface ConfigFlags {
   maxMemory?: string;
   teacherCacheSize?: string;
   sharedMemoryDir?: string;
+  logdir?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -137,6 +140,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const maxMemory = pick('maxMemory', 'max-memory', 'FSPD_MAX_MEMORY');
   const cacheSize = pick('teacherCacheSize', 'teacher-cache-size', 'FSPD_TEACHER_CACHE_SIZE');
   const sharedMemoryDir = pick('sharedMemoryDir', 'shared-memory-dir', 'FSPD_SHARED_MEMORY_DIR');
+  const logdir = pick('logdir', 'logdir', 'FSPD_LOGDIR');
 
   return {
     addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
@@ -155,6 +159,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxMemory: maxMemory ? parseBytes(maxMemory) : DEFAULT_CONFIG.maxMemory,
     teacherCacheSize: cacheSize ? parseBytes(cacheSize, 0) : DEFAULT_CONFIG.teacherCacheSize,
     ...(sharedMemoryDir ? { sharedMemoryDir: sharedMemoryDir.value } : {}),
+    ...(logdir ? { logdir: logdir.value } : {}),
   };
 }
 

@@ -96,6 +96,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     maxSessions: config.maxSessions,
     cacheBytes: config.teacherCacheSize,
     dir: path.join(stateDir, 'sessions'),
+    ...(config.logdir ? { logdir: path.resolve(config.logdir) } : {}),
     log,
     onStep: training.onStep,
   });

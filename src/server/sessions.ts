@@ -41,6 +41,7 @@ import {
   type StepResult,
   type TrainerState,
 } from '../training/index.js';
+import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { ID_PATTERN, mib, writeAtomic, type MemoryBudget, type ModelEntry, type ModelRegistry } from './registry.js';
 import type { DecodedBatch } from './sessions-data.js';
@@ -70,6 +71,10 @@ export interface SessionSpecRecord {
   crossEntropySchedule: ScheduleRecord;
   cacheTeacherFsp: boolean;
   seed: number;
+  /** Stage 2 with Hinton KD; null (or absent, in session files written before it existed) = none. */
+  distillation?: { temperature: number; alpha: number } | null;
+  /** Write TensorBoard event files (under the manager's logdir); absent in older session files = false. */
+  tensorboard?: boolean;
 }
 
 export interface CheckpointRecord {
@@ -127,6 +132,8 @@ export class Session {
   holder: Holder | null = null;
   lastStep: StepSummary | null = null;
   checkpoints: CheckpointRecord[] = [];
+  /** TensorBoard scalars of this session's steps and evaluations, when its spec asks and the server has a logdir. */
+  tb: ScalarWriter | null = null;
   /** Position of the last Run's data stream: a Run over the same data continues from it. */
   runData: SamplerState | null = null;
   /** Teacher-FSP samples served from the cache / computed, over the session's life in this process. */
@@ -156,6 +163,7 @@ export class Session {
       momentum: spec.optimizer.momentum,
       weightDecay: spec.optimizer.weightDecay,
       ...(teacher ? { pairWeights: spec.weights } : {}),
+      ...(teacher && spec.distillation ? { distillation: spec.distillation } : {}),
       reduction: spec.reduction,
       pooling: spec.pooling,
       cache: this.cache,
@@ -199,6 +207,8 @@ export interface SessionManagerOptions {
   /** Where sessions persist. */
   dir: string;
   log: Logger;
+  /** Root of the sessions' TensorBoard event files (<logdir>/<session id>); unset = none. */
+  logdir?: string;
   /** Called after every training step (metrics). */
   onStep?: (session: Session, step: StepSummary) => void;
 }
@@ -213,6 +223,10 @@ export class SessionManager {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  get logdir(): string | undefined {
+    return this.options.logdir;
   }
 
   get(id: string, field = 'session_id'): Session {
@@ -256,6 +270,7 @@ export class SessionManager {
     try {
       const session = this.build(id, spec, new Date(), student, teacher, initial);
       try {
+        await this.openWriter(session);
         await this.writeRecord(session);
       } catch (err) {
         this.dispose(session);
@@ -295,6 +310,10 @@ export class SessionManager {
     session.cacheHits += r.teacherHits ?? 0;
     session.cacheMisses += r.teacherMisses ?? 0;
     session.lastStep = summary;
+    if (session.tb) {
+      for (const { tag, value } of stepScalars(r)) session.tb.scalar(`${STAGE_TAGS[summary.stage]}/${tag}`, value, r.step);
+      session.tb.flush();
+    }
     this.options.onStep?.(session, summary);
     return summary;
   }
@@ -418,6 +437,13 @@ export class SessionManager {
       iterator.return?.();
     }
     if (samples === 0) throw invalid('no samples to evaluate');
+    if (session?.tb) {
+      const step = session.trainer.stepsTaken;
+      session.tb.scalar('evaluation/accuracy', correct / samples, step);
+      session.tb.scalar('evaluation/cross_entropy', ceSum / samples, step);
+      if (teacher) session.tb.scalar('evaluation/fsp_loss', fspSum / samples, step);
+      session.tb.flush();
+    }
     return {
       step: session?.trainer.stepsTaken ?? 0,
       stage: session?.stage ?? null,
@@ -458,10 +484,10 @@ export class SessionManager {
         const session = this.build(id, record.spec, new Date(record.createTime), student, teacher, record.stage);
         session.checkpoints = record.checkpoints;
         const resume = record.checkpoints.at(-1);
-        if (resume) {
+        if (resume || session.spec.tensorboard) {
           try {
-            const { state } = await readCheckpointFile(this.checkpointFile(id, resume.checkpointId));
-            this.importState(session, state);
+            if (resume) this.importState(session, (await readCheckpointFile(this.checkpointFile(id, resume.checkpointId))).state);
+            await this.openWriter(session);
           } catch (err) {
             this.dispose(session);
             throw err;
@@ -530,6 +556,7 @@ export class SessionManager {
   private dispose(session: Session): void {
     if (session.deleted) return;
     session.deleted = true;
+    session.tb?.close();
     session.trainer.dispose();
     session.cache?.clear();
     session.student.sessions.delete(session.id);
@@ -552,6 +579,16 @@ export class SessionManager {
     await writeAtomic(path.join(dir, 'session.json'), JSON.stringify(record, null, 2));
   }
 
+  /** The session's TensorBoard writer, when its spec asks and this server has a logdir (a restored session on a server without one writes none). */
+  private async openWriter(session: Session): Promise<void> {
+    if (!session.spec.tensorboard) return;
+    if (!this.options.logdir) {
+      this.options.log.warn({ session: session.id }, 'the session asks for TensorBoard files, and this server has no --logdir: none written');
+      return;
+    }
+    session.tb = await openScalarWriter(path.join(this.options.logdir, session.id));
+  }
+
   private dirOf(id: string): string {
     return path.join(this.options.dir, id);
   }
@@ -568,6 +605,7 @@ export class SessionManager {
   }
 }
 
+const STAGE_TAGS: Record<SessionStage, string> = { fsp: 'stage1', task: 'stage2' };
 
 const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
 

@@ -63,7 +63,7 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
   const { sessions, registry, log } = ctx;
   return {
     CreateSession: unary(log, async (request: CreateSessionRequest__Output) => {
-      const spec = normalizeSpec(request.spec, registry);
+      const spec = normalizeSpec(request.spec, registry, { logdir: sessions.logdir !== undefined });
       const stage = request.stage === 'STAGE_UNSPECIFIED' ? undefined : stageOf(request.stage, 'stage');
       const session = await sessions.create(request.sessionId, spec, stage);
       return { session: sessionMessage(session) };
@@ -322,8 +322,9 @@ function stageOf(value: unknown, field: string): SessionStage {
 export const stageEnum = (stage: SessionStage | null): StageEnum => (stage === 'fsp' ? 'STAGE_FSP' : stage === 'task' ? 'STAGE_CROSS_ENTROPY' : 'STAGE_UNSPECIFIED');
 
 /** SessionSpec with every default filled in, checked against the models; INVALID_ARGUMENT names the field. */
-export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry): SessionSpecRecord {
+export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry, server: { logdir: boolean } = { logdir: false }): SessionSpecRecord {
   if (!spec) throw invalid('spec: missing');
+  if (spec.tensorboard === true && !server.logdir) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'spec.tensorboard: this server writes no TensorBoard files (start it with --logdir)');
   if (spec.studentModelId === '') throw invalid('spec.student_model_id: missing');
   const student = registry.get(spec.studentModelId, 'spec.student_model_id');
   const teacher = spec.teacherModelId === '' ? undefined : registry.get(spec.teacherModelId, 'spec.teacher_model_id');
@@ -370,6 +371,15 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
   });
   const weights = spec.weights.length > 0 ? [...spec.weights] : pairs.map(() => 1);
 
+  let distillation: SessionSpecRecord['distillation'] = null;
+  if (spec.distillation) {
+    if (!teacher) throw invalid('spec.distillation: knowledge distillation needs a teacher (spec.teacher_model_id)');
+    const { temperature, alpha } = spec.distillation;
+    if (!(Number.isFinite(temperature) && temperature > 0)) throw invalid(`spec.distillation.temperature: expected a finite number > 0, got ${temperature}`);
+    if (!(alpha >= 0 && alpha <= 1)) throw invalid(`spec.distillation.alpha: expected a weight in [0, 1], got ${alpha}`);
+    distillation = { temperature, alpha };
+  }
+
   const opt = spec.optimizer;
   if (opt && opt.kind !== 'OPTIMIZER_KIND_UNSPECIFIED' && opt.kind !== 'OPTIMIZER_KIND_SGD') {
     throw invalid(`spec.optimizer.kind: ${String(opt.kind)} is not supported by this server; use OPTIMIZER_KIND_SGD`);
@@ -391,6 +401,8 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
     crossEntropySchedule: scheduleOf(spec.crossEntropySchedule, 'spec.cross_entropy_schedule', PAPER_CROSS_ENTROPY_SCHEDULE),
     cacheTeacherFsp: spec.cacheTeacherFsp ?? true,
     seed: spec.seed ?? Math.floor(Math.random() * 2 ** 31),
+    distillation,
+    tensorboard: spec.tensorboard ?? server.logdir,
   };
 }
 
@@ -426,6 +438,8 @@ function specMessage(spec: SessionSpecRecord): SessionSpec {
     crossEntropySchedule: spec.crossEntropySchedule,
     cacheTeacherFsp: spec.cacheTeacherFsp,
     seed: spec.seed,
+    distillation: spec.distillation ?? null,
+    tensorboard: spec.tensorboard ?? false,
   };
 }
 

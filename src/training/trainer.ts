@@ -2,7 +2,8 @@
 //   teacher  trains the TEACHER with softmax cross-entropy (so one trainer can make the teacher first)
 //   fsp      stage 1: trains the student with the FSP loss only; the teacher is frozen (inference mode, its
 //            weights and BatchNorm statistics never change) and its matrices come from the cache when possible
-//   task     stage 2: trains the student with softmax cross-entropy only (no FSP term)
+//   task     stage 2: trains the student with softmax cross-entropy (no FSP term); with `distillation` and a
+//            teacher, plus Hinton KD against the frozen teacher's soft targets (distillation.ts)
 // Either model may be absent when no stage needs it (a baseline student: student only, stage task).
 //
 // Each stage has its own learning-rate schedule (counted in that stage's steps) and its own SGD state
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AugmentConfig, AugParams, Dataset } from '../data/index.js';
 import { fspLoss, type Pooling, type Reduction } from '../fsp/index.js';
 import { forwardWithTaps, type TappedModel } from '../models/index.js';
+import { checkDistillation, distillationLoss, type Distillation } from './distillation.js';
 import { TeacherFspCache, teacherFspMatrices, type CacheStats } from './fsp-cache.js';
 import { MomentumSgd, type NamedVariable, type SgdState } from './optimizer.js';
 import { BatchSampler, type SamplerState } from './sampler.js';
@@ -50,6 +52,8 @@ export interface TrainerOptions {
   pooling?: Pooling; // 'max'
   /** Student*†: a seed for one random channel permutation per teacher tap, or the permutations. Default none. */
   shuffle?: { seed: number } | readonly ArrayLike<number>[];
+  /** Stage 2 with Hinton KD against the teacher (needs a teacher). Default none: cross-entropy only. */
+  distillation?: Distillation;
   /** The teacher-FSP cache (may be shared between trainers); null: none. Default: an own cache of cacheBytes. */
   cache?: TeacherFspCache | null;
   cacheBytes?: number;
@@ -79,6 +83,9 @@ export interface StepResult {
   /** fsp: each pair's λ-weighted part of loss, in pair order. */
   pairLosses?: number[];
   batchSize: number;
+  /** task with distillation: the unweighted parts of loss, mean cross-entropy and mean T²·KL to the teacher. */
+  crossEntropy?: number;
+  softTargetLoss?: number;
   /** Top-1 accuracy on the batch (teacher, task; training-mode forward). */
   accuracy?: number;
   /** fsp: samples whose teacher matrices came from the cache / were computed by the teacher. */
@@ -123,6 +130,8 @@ export interface TrainerMeta {
   pairWeights: number[] | null;
   reduction: Reduction;
   pooling: Pooling;
+  /** Absent in checkpoints written before distillation existed (= null). */
+  distillation?: Distillation | null;
   permutations: number[][] | null;
   models: Partial<Record<'teacher' | 'student', { name: string; weights: { name: string; shape: number[] }[] }>>;
   optimizers: Partial<Record<Stage, { momentum: number; weightDecay: number; learningRate: number; slots: { name: string; shape: number[]; saved: boolean }[] }>>;
@@ -142,6 +151,7 @@ export class Trainer {
   readonly pairWeights: number[] | undefined;
   readonly reduction: Reduction;
   readonly pooling: Pooling;
+  readonly distillation: Distillation | undefined;
   private currentStage: Stage;
   private schedules: Record<Stage, Schedule>;
   private stageSteps: Record<Stage, number> = { teacher: 0, fsp: 0, task: 0 };
@@ -180,6 +190,10 @@ export class Trainer {
         if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`pairWeights[${i}]: expected a finite number >= 0, got ${w}`);
       });
       this.pairWeights = [...options.pairWeights];
+    }
+    if (options.distillation !== undefined) {
+      if (!teacher) throw new RangeError('distillation: knowledge distillation needs a teacher');
+      this.distillation = checkDistillation(options.distillation);
     }
     if (options.shuffle !== undefined) {
       if (!teacher) throw new RangeError('shuffle: FSP options need a teacher');
@@ -284,19 +298,30 @@ export class Trainer {
       result = { stage, lr, loss, pairLosses, batchSize, teacherHits: t.hits, teacherMisses: t.misses, teacherMs, ...(this.cache ? { cache: this.cache.stats() } : {}) };
     } else {
       const labels = batch.labels!;
+      const kd = stage === 'task' ? this.distillation : undefined;
       let correct = 0;
+      let parts: [number, number] | undefined;
       const loss = tf.tidy(() => {
         const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), numClasses(model));
+        // The frozen teacher's logits, outside the gradient: inference mode, on the same (augmented) batch.
+        const teacherLogits = kd ? tf.tidy(() => {
+          const { logits, features } = forwardWithTaps(this.need('teacher'), batch.images, { training: false });
+          tf.dispose(features);
+          return logits;
+        }) : undefined;
         const { value, grads } = tf.variableGrads(() => {
           const { logits } = forwardWithTaps(model, batch.images, { training: true });
           correct = countCorrect(logits, labels);
-          return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+          if (!kd) return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+          const terms = distillationLoss(logits, teacherLogits!, onehot as tf.Tensor2D, kd);
+          parts = [terms.crossEntropy.dataSync()[0]!, terms.softTarget.dataSync()[0]!];
+          return terms.loss;
         }, variablesOf(opt));
         opt.applyGradients(grads);
         return value.dataSync()[0]!;
       });
       if (stage === 'teacher') this.teacherRevision++;
-      result = { stage, lr, loss, batchSize, accuracy: correct / batchSize };
+      result = { stage, lr, loss, batchSize, accuracy: correct / batchSize, ...(parts ? { crossEntropy: parts[0], softTargetLoss: parts[1] } : {}) };
     }
     this.steps++;
     this.stageSteps[stage]++;
@@ -396,6 +421,7 @@ export class Trainer {
       pairWeights: this.pairWeights ? [...this.pairWeights] : null,
       reduction: this.reduction,
       pooling: this.pooling,
+      distillation: this.distillation ?? null,
       permutations: this.permutations?.map((p) => Array.from(p)) ?? null,
       models,
       optimizers,
@@ -406,7 +432,7 @@ export class Trainer {
 
   /**
    * Continues from an exported state. Must match: the models' architecture (weight names and shapes, in
-   * order) and the FSP settings (pair weights, reduction, pooling: part of what this trainer computes, so a
+   * order) and the FSP and KD settings (pair weights, reduction, pooling, distillation: part of what this trainer computes, so a
    * mismatch is an error, not a silent change). Taken from the state: weights of both models, momentum
    * buffers of every stage, stage, step counters, schedules, shuffle permutations, teacher revision, and
    * the data position when this trainer has a data stream (same dataset and batching) and the state has
@@ -428,6 +454,9 @@ export class Trainer {
         `checkpoint: FSP settings (pairWeights ${JSON.stringify(meta.pairWeights)}, reduction ${meta.reduction}, pooling ${meta.pooling}) differ from this trainer's ` +
           `(${JSON.stringify(this.pairWeights ?? null)}, ${this.reduction}, ${this.pooling})`,
       );
+    }
+    if (JSON.stringify(meta.distillation ?? null) !== JSON.stringify(this.distillation ?? null)) {
+      throw new RangeError(`checkpoint: distillation ${JSON.stringify(meta.distillation ?? null)} differs from this trainer's ${JSON.stringify(this.distillation ?? null)}`);
     }
     const schedules = Object.fromEntries(STAGES.map((s) => [s, checkSchedule(meta.schedules?.[s], `checkpoint schedules.${s}`)])) as Record<Stage, Schedule>;
     const weightUpdates: [LayerVar, Float32Array][] = [];

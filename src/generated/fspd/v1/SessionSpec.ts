@@ -5,6 +5,7 @@ import type { Reduction as _fspd_v1_Reduction, Reduction__Output as _fspd_v1_Red
 import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
 import type { Optimizer as _fspd_v1_Optimizer, Optimizer__Output as _fspd_v1_Optimizer__Output } from '../../fspd/v1/Optimizer.js';
 import type { Schedule as _fspd_v1_Schedule, Schedule__Output as _fspd_v1_Schedule__Output } from '../../fspd/v1/Schedule.js';
+import type { Distillation as _fspd_v1_Distillation, Distillation__Output as _fspd_v1_Distillation__Output } from '../../fspd/v1/Distillation.js';
 
 /**
  * What a session trains and how. Session.spec returns it with every default filled in.
@@ -55,8 +56,20 @@ export interface SessionSpec {
    * Seed of Run's shuffling and augmentation; unset = random.
    */
   'seed'?: (number);
+  /**
+   * Stage 2 with Hinton knowledge distillation against the frozen teacher (beyond the FSP paper); unset =
+   * cross-entropy only. Needs teacher_model_id.
+   */
+  'distillation'?: (_fspd_v1_Distillation | null);
+  /**
+   * Write TensorBoard event files of the session's steps and evaluations (loss, per-pair FSP loss, learning
+   * rate, accuracy, teacher-cache hits) to <the server's --logdir>/<session_id>; unset = true when the server
+   * has a --logdir. true on a server without one is FAILED_PRECONDITION.
+   */
+  'tensorboard'?: (boolean);
   '_cacheTeacherFsp'?: "cacheTeacherFsp";
   '_seed'?: "seed";
+  '_tensorboard'?: "tensorboard";
 }
 
 /**
@@ -108,6 +121,18 @@ export interface SessionSpec__Output {
    * Seed of Run's shuffling and augmentation; unset = random.
    */
   'seed'?: (number);
+  /**
+   * Stage 2 with Hinton knowledge distillation against the frozen teacher (beyond the FSP paper); unset =
+   * cross-entropy only. Needs teacher_model_id.
+   */
+  'distillation': (_fspd_v1_Distillation__Output | null);
+  /**
+   * Write TensorBoard event files of the session's steps and evaluations (loss, per-pair FSP loss, learning
+   * rate, accuracy, teacher-cache hits) to <the server's --logdir>/<session_id>; unset = true when the server
+   * has a --logdir. true on a server without one is FAILED_PRECONDITION.
+   */
+  'tensorboard'?: (boolean);
   '_cacheTeacherFsp'?: "cacheTeacherFsp";
   '_seed'?: "seed";
+  '_tensorboard'?: "tensorboard";
 }

@@ -85,7 +85,7 @@ class SessionPair(_message.Message):
     def __init__(self, student: _Optional[_Union[_types_pb2.TapPair, _Mapping]] = ..., teacher: _Optional[_Union[_types_pb2.TapPair, _Mapping]] = ...) -> None: ...
 
 class SessionSpec(_message.Message):
-    __slots__ = ("student_model_id", "teacher_model_id", "pairs", "weights", "reduction", "pooling", "optimizer", "fsp_schedule", "cross_entropy_schedule", "cache_teacher_fsp", "seed")
+    __slots__ = ("student_model_id", "teacher_model_id", "pairs", "weights", "reduction", "pooling", "optimizer", "fsp_schedule", "cross_entropy_schedule", "cache_teacher_fsp", "seed", "distillation", "tensorboard")
     STUDENT_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     TEACHER_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     PAIRS_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +97,8 @@ class SessionSpec(_message.Message):
     CROSS_ENTROPY_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     CACHE_TEACHER_FSP_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    DISTILLATION_FIELD_NUMBER: _ClassVar[int]
+    TENSORBOARD_FIELD_NUMBER: _ClassVar[int]
     student_model_id: str
     teacher_model_id: str
     pairs: _containers.RepeatedCompositeFieldContainer[SessionPair]
@@ -108,7 +110,17 @@ class SessionSpec(_message.Message):
     cross_entropy_schedule: Schedule
     cache_teacher_fsp: bool
     seed: int
-    def __init__(self, student_model_id: _Optional[str] = ..., teacher_model_id: _Optional[str] = ..., pairs: _Optional[_Iterable[_Union[SessionPair, _Mapping]]] = ..., weights: _Optional[_Iterable[float]] = ..., reduction: _Optional[_Union[_types_pb2.Reduction, str]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., optimizer: _Optional[_Union[Optimizer, _Mapping]] = ..., fsp_schedule: _Optional[_Union[Schedule, _Mapping]] = ..., cross_entropy_schedule: _Optional[_Union[Schedule, _Mapping]] = ..., cache_teacher_fsp: _Optional[bool] = ..., seed: _Optional[int] = ...) -> None: ...
+    distillation: Distillation
+    tensorboard: bool
+    def __init__(self, student_model_id: _Optional[str] = ..., teacher_model_id: _Optional[str] = ..., pairs: _Optional[_Iterable[_Union[SessionPair, _Mapping]]] = ..., weights: _Optional[_Iterable[float]] = ..., reduction: _Optional[_Union[_types_pb2.Reduction, str]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., optimizer: _Optional[_Union[Optimizer, _Mapping]] = ..., fsp_schedule: _Optional[_Union[Schedule, _Mapping]] = ..., cross_entropy_schedule: _Optional[_Union[Schedule, _Mapping]] = ..., cache_teacher_fsp: _Optional[bool] = ..., seed: _Optional[int] = ..., distillation: _Optional[_Union[Distillation, _Mapping]] = ..., tensorboard: _Optional[bool] = ...) -> None: ...
+
+class Distillation(_message.Message):
+    __slots__ = ("temperature", "alpha")
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    temperature: float
+    alpha: float
+    def __init__(self, temperature: _Optional[float] = ..., alpha: _Optional[float] = ...) -> None: ...
 
 class CacheStats(_message.Message):
     __slots__ = ("hits", "misses", "entries", "size_bytes")

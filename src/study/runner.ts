@@ -1,0 +1,392 @@
+// Runs a study (config.ts) resumably: seeds outermost (after k seeds every arm has k runs, so a stopped
+// study still gives intervals), each teacher trained once per seed and kept as a checkpoint, each finished
+// run written atomically as its own JSON file the moment it completes. A restarted study reads what is
+// there and continues; a run cut off half-way leaves nothing and is redone (every run is deterministic for
+// its seed, so the redone run is the one the uninterrupted study would have made). A record whose arm spec
+// or study setting changed since is an error, not silently mixed in.
+//
+// Seeds: teacher weights from seed·100, every student of one architecture from seed·100 + 1 (an FSP student
+// and its scratch arm start from the same weights), data order seed·1000 + 1 (teachers) / + 2 (students).
+// Every run is evaluated once at its end, on the validation split (for choices) and the test split (for
+// the reported numbers).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Dataset } from '../data/index.js';
+import { buildResNet, type TappedModel } from '../models/index.js';
+import { scheduleFor, duration } from '../report/fast-opt.js';
+import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
+import { readCheckpointFile, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
+import { armIterations, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
+import { poolSubset, type StudySplits } from './data.js';
+
+/** What every record was made under; a change invalidates the records. */
+export interface StudyContext {
+  dataset: string;
+  validation: number;
+  batchSize: number;
+}
+
+export interface Evaluated {
+  accuracy: number;
+  loss: number;
+  samples: number;
+}
+
+export interface TeacherRecord {
+  teacher: string;
+  seed: number;
+  spec: TeacherSpec;
+  context: StudyContext;
+  validation: Evaluated;
+  test: Evaluated;
+  wall_s: number;
+  ms_per_step: number;
+  finished_at: string;
+}
+
+export interface RunRecord {
+  arm: string;
+  seed: number;
+  spec: ArmSpec;
+  context: StudyContext;
+  iterations: number;
+  train_images: number;
+  validation: Evaluated;
+  test: Evaluated;
+  /** Student training time, both stages (the teacher's training is in its own record). */
+  wall_s: number;
+  ms_per_step: number;
+  stage1?: { wall_s: number; first_loss: number; final_loss: number; teacher_hits: number; teacher_misses: number };
+  stage2: { wall_s: number; final_loss: number };
+  finished_at: string;
+}
+
+export interface StudyRecords {
+  teachers: TeacherRecord[];
+  runs: RunRecord[];
+}
+
+/** What a step observer sees (TensorBoard, progress). */
+export interface StepEvent {
+  /** `teacher:<key>` or the arm name. */
+  run: string;
+  seed: number;
+  /** Iterations of this run so far, stage 1 counted. */
+  iteration: number;
+  result: StepResult;
+}
+
+export interface StudyHooks {
+  log?: (line: string) => void;
+  onStep?: (e: StepEvent) => void;
+  onRunDone?: (e: { run: string; seed: number; record: RunRecord | TeacherRecord }) => void;
+  /** Checked after every step: true stops the study (StudyInterrupted) without writing the run in progress. */
+  shouldStop?: () => boolean;
+  /** Checked before each run: false ends this piece of the study cleanly (between runs). */
+  startNextRun?: () => boolean;
+  /** Seeds 1..limit this time (default all): a study in pieces. */
+  seedLimit?: number;
+  /** Only these arms this time (default all): a study in pieces. */
+  arms?: readonly string[];
+  /** A progress line every this many steps (default 50). */
+  progressEvery?: number;
+  /** TensorBoard event files under <logdir>/<run>/seed<k> (steps, and validation / test accuracy at the end). */
+  logdir?: string;
+}
+
+export class StudyInterrupted extends Error {
+  override readonly name = 'StudyInterrupted';
+}
+
+export function studyContext(config: StudyConfig): StudyContext {
+  return { dataset: config.dataset, validation: config.validation, batchSize: config.batchSize };
+}
+
+const runFile = (dir: string, arm: string, seed: number) => path.join(dir, 'runs', `${arm}-seed${seed}.json`);
+const teacherFile = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.json`);
+const teacherWeights = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.ckpt`);
+
+/** Writes `text` to `file` so that a reader sees the old file or the whole new one. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The records in `dir` (a study's state folder), checked against the config. */
+export function readRecords(config: StudyConfig, dir: string): StudyRecords {
+  const context = JSON.stringify(studyContext(config));
+  const read = <T extends { spec: unknown; context: StudyContext }>(file: string, spec: unknown, what: string): T | null => {
+    if (!fs.existsSync(file)) return null;
+    let rec: T;
+    try {
+      rec = JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    } catch (err) {
+      throw new Error(`${file}: unreadable study record (${(err as Error).message}); delete it to redo the run`);
+    }
+    if (JSON.stringify(rec.spec) !== JSON.stringify(spec) || JSON.stringify(rec.context) !== context) {
+      throw new Error(`${file}: ${what} was run with other settings than the config has now; give the changed arm a new name, or delete the record to redo it`);
+    }
+    return rec;
+  };
+  const teachers: TeacherRecord[] = [];
+  const runs: RunRecord[] = [];
+  for (let seed = 1; seed <= config.seeds; seed++) {
+    for (const [key, spec] of Object.entries(config.teachers)) {
+      const r = read<TeacherRecord>(teacherFile(dir, key, seed), spec, `teacher '${key}' seed ${seed}`);
+      if (r) teachers.push(r);
+    }
+    for (const arm of config.arms) {
+      const r = read<RunRecord>(runFile(dir, arm.name, seed), arm, `arm '${arm.name}' seed ${seed}`);
+      if (r) runs.push(r);
+    }
+  }
+  return { teachers, runs };
+}
+
+const STAGE_TAGS: Record<Stage, string> = { teacher: 'teacher', fsp: 'stage1', task: 'stage2' };
+
+const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, task: 0.1 };
+
+/** The paper's schedule shape for `stage` over `iterations`, its rates scaled so the first is `lr`. */
+export function studySchedule(stage: Stage, iterations: number, lr = SCHEDULE_BASE[stage]): Schedule {
+  const s = scheduleFor(stage, iterations);
+  const f = lr / SCHEDULE_BASE[stage];
+  return { ...s, values: s.values.map((v) => v * f) };
+}
+
+const evaluated = (r: EvalResult): Evaluated => ({ accuracy: r.accuracy, loss: r.loss, samples: r.samples });
+
+/** Runs what is missing of the study (seeds 1..seedLimit), writing each finished run into `dir`. */
+export async function runStudy(config: StudyConfig, data: StudySplits, dir: string, hooks: StudyHooks = {}): Promise<StudyRecords> {
+  const log = hooks.log ?? (() => {});
+  const context = studyContext(config);
+  const seeds = Math.min(config.seeds, hooks.seedLimit ?? config.seeds);
+  fs.mkdirSync(path.join(dir, 'runs'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'teachers'), { recursive: true });
+  // Studies may share a state folder (and so their teachers and identical arms): one config file each.
+  writeFileAtomic(path.join(dir, `config-${config.name}.json`), `${JSON.stringify(config, null, 2)}\n`);
+  const have = readRecords(config, dir);
+  const done = new Set([...have.runs.map((r) => `${r.arm}#${r.seed}`), ...have.teachers.map((t) => `teacher:${t.teacher}#${t.seed}`)]);
+  const evalBatch = config.evalBatchSize ?? 500;
+  const [h, w, c] = data.pool.shape;
+  const build = (net: NetSpec, seed: number, name: string): TappedModel =>
+    buildResNet({ depth: net.depth, widthMultiplier: net.width, numClasses: data.pool.numClasses, inputShape: [h, w, c], seed, name });
+
+  // The plan, for the ETA: teachers are trained only when an arm of that seed still needs them.
+  const pendingRuns: { seed: number; arm: ArmSpec }[] = [];
+  const pendingTeachers = new Set<string>();
+  if (hooks.arms) for (const a of hooks.arms) if (!config.arms.some((x) => x.name === a)) throw new RangeError(`arms: no arm named ${JSON.stringify(a)} in study ${config.name}`);
+  for (let seed = 1; seed <= seeds; seed++) {
+    for (const arm of config.arms) {
+      if (done.has(`${arm.name}#${seed}`) || (hooks.arms && !hooks.arms.includes(arm.name))) continue;
+      pendingRuns.push({ seed, arm });
+      if (arm.teacher && !done.has(`teacher:${arm.teacher}#${seed}`)) pendingTeachers.add(`${arm.teacher}#${seed}`);
+    }
+  }
+  const progress = new StudyProgress(
+    pendingRuns.reduce((a, r) => a + armIterations(r.arm), 0) + [...pendingTeachers].reduce((a, k) => a + config.teachers[k.split('#')[0]!]!.iterations, 0),
+    pendingRuns.length + pendingTeachers.size,
+    log,
+    hooks.progressEvery ?? 50,
+  );
+  log(`study ${config.name}: seeds 1..${seeds} of ${config.seeds}; ${have.runs.length} runs and ${have.teachers.length} teachers already done, ${pendingRuns.length} runs and ${pendingTeachers.size} teachers to go`);
+
+  // Steps of one stage; stops the study when asked (nothing of the run is written). Turns the event loop
+  // after every step, so that a signal handler can ask.
+  const train = async (run: string, seed: number, trainer: Trainer, steps: number, from: number, tb: ScalarWriter | null, onResult?: (r: StepResult) => void) => {
+    const t0 = performance.now();
+    let last: StepResult | undefined;
+    for (let i = 1; i <= steps; i++) {
+      const s0 = performance.now();
+      last = trainer.nextStep();
+      progress.step(performance.now() - s0, run, seed, trainer.stage, i, steps, last);
+      onResult?.(last);
+      if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_TAGS[trainer.stage]}/${tag}`, value, from + i);
+      hooks.onStep?.({ run, seed, iteration: from + i, result: last });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (hooks.shouldStop?.()) throw new StudyInterrupted(`stopped during ${run} seed ${seed} (${trainer.stage} step ${i}/${steps}); finished runs are kept`);
+    }
+    return { wall_s: (performance.now() - t0) / 1000, last: last! };
+  };
+
+  const writerFor = (run: string, seed: number) => (hooks.logdir ? openScalarWriter(path.join(hooks.logdir, run.replace(':', '-'), `seed${seed}`)) : Promise.resolve(null));
+  const logEnd = (tb: ScalarWriter | null, step: number, validation: Evaluated, test: Evaluated) => {
+    if (!tb) return;
+    tb.scalar('validation/accuracy', validation.accuracy, step);
+    tb.scalar('test/accuracy', test.accuracy, step);
+    tb.close();
+  };
+
+  const teachers = new Map<string, TappedModel>(); // `${key}#${seed}` → the trained teacher
+  const teacherFor = async (key: string, seed: number): Promise<TappedModel> => {
+    const id = `${key}#${seed}`;
+    const cached = teachers.get(id);
+    if (cached) return cached;
+    const spec = config.teachers[key]!;
+    const model = build(spec, seed * 100, `teacher_${key}`);
+    const weights = teacherWeights(dir, key, seed);
+    if (done.has(`teacher:${id}`) && fs.existsSync(weights)) {
+      const tt = new Trainer({ teacher: model });
+      tt.importState((await readCheckpointFile(weights)).state);
+      tt.dispose();
+    } else {
+      const tt = new Trainer({ teacher: model, schedules: { teacher: studySchedule('teacher', spec.iterations, spec.lr) }, data: { dataset: data.pool, batchSize: config.batchSize, seed: seed * 1000 + 1 } });
+      log(`teacher '${key}' seed ${seed}: ResNet-${spec.depth} ×${spec.width}, ${spec.iterations} iterations on ${data.pool.size} images`);
+      const tb = await writerFor(`teacher:${key}`, seed);
+      let wall_s: number;
+      try {
+        wall_s = (await train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb)).wall_s;
+      } catch (err) {
+        tb?.close();
+        tt.dispose();
+        model.model.dispose();
+        throw err;
+      }
+      await writeCheckpointFile(weights, tt.exportState());
+      const record: TeacherRecord = {
+        teacher: key,
+        seed,
+        spec,
+        context,
+        validation: evaluated(tt.evaluate(data.validation, { batchSize: evalBatch })),
+        test: evaluated(tt.evaluate(data.test, { batchSize: evalBatch })),
+        wall_s,
+        ms_per_step: (wall_s * 1000) / spec.iterations,
+        finished_at: new Date().toISOString(),
+      };
+      tt.dispose();
+      logEnd(tb, spec.iterations, record.validation, record.test);
+      writeFileAtomic(teacherFile(dir, key, seed), `${JSON.stringify(record, null, 2)}\n`);
+      done.add(`teacher:${id}`);
+      have.teachers.push(record);
+      progress.runDone();
+      log(`teacher '${key}' seed ${seed}: validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)} (${duration(wall_s * 1000)})`);
+      hooks.onRunDone?.({ run: `teacher:${key}`, seed, record });
+    }
+    teachers.set(id, model);
+    return model;
+  };
+
+  try {
+    for (const { seed, arm } of pendingRuns) {
+      if (hooks.startNextRun && !hooks.startNextRun()) {
+        log(`study ${config.name}: stopping between runs as asked; ${have.runs.length} runs done`);
+        break;
+      }
+      // Teachers of earlier seeds are not needed again.
+      for (const [id, m] of teachers) {
+        if (Number(id.split('#')[1]) < seed) {
+          m.model.dispose();
+          teachers.delete(id);
+        }
+      }
+      const teacher = arm.teacher && (arm.stage1 || arm.stage2.kd) ? await teacherFor(arm.teacher, seed) : undefined;
+      const trainSet: Dataset = poolSubset(data.pool, arm.trainImages, seed);
+      const student = build(arm.student, seed * 100 + 1, `student_${arm.name}`);
+      const s1 = arm.stage1;
+      const trainer = new Trainer({
+        ...(teacher ? { teacher } : {}),
+        student,
+        stage: s1 ? 'fsp' : 'task',
+        schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), task: studySchedule('task', arm.stage2.iterations, arm.stage2.lr) },
+        ...(s1?.reduction ? { reduction: s1.reduction } : {}),
+        ...(arm.stage2.kd ? { distillation: arm.stage2.kd } : {}),
+        ...(s1?.pairs && teacher ? { pairWeights: teacher.pairs.map((_, i) => (s1.pairs!.includes(i) ? 1 : 0)) } : {}),
+        data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, task: true } },
+      });
+      const tb = await writerFor(arm.name, seed);
+      try {
+        log(`${arm.name} seed ${seed}: ResNet-${arm.student.depth} ×${arm.student.width}, ${s1 ? `stage 1 ${s1.iterations} + ` : ''}stage 2 ${arm.stage2.iterations} iterations on ${trainSet.size} images`);
+        let stage1: RunRecord['stage1'];
+        if (s1) {
+          let first = NaN;
+          const losses: number[] = [];
+          let hits = 0;
+          let misses = 0;
+          const r = await train(arm.name, seed, trainer, s1.iterations, 0, tb, (x) => {
+            if (Number.isNaN(first)) first = x.loss;
+            losses.push(x.loss);
+            hits += x.teacherHits ?? 0;
+            misses += x.teacherMisses ?? 0;
+          });
+          const tail = losses.slice(-10);
+          stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
+          trainer.setStage('task');
+        }
+        const r2 = await train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
+        const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
+        const record: RunRecord = {
+          arm: arm.name,
+          seed,
+          spec: arm,
+          context,
+          iterations: armIterations(arm),
+          train_images: trainSet.size,
+          validation: evaluated(trainer.evaluate(data.validation, { model: 'student', batchSize: evalBatch })),
+          test: evaluated(trainer.evaluate(data.test, { model: 'student', batchSize: evalBatch })),
+          wall_s: wall,
+          ms_per_step: (wall * 1000) / armIterations(arm),
+          ...(stage1 ? { stage1 } : {}),
+          stage2: { wall_s: r2.wall_s, final_loss: r2.last.loss },
+          finished_at: new Date().toISOString(),
+        };
+        logEnd(tb, record.iterations, record.validation, record.test);
+        writeFileAtomic(runFile(dir, arm.name, seed), `${JSON.stringify(record, null, 2)}\n`);
+        have.runs.push(record);
+        progress.runDone();
+        log(`${arm.name} seed ${seed}: validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)} (${duration(wall * 1000)})`);
+        hooks.onRunDone?.({ run: arm.name, seed, record });
+      } finally {
+        tb?.close();
+        trainer.dispose();
+        student.model.dispose();
+      }
+    }
+  } finally {
+    for (const m of teachers.values()) m.model.dispose();
+  }
+  return have;
+}
+
+const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
+
+/** Steps and runs left, ms per step so far, and an ETA line every `every` steps. */
+class StudyProgress {
+  private steps = 0;
+  private ms = 0;
+  private runs = 0;
+  private readonly start = performance.now();
+  constructor(
+    private readonly stepsPlanned: number,
+    private readonly runsPlanned: number,
+    private readonly log: (line: string) => void,
+    private readonly every: number,
+  ) {}
+  step(ms: number, run: string, seed: number, stage: Stage, i: number, total: number, r: StepResult) {
+    this.steps++;
+    this.ms += ms;
+    if (i % this.every !== 0 && i !== total) return;
+    const per = this.ms / this.steps;
+    const eta = Math.max(0, this.stepsPlanned - this.steps) * per;
+    this.log(
+      `  ${run} seed ${seed} ${stage} ${i}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr.toPrecision(3)}` +
+        `  | runs ${this.runs}/${this.runsPlanned}, ${per.toFixed(0)} ms/step, elapsed ${duration(performance.now() - this.start)}, ETA ${duration(eta)}`,
+    );
+  }
+  runDone() {
+    this.runs++;
+  }
+}
