@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fileMapper } from '../native/index.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import { ELEMENT_SIZES } from './codec.js';
+import type { MemoryBudget, Reservation } from './memory-budget.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export interface RegionInfo {
@@ -33,20 +34,23 @@ type MapFile = (path: string, byteSize: number) => ArrayBuffer;
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 export class SharedMemoryRegions {
-  private readonly regions = new Map<string, { info: RegionInfo; access: Access }>();
+  private readonly regions = new Map<string, { info: RegionInfo; access: Access; reservation?: Reservation }>();
   private readonly root: string | undefined;
 
   private readonly maxRegions: number;
   private readonly mapFileOption: MapFile | null | undefined;
+  private readonly memory: MemoryBudget | undefined;
 
   /**
    * `dir` unset = shared memory is off: registering fails with FAILED_PRECONDITION. `mapFile` defaults to
    * the addon's (fileMapper, asked at the first registration); null reads and writes through the file.
+   * With `memory`, each region reserves its byte size while registered (its pages are the pod's memory).
    */
-  constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null } = {}) {
+  constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null; memory?: MemoryBudget } = {}) {
     this.root = dir === undefined ? undefined : fs.realpathSync(dir);
     this.maxRegions = options.maxRegions ?? 64;
     this.mapFileOption = options.mapFile;
+    this.memory = options.memory;
   }
 
   private get mapFile(): MapFile | undefined {
@@ -65,9 +69,16 @@ export class SharedMemoryRegions {
     const size = fs.lstatSync(file).size;
     if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but ${quote(fileName)} holds only ${size} bytes`);
     const mapFile = this.mapFile;
-    const access = this.open(file, byteSize, mapFile);
+    const reservation = this.memory?.reserve(byteSize, `shared-memory region ${quote(name)}`);
+    let access: Access;
+    try {
+      access = this.open(file, byteSize, mapFile);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
     const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
-    this.regions.set(name, { info, access });
+    this.regions.set(name, { info, access, ...(reservation ? { reservation } : {}) });
     return info;
   }
 
@@ -76,6 +87,7 @@ export class SharedMemoryRegions {
     if (!region) throw notFound('region', name, `name: no shared-memory region ${quote(name)}`);
     this.regions.delete(name);
     region.access.close();
+    region.reservation?.release();
   }
 
   list(): RegionInfo[] {
