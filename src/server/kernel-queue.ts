@@ -3,8 +3,15 @@
 // waiting call leaves the queue when its client cancels or its deadline passes.
 import * as grpc from '@grpc/grpc-js';
 import { overLimit } from './limits.js';
-import type { AnyCall } from './rpc.js';
 import { RpcError } from './status.js';
+
+/** What the queue needs of a call: whether and when it ends early. */
+export interface QueuedCall {
+  cancelled: boolean;
+  getDeadline(): grpc.Deadline;
+  once(event: 'cancelled', listener: () => void): unknown;
+  off(event: 'cancelled', listener: () => void): unknown;
+}
 
 interface Waiter {
   start(): void;
@@ -28,7 +35,7 @@ export class KernelQueue {
    * A slot for `call`: resolves with the function that gives it back (call it exactly once, when the work
    * is done), or rejects with RESOURCE_EXHAUSTED (queue full), CANCELLED or DEADLINE_EXCEEDED.
    */
-  acquire(call?: Pick<AnyCall, 'cancelled' | 'getDeadline' | 'once' | 'off'>): Promise<() => void> {
+  acquire(call?: QueuedCall): Promise<() => void> {
     if (call?.cancelled) return Promise.reject(new RpcError(grpc.status.CANCELLED, 'cancelled by the client'));
     if (this.running < this.maxRunning && this.waiting.length === 0) {
       this.running++;
