@@ -17,8 +17,10 @@ import { loadConfig, type ServerConfig } from '../src/server/config.js';
 import { KernelQueue } from '../src/server/kernel-queue.js';
 import { RpcError } from '../src/server/status.js';
 import { MemoryBudget } from '../src/server/memory-budget.js';
+import { fileMapper } from '../src/native/index.js';
 import { fspdGrpcObject } from '../src/server/proto.js';
 import { resnetParameterCount } from '../src/server/registry.js';
+import { SharedMemoryRegions } from '../src/server/shared-memory.js';
 import type { FspdServer } from '../src/server/server.js';
 import { expectStatus, float32Tensor, startTestServer, values } from './helpers/server.js';
 
@@ -166,6 +168,32 @@ describe('MemoryBudget', () => {
     a.release();
     tensors = 0;
     assert.equal(budget.used(), 0);
+  });
+});
+
+describe('SharedMemoryRegions with a budget', () => {
+  it('a region reserves its size while registered; its mapped views are its own, not a call\'s', { skip: fileMapper() ? false : 'needs the native addon (it maps the file)' }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-limits-regions-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'f'), Buffer.alloc(4096));
+      fs.writeFileSync(path.join(dir, 'g'), Buffer.alloc(8192));
+      const budget = new MemoryBudget(10_000, () => 0);
+      const regions = new SharedMemoryRegions(dir, { memory: budget });
+      regions.register('a', 'f', 4096);
+      assert.equal(budget.stats().reserved, 4096);
+      assert.throws(() => regions.register('b', 'g', 8192), /shared-memory region 'b' needs .*--max-memory/);
+      const view = regions.read({ region: 'a', offset: 16 }, 64, 'x');
+      assert.equal(regions.holds(new Float32Array(view.buffer, view.byteOffset, 16)), true, 'a view into the mapping');
+      assert.equal(regions.holds(new Float32Array(16)), false, 'any other array');
+      regions.unregister('a');
+      assert.equal(budget.stats().reserved, 0);
+      regions.register('b', 'g', 8192);
+      assert.equal(budget.stats().reserved, 8192, 'the refused registration held nothing');
+      regions.closeAll();
+      assert.equal(budget.stats().reserved, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

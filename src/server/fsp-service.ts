@@ -50,16 +50,16 @@ export function fspServiceHandlers(log: Logger, admission: Admission, teachers?:
     return request;
   };
   return {
-    ComputeFsp: unary(log, (request: ComputeFspRequest__Output, call) => computeFsp(inline(request), admission, call)),
+    ComputeFsp: unary(log, (request: ComputeFspRequest__Output, call) => computeFsp(inline(request), admission, call, regions)),
     FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
-      return teacherFsp(inline(request), teachers, admission, call);
+      return teacherFsp(inline(request), teachers, admission, call, regions);
     }),
   };
 }
 
-async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource, admission: Admission, call: AnyCall): Promise<TeacherFspResponse> {
+async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
   const matricesDtype = floatDtypeOf(request.matricesDtype, 'matrices_dtype');
   // No images with sample ids: every sample must be cached (teacherFspMatrices checks; FAILED_PRECONDITION if not).
@@ -89,7 +89,7 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
   const channels = tapChannels(model.tapped);
   const elements = batch * pairs.reduce((sum, [a, b]) => sum + channels[a]! * channels[b]!, 0);
   checkOutputElements(admission.limits, elements, 'pairs');
-  const cost = { request: decoded?.data.byteLength ?? 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
+  const cost = { request: decoded ? ownBytes([decoded.data], regions) : 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
   return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, ...(onLookup ? { onLookup } : {}) }));
 }
 
@@ -129,7 +129,7 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
   }
 }
 
-async function computeFsp(request: ComputeFspRequest__Output, admission: Admission, call: AnyCall): Promise<ComputeFspResponse> {
+async function computeFsp(request: ComputeFspRequest__Output, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<ComputeFspResponse> {
   if (request.pairs.length === 0) throw invalid('pairs: expected at least one feature pair');
   const pooling = poolingOf(request.pooling);
   const pairs = request.pairs.map((p, i) => decodePair(p, `pairs[${i}]`));
@@ -137,7 +137,7 @@ async function computeFsp(request: ComputeFspRequest__Output, admission: Admissi
   const elements = matrixElements(pairs);
   checkOutputElements(admission.limits, elements, 'pairs');
   const inputBytes = bytesOf(pairs);
-  return admission.compute(call, 'ComputeFsp', { request: inputBytes, work: fspCallBytes({ matrixElements: elements, inputBytes }), kind: 'host' }, async () => {
+  return admission.compute(call, 'ComputeFsp', { request: ownBytes(pairs.flatMap((p) => [p.first.data, p.second.data]), regions), work: fspCallBytes({ matrixElements: elements, inputBytes }), kind: 'host' }, async () => {
     const matrices = await Promise.all(pairs.map((p) => computeFspAsync(p, pooling)));
     return { matrices: matrices.map((m, i) => encodeFloat32(m, matrixShape(pairs[i]!))) };
   });
@@ -145,6 +145,9 @@ async function computeFsp(request: ComputeFspRequest__Output, admission: Admissi
 
 /** Elements of the FSP matrices of `pairs` ([B, C1, C2] each). */
 const matrixElements = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + matrixShape(p).reduce((a, d) => a * d, 1), 0);
+
+/** Bytes of `arrays` outside mapped shared-memory regions (those are the regions' reservations). */
+const ownBytes = (arrays: readonly Float32Array[], regions?: SharedMemoryRegions) => arrays.reduce((sum, a) => sum + (regions?.holds(a) ? 0 : a.byteLength), 0);
 
 /** Bytes of the maps of `pairs`. */
 const bytesOf = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + p.first.data.byteLength + p.second.data.byteLength, 0);
@@ -156,9 +159,10 @@ async function fspLoss(request: FspLossRequest__Output, admission: Admission, ca
   const elements = matrixElements(student) * (byPairs ? 2 : 1);
   checkOutputElements(admission.limits, elements, byPairs ? 'student, teacher' : 'student');
   const out = request.gradientsTo ? gradientSlots(request.gradientsTo, student, teacher, options, regions) : undefined;
-  const inputBytes = lossInputs(student, teacher).reduce((sum, a) => sum + a.byteLength, 0);
+  const inputs = lossInputs(student, teacher);
+  const inputBytes = inputs.reduce((sum, a) => sum + a.byteLength, 0);
   const gradientBytes = options.returnGradients && !out?.direct ? bytesOf(student) : 0;
-  const cost = { request: inputBytes, work: fspCallBytes({ matrixElements: elements, inputBytes, gradientBytes }), kind: 'host' as const };
+  const cost = { request: ownBytes(inputs, regions), work: fspCallBytes({ matrixElements: elements, inputBytes, gradientBytes }), kind: 'host' as const };
   return admission.compute(call, 'FspLoss', cost, () => lossOf(student, teacher, options, out));
 }
 

@@ -24,6 +24,8 @@ export interface RegionInfo {
 interface Access {
   /** read() returns views into the region (else copies). */
   mapped: boolean;
+  /** Whether `buffer` is the region's mapped memory. */
+  owns(buffer: ArrayBufferLike): boolean;
   read(offset: number, length: number): Uint8Array;
   write(offset: number, bytes: Uint8Array): void;
   close(): void;
@@ -115,6 +117,12 @@ export class SharedMemoryRegions {
     return { array, commit: () => access.write(offset, new Uint8Array(array.buffer)) };
   }
 
+  /** Whether `view` lies in a mapped region (its memory is the region's reservation, not the call's). */
+  holds(view: ArrayBufferView): boolean {
+    for (const r of this.regions.values()) if (r.access.owns(view.buffer)) return true;
+    return false;
+  }
+
   closeAll(): void {
     for (const name of [...this.regions.keys()]) this.unregister(name);
   }
@@ -162,6 +170,7 @@ export class SharedMemoryRegions {
       }
       return {
         mapped: true,
+        owns: (buffer) => bytes !== undefined && bytes.buffer === buffer,
         read: (offset, length) => bytes!.subarray(offset, offset + length),
         write: (offset, data) => bytes!.set(data, offset),
         close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
@@ -174,6 +183,7 @@ export class SharedMemoryRegions {
     }
     return {
       mapped: false,
+      owns: () => false,
       read: (offset, length) => {
         const out = new Uint8Array(length);
         for (let done = 0; done < length; ) {

@@ -4,12 +4,14 @@
 // shared-memory regions registered, used and unregistered. Each kind of work runs in its own loop.
 //
 // The figures are taken at quiet points (every loop stopped): once after a warm-up, once at the end. Between
-// them the process's RSS may grow by at most a bound, and the tfjs tensor count and the memory budget's
+// them (each after a full garbage collection) the process's RSS may grow by at most a bound, and the tfjs tensor count and the memory budget's
 // reserved bytes must come back exactly: a leak in any path shows as growth there. Used by
 // test/soak.test.ts (a short run) and test/soak/main.ts (`npm run soak -- --minutes N`).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { FspdClient, toBatch } from '../../src/client/index.js';
@@ -25,10 +27,15 @@ export interface SoakOptions {
   warmupMs: number;
   /** Progress lines (the CLI prints them; the test stays quiet). */
   log?: (line: string) => void;
+  /** Run only these kinds of work (names as in SoakReport.calls); default all. */
+  only?: readonly string[];
 }
 
 export interface SoakFigures {
   rssBytes: number;
+  /** V8's live heap and the memory of ArrayBuffers and other external objects (where RSS growth comes from). */
+  heapUsedBytes: number;
+  externalBytes: number;
   tensors: number;
   reservedBytes: number;
 }
@@ -36,7 +43,7 @@ export interface SoakFigures {
 export interface SoakReport {
   /** Calls completed per kind of work, in the measured phase. */
   calls: Record<string, number>;
-  /** Calls that failed, by kind and message (none expected). */
+  /** Calls that failed (warm-up included), by kind and message (none expected). */
   errors: Record<string, number>;
   warm: SoakFigures;
   end: SoakFigures;
@@ -46,6 +53,16 @@ export interface SoakReport {
 }
 
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
+
+/**
+ * A full garbage collection before each quiet-point figure, so RSS compares live memory rather than when V8
+ * last collected (mapped regions, too, are unmapped when their buffers are collected). `--expose-gc` set at
+ * run time: the test runner starts test files without it.
+ */
+const collectGarbage = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+})();
 const REGION_BYTES = 256 * 1024;
 
 function seeded(n: number, seed: number): Float32Array {
@@ -81,7 +98,7 @@ function workloads(client: FspdClient, shmDir: string, exported: Awaited<ReturnT
       const batch = images(8, i);
       await client.trainStep('soak', { ...batch, sampleIds: Array.from({ length: 8 }, (_, k) => `t${(i * 8 + k) % 32}`) });
       if (i % 10 === 0) await client.saveCheckpoint('soak', `c${(i / 10) % 3}`);
-      if (i % 30 === 15) await client.restoreCheckpoint('soak');
+      if (i % 20 === 5) await client.restoreCheckpoint('soak');
     },
     upload: async (i: number) => {
       const id = `up-${i % 2}`;
@@ -122,15 +139,21 @@ async function reservedBytes(server: FspdServer): Promise<number> {
   return Number(m[1]);
 }
 
-/** Runs every workload in its own loop until `ms` have passed; counts calls and errors. */
-async function drive(loads: ReturnType<typeof workloads>, ms: number, calls: Record<string, number>, errors: Record<string, number>, counter: { i: number }, onTick?: () => void): Promise<void> {
+/**
+ * Runs every workload in its own loop until `ms` have passed and it has made at least `minRounds` rounds;
+ * counts calls and errors. Each workload numbers its own rounds, continuing across phases (`next`).
+ */
+async function drive(
+  loads: Record<string, (i: number) => Promise<void>>,
+  { ms, minRounds = 0, next, calls, errors, onTick }: { ms: number; minRounds?: number; next: Record<string, number>; calls: Record<string, number>; errors: Record<string, number>; onTick?: () => void },
+): Promise<void> {
   const end = Date.now() + ms;
   const ticker = onTick ? setInterval(onTick, 250) : undefined;
   try {
     await Promise.all(
       Object.entries(loads).map(async ([kind, run]) => {
-        while (Date.now() < end) {
-          const i = counter.i++;
+        for (let rounds = 0; Date.now() < end || rounds < minRounds; rounds++) {
+          const i = (next[kind] = (next[kind] ?? -1) + 1);
           try {
             await run(i);
             calls[kind] = (calls[kind] ?? 0) + 1;
@@ -145,6 +168,9 @@ async function drive(loads: ReturnType<typeof workloads>, ms: number, calls: Rec
     if (ticker) clearInterval(ticker);
   }
 }
+
+/** Warm-up rounds per workload at least: every path of every loop (checkpoint save and restore included) runs before the first figures. */
+const WARMUP_ROUNDS = 25;
 
 export async function soak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => undefined);
@@ -161,28 +187,37 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
     await client.createModel({ modelId: 'student', resnet: { ...TINY, seed: 2 } });
     await client.createSession({ sessionId: 'soak', spec: { studentModelId: 'student', teacherModelId: 'teacher', seed: 3 } });
     const exported = await client.exportModel('teacher');
-    const loads = workloads(client, shmDir, exported);
-    const counter = { i: 0 };
-    const figures = async (): Promise<SoakFigures> => ({ rssBytes: process.memoryUsage().rss, tensors: tf.memory().numTensors, reservedBytes: await reservedBytes(server) });
+    const all = workloads(client, shmDir, exported);
+    const unknown = options.only?.filter((k) => !(k in all)) ?? [];
+    if (unknown.length > 0) throw new RangeError(`only: no workload ${unknown.join(', ')}; there are ${Object.keys(all).join(', ')}`);
+    const loads = Object.fromEntries(Object.entries(all).filter(([k]) => !options.only || options.only.includes(k))) as typeof all;
+    const next: Record<string, number> = {};
+    const figures = async (): Promise<SoakFigures> => {
+      collectGarbage();
+      const m = process.memoryUsage();
+      return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external, tensors: tf.memory().numTensors, reservedBytes: await reservedBytes(server) };
+    };
 
-    log(`warm-up ${(options.warmupMs / 1000).toFixed(0)} s`);
-    await drive(loads, options.warmupMs, {}, {}, counter);
+    log(`warm-up ${(options.warmupMs / 1000).toFixed(0)} s, at least ${WARMUP_ROUNDS} rounds of each workload`);
+    const warmupErrors: Record<string, number> = {};
+    await drive(loads, { ms: options.warmupMs, minRounds: WARMUP_ROUNDS, next, calls: {}, errors: warmupErrors });
     const warm = await figures();
-    log(`warm: rss ${mib(warm.rssBytes)}, ${warm.tensors} tensors, ${mib(warm.reservedBytes)} reserved`);
+    log(`warm: rss ${mib(warm.rssBytes)}, heap ${mib(warm.heapUsedBytes)}, external ${mib(warm.externalBytes)}, ${warm.tensors} tensors, ${mib(warm.reservedBytes)} reserved`);
 
     const calls: Record<string, number> = {};
     const errors: Record<string, number> = {};
     let maxRssBytes = warm.rssBytes;
     let lastLog = Date.now();
     const started = performance.now();
-    await drive(loads, options.durationMs, calls, errors, counter, () => {
+    Object.assign(errors, warmupErrors);
+    await drive(loads, { ms: options.durationMs, next, calls, errors, onTick: () => {
       const rss = process.memoryUsage().rss;
       maxRssBytes = Math.max(maxRssBytes, rss);
       if (Date.now() - lastLog >= 30_000) {
         lastLog = Date.now();
         log(`${((performance.now() - started) / 1000).toFixed(0)} s: rss ${mib(rss)} (max ${mib(maxRssBytes)}), ${tf.memory().numTensors} tensors, ${Object.values(calls).reduce((a, b) => a + b, 0)} calls`);
       }
-    });
+    } });
     const seconds = (performance.now() - started) / 1000;
     const end = await figures();
     maxRssBytes = Math.max(maxRssBytes, end.rssBytes);
@@ -203,6 +238,7 @@ export function formatSoak(r: SoakReport): string {
   return [
     `measured ${r.seconds.toFixed(0)} s: ${total} rounds (${Object.entries(r.calls).map(([k, n]) => `${k} ${n}`).join(', ')})`,
     `rss ${mib(r.warm.rssBytes)} after warm-up -> ${mib(r.end.rssBytes)} at the end (growth ${mib(r.end.rssBytes - r.warm.rssBytes)}, max ${mib(r.maxRssBytes)})`,
+    `V8 heap used ${mib(r.warm.heapUsedBytes)} -> ${mib(r.end.heapUsedBytes)}; external ${mib(r.warm.externalBytes)} -> ${mib(r.end.externalBytes)}`,
     `tfjs tensors ${r.warm.tensors} -> ${r.end.tensors}; memory budget reserved ${r.warm.reservedBytes} -> ${r.end.reservedBytes} bytes`,
     `errors: ${Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)}`,
   ].join('\n');
