@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
-import { FspdClient, toBatch } from '../src/client/index.js';
+import { FspdClient, FspdError, toBatch } from '../src/client/index.js';
 import { SharedMemoryFile } from '../src/client/shared-memory.js';
 import { loadConfig, type ServerConfig } from '../src/server/config.js';
 import { KernelQueue } from '../src/server/kernel-queue.js';
@@ -68,6 +68,18 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
 }
 
 const reserved = (server: FspdServer) => gauge(server, 'fspd_memory_reserved_bytes');
+
+/** A call refused by a limit: ErrorInfo says LIMIT_EXCEEDED, the limit and its flag (what clients read instead of the message). */
+async function expectLimit(promise: Promise<unknown>, limit: string, flag: string, retryDelayMs?: number): Promise<void> {
+  await assert.rejects(promise, (err: FspdError) => {
+    assert.ok(err instanceof FspdError, String(err));
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED, err.details);
+    assert.equal(err.reason, 'LIMIT_EXCEEDED');
+    assert.deepEqual(err.errorMetadata, { limit, flag });
+    assert.equal(err.retryDelayMs, retryDelayMs, 'RetryInfo');
+    return true;
+  });
+}
 
 function seeded(n: number, seed: number): Float32Array {
   let s = seed;
@@ -218,11 +230,16 @@ describe('limits over gRPC', () => {
     fs.rmSync(shmDir, { recursive: true, force: true });
   });
 
-  it('two [1, 1, 1, 65537] maps asking for a 65537 × 65537 output: RESOURCE_EXHAUSTED, not INTERNAL, at the default limit too', async () => {
-    const { message } = pair(1, 1, 1, 65537, 65537);
-    for (const { client } of [strict, raised]) {
-      await expectStatus(client.computeFsp({ pairs: [message] }), grpc.status.RESOURCE_EXHAUSTED, /^pairs: FSP matrices of 4295098369 elements in all, over the limit of \d+ per call \(raise it with --max-output-elements or FSPD_MAX_OUTPUT_ELEMENTS\)$/);
-      await expectStatus(client.fspLoss({ student: [message], teacher: [message] }), grpc.status.RESOURCE_EXHAUSTED, /^student, teacher: FSP matrices of 8590196738 elements .*--max-output-elements/);
+  it('two [1, 1, 1, 40000] maps asking for a 40000 × 40000 output (6.4 GB from a 640 KB request): RESOURCE_EXHAUSTED at the default limit too', async () => {
+    const { message } = pair(1, 1, 1, 40000, 40000);
+    const defaults = await start({});
+    try {
+      for (const { client } of [strict, raised, defaults]) {
+        await expectStatus(client.computeFsp({ pairs: [message] }), grpc.status.RESOURCE_EXHAUSTED, /^pairs: FSP matrices of 1600000000 elements in all, over the limit of \d+ per call \(raise it with --max-output-elements or FSPD_MAX_OUTPUT_ELEMENTS\)$/);
+        await expectStatus(client.fspLoss({ student: [message], teacher: [message] }), grpc.status.RESOURCE_EXHAUSTED, /^student, teacher: FSP matrices of 3200000000 elements .*--max-output-elements/);
+      }
+    } finally {
+      await defaults.close();
     }
   });
 
@@ -230,6 +247,7 @@ describe('limits over gRPC', () => {
     const p = pair(2, 2, 2, 64, 64, 7); // 2 × 64 × 64 = 8192 elements
     await expectStatus(strict.client.computeFsp({ pairs: [p.message] }), grpc.status.RESOURCE_EXHAUSTED, /8192 elements .*over the limit of 4096.*--max-output-elements/);
     await expectStatus(strict.client.fspLoss({ student: [p.message], teacherMatrices: [float32Tensor(new Float32Array(8192), [2, 64, 64])] }), grpc.status.RESOURCE_EXHAUSTED, /^student: FSP matrices of 8192 elements/);
+    await expectLimit(strict.client.computeFsp({ pairs: [p.message] }), 'output_elements', '--max-output-elements');
     const r = await raised.client.computeFsp({ pairs: [p.message] });
     const got = values(r.matrices[0]);
     const want = fspReference(p.first, p.second, 2, 4, 64, 64);
@@ -255,6 +273,7 @@ describe('limits over gRPC', () => {
       grpc.status.RESOURCE_EXHAUSTED,
       /^batch_size: a batch of 5.*--max-batch/,
     );
+    await expectLimit(strict.client.trainStep('train', batch), 'batch', '--max-batch');
     const t = await raised.client.teacherFsp({ modelId: 'teacher', images: batch.images });
     assert.equal(t.matrices.length, 3, 'one matrix per pair of the teacher');
     assert.deepEqual(t.matrices[0]!.shape, [5, 16, 16]);
@@ -273,6 +292,7 @@ describe('limits over gRPC', () => {
     const exported = await raised.client.exportModel('big');
     await expectStatus(strict.client.createModel({ modelId: 'big', resnet: big }), grpc.status.RESOURCE_EXHAUSTED, /^resnet: 0\.\d+ MiB of weights, over the limit of 0\.477 MiB per model \(raise it with --max-model-size or FSPD_MAX_MODEL_SIZE\)$/);
     await expectStatus(strict.client.uploadModel(exported, 'big'), grpc.status.RESOURCE_EXHAUSTED, /^header.weights_size: .*--max-model-size/);
+    await expectLimit(strict.client.createModel({ modelId: 'big', resnet: big }), 'model_size', '--max-model-size');
     const uploaded = await raised.client.uploadModel(exported, 'big-again');
     assert.equal(uploaded.weightsSize, exported.weights.byteLength);
     await raised.client.deleteModel('big');
@@ -330,6 +350,7 @@ describe('limits over gRPC', () => {
     const queued = client.computeFsp({ pairs: [small] }, { signal: cancel.signal });
     await until('one call queued', async () => (await gauge(server, 'fspd_kernel_calls_queued')) === 1);
     await expectStatus(client.fspLoss({ student: [small], teacher: [small] }), grpc.status.RESOURCE_EXHAUSTED, /^the server is busy: 1 compute calls run .*--max-queued or FSPD_MAX_QUEUED\); retry after a backoff/);
+    await expectLimit(client.computeFsp({ pairs: [small] }), 'queued_calls', '--max-queued', 100);
     cancel.abort();
     await expectStatus(queued, grpc.status.CANCELLED, /./);
     await until('the cancelled call left the queue', async () => (await gauge(server, 'fspd_kernel_calls_queued')) === 0);
@@ -352,7 +373,7 @@ describe('memory budget under concurrent creates', () => {
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       assert.equal(ok.length, 2, `two created: ${refused.map((r) => (r.reason as Error).message).join('; ')}`);
       for (const r of refused) {
-        assert.equal((r.reason as grpc.ServiceError).code, grpc.status.RESOURCE_EXHAUSTED);
+        await expectLimit(Promise.reject(r.reason), 'memory', '--max-memory');
         assert.match((r.reason as grpc.ServiceError).details, /memory budget \(raise it with --max-memory or FSPD_MAX_MEMORY\)/);
       }
       assert.equal((await running.client.listModels()).length, 2);
