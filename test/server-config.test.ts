@@ -1,7 +1,11 @@
 // Server config: flags > FSPD_* environment > defaults, validation naming the source, secrets masked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CONFIG, loadConfig, maskConfig } from '../src/server/config.js';
+import fs from 'node:fs';
+import { Command } from 'commander';
+import { serveOptions } from '../src/cli/flags.js';
+import { DEFAULT_CONFIG, loadConfig, maskConfig, SERVER_OPTIONS } from '../src/server/config.js';
+import { DOC, withTable } from '../scripts/options-table.js';
 
 describe('loadConfig', () => {
   it('defaults', () => {
@@ -76,4 +80,35 @@ describe('loadConfig', () => {
     assert.doesNotMatch(JSON.stringify(masked), /hunter2/, 'no secret left');
     assert.equal('token' in maskConfig(DEFAULT_CONFIG), false, 'no token, nothing to mask');
   });
+
+  it('admission limits: defaults, flags and variables, bad values named', () => {
+    const d = loadConfig({}, {});
+    assert.deepEqual(
+      { maxOutputElements: d.maxOutputElements, maxBatch: d.maxBatch, maxModelSize: d.maxModelSize, maxInflightKernels: d.maxInflightKernels, maxQueued: d.maxQueued },
+      { maxOutputElements: 64 * 1024 ** 2, maxBatch: 1024, maxModelSize: 1024 ** 3, maxInflightKernels: 8, maxQueued: 256 },
+    );
+    const c = loadConfig({ maxOutputElements: '1000', maxModelSize: '2MiB', maxQueued: '0' }, { FSPD_MAX_BATCH: '32', FSPD_MAX_INFLIGHT_KERNELS: '2', FSPD_MAX_OUTPUT_ELEMENTS: '5' });
+    assert.deepEqual([c.maxOutputElements, c.maxBatch, c.maxModelSize, c.maxInflightKernels, c.maxQueued], [1000, 32, 2 * 1024 ** 2, 2, 0]);
+    assert.throws(() => loadConfig({}, { FSPD_MAX_BATCH: '0' }), /^RangeError: FSPD_MAX_BATCH: expected an integer >= 1, got '0'/);
+    assert.throws(() => loadConfig({ maxInflightKernels: 'many' }, {}), /--max-inflight-kernels: expected an integer >= 1/);
+    assert.throws(() => loadConfig({ maxModelSize: '1TB' }, {}), /--max-model-size: expected a size in bytes/);
+  });
 });
+
+describe('the table of options', () => {
+  it('gives every option one flag and one variable, and `fspd serve` exactly those flags', () => {
+    const flags = SERVER_OPTIONS.map((o) => o.flag);
+    const envs = SERVER_OPTIONS.map((o) => o.env);
+    assert.equal(new Set(flags).size, flags.length, 'flags unique');
+    assert.equal(new Set(envs).size, envs.length, 'variables unique');
+    for (const o of SERVER_OPTIONS) assert.equal(o.env, `FSPD_${o.flag.toUpperCase().replace(/-/g, '_')}`, `--${o.flag} and its variable`);
+    const cli = serveOptions(new Command('serve')).options.map((o) => o.long);
+    assert.deepEqual(cli, flags.map((f) => `--${f}`));
+  });
+
+  it('docs/DEPLOY.md holds the current table (regenerate: node --import tsx scripts/options-table.ts)', () => {
+    const doc = fs.readFileSync(DOC, 'utf8');
+    assert.equal(doc, withTable(doc));
+  });
+});
+

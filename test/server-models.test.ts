@@ -227,7 +227,7 @@ describe('limits', () => {
       return e;
     })();
     // Room for a ResNet-8 (314 KB of weights) but not a ResNet-14 (690 KB).
-    const small = await startModelServer({ maxMemory: tf.memory().numBytes + 500_000 });
+    const small = await startModelServer({ maxMemory: tf.memory().numBytes + 500_000, teacherCacheSize: 0 });
     try {
       await small.client.createResNet(TINY);
       await expectStatus(small.client.createResNet({ depth: 14, inputShape: [8, 8, 1] }), grpc.status.RESOURCE_EXHAUSTED, /--max-memory/);

@@ -28,7 +28,8 @@ export interface ProtoGrpcType {
       /**
        * The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
        * are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
-       * (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+       * (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+       * checked before an upload's weights arrive; the message names the flag that raises the limit).
        */
       ModelService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_ModelServiceClient> & { service: _fspd_v1_ModelServiceDefinition }
       Pooling: EnumTypeDefinition

@@ -1,4 +1,6 @@
-// The server's configuration: one typed object from flags > FSPD_* environment > defaults. Errors name
+// The server's configuration: one typed object from flags > FSPD_* environment > defaults. Every option is
+// one row of SERVER_OPTIONS (flag, variable, default, parser, help); the CLI options (src/cli/flags.ts),
+// DEFAULT_CONFIG, `fspd serve --help` and the table in docs/DEPLOY.md are all made from it. Errors name
 // where the bad value came from (`--max-message-size` or `FSPD_MAX_MESSAGE_SIZE`).
 import type { Level } from 'pino';
 
@@ -49,8 +51,9 @@ export interface ServerConfig {
   /** Most training sessions; more is RESOURCE_EXHAUSTED. */
   maxSessions: number;
   /**
-   * Bytes of tfjs tensors (models, optimiser state) plus teacher-FSP cache entries the server may hold;
-   * a model or session that would go past it is refused with RESOURCE_EXHAUSTED.
+   * Bytes the server may hold in reservations (memory-budget.ts): models, sessions, teacher-FSP caches,
+   * uploads in progress, shared-memory regions and the estimated working memory of in-flight calls, plus
+   * live tfjs tensors no reservation covers. What would go past it is refused with RESOURCE_EXHAUSTED.
    */
   maxMemory: number;
   /** Bytes of teacher FSP matrices each cache (one per session, one for TeacherFsp) keeps, LRU-evicted. */
@@ -62,110 +65,229 @@ export interface ServerConfig {
   sharedMemoryDir?: string;
   /** Root of the sessions' TensorBoard event files (<logdir>/<session id>). Unset = none. */
   logdir?: string;
+  /** Most FSP-matrix elements (student and teacher, all pairs) one ComputeFsp, FspLoss or TeacherFsp call may make. */
+  maxOutputElements: number;
+  /** Most samples in one batch of TrainStep, Train, Run, Evaluate or TeacherFsp. */
+  maxBatch: number;
+  /** Most bytes of weights of one model (CreateModel, UploadModel). */
+  maxModelSize: number;
+  /** Compute calls (ComputeFsp, FspLoss, TeacherFsp, TrainStep, Evaluate) running at once. */
+  maxInflightKernels: number;
+  /** Compute calls waiting for a slot; one more is RESOURCE_EXHAUSTED. */
+  maxQueued: number;
 }
 
-/** The values as commander hands them over (all strings; address repeatable). */
-export interface ConfigFlags {
-  address?: string[];
-  metricsAddress?: string;
-  healthAddress?: string;
-  healthStallLimit?: string;
-  maxMessageSize?: string;
-  token?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
-  logLevel?: string;
-  shutdownGrace?: string;
-  checkpointDir?: string;
-  dataDir?: string;
-  maxModels?: string;
-  maxSessions?: string;
-  maxMemory?: string;
-  teacherCacheSize?: string;
-  sharedMemoryDir?: string;
-  logdir?: string;
-}
-
-export const DEFAULT_CONFIG: ServerConfig = {
-  addresses: ['127.0.0.1:50051'],
-  metricsAddress: '127.0.0.1:9464',
-  healthStallLimitMs: 60_000,
-  maxMessageSize: 64 * 1024 ** 2,
-  logLevel: 'info',
-  shutdownGraceMs: 20_000,
-  dataDir: 'data',
-  maxModels: 64,
-  maxSessions: 16,
-  maxMemory: 8 * 1024 ** 3,
-  teacherCacheSize: 256 * 1024 ** 2,
-};
-
-const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+/** The values as commander hands them over: strings, keyed by each option's camelCase name. */
+export type ConfigFlags = { [name: string]: string | string[] | undefined };
 
 /** A raw value and the name of the flag or variable it came from, for error messages. */
-interface Source {
+export interface Source {
   value: string;
   from: string;
 }
 
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const pick = (flag: keyof ConfigFlags, option: string, variable: string): Source | undefined => {
-    const f = flags[flag];
-    if (typeof f === 'string') return { value: f, from: `--${option}` };
-    const e = env[variable];
-    return e === undefined || e === '' ? undefined : { value: e, from: variable };
-  };
-
-  const addresses = flags.address?.length
-    ? flags.address.map((value) => ({ value, from: '--address' }))
-    : env.FSPD_ADDRESS
-      ? env.FSPD_ADDRESS.split(',').map((value) => ({ value: value.trim(), from: 'FSPD_ADDRESS' }))
-      : undefined;
-  const metrics = pick('metricsAddress', 'metrics-address', 'FSPD_METRICS_ADDRESS');
-  const health = pick('healthAddress', 'health-address', 'FSPD_HEALTH_ADDRESS');
-  const stallLimit = pick('healthStallLimit', 'health-stall-limit', 'FSPD_HEALTH_STALL_LIMIT');
-  const size = pick('maxMessageSize', 'max-message-size', 'FSPD_MAX_MESSAGE_SIZE');
-  const token = pick('token', 'token', 'FSPD_TOKEN');
-  const cert = pick('tlsCert', 'tls-cert', 'FSPD_TLS_CERT');
-  const key = pick('tlsKey', 'tls-key', 'FSPD_TLS_KEY');
-  const ca = pick('tlsCa', 'tls-ca', 'FSPD_TLS_CA');
-  const level = pick('logLevel', 'log-level', 'FSPD_LOG_LEVEL');
-  const grace = pick('shutdownGrace', 'shutdown-grace', 'FSPD_SHUTDOWN_GRACE');
-  const checkpointDir = pick('checkpointDir', 'checkpoint-dir', 'FSPD_CHECKPOINT_DIR');
-  const dataDir = pick('dataDir', 'data-dir', 'FSPD_DATA_DIR');
-  const maxModels = pick('maxModels', 'max-models', 'FSPD_MAX_MODELS');
-  const maxSessions = pick('maxSessions', 'max-sessions', 'FSPD_MAX_SESSIONS');
-  const maxMemory = pick('maxMemory', 'max-memory', 'FSPD_MAX_MEMORY');
-  const cacheSize = pick('teacherCacheSize', 'teacher-cache-size', 'FSPD_TEACHER_CACHE_SIZE');
-  const sharedMemoryDir = pick('sharedMemoryDir', 'shared-memory-dir', 'FSPD_SHARED_MEMORY_DIR');
-  const logdir = pick('logdir', 'logdir', 'FSPD_LOGDIR');
-
-  return {
-    addresses: addresses ? addresses.map(parseAddress) : DEFAULT_CONFIG.addresses,
-    metricsAddress: metrics ? parseHostPort(metrics) : DEFAULT_CONFIG.metricsAddress,
-    ...(health ? { healthAddress: parseHostPort(health) } : {}),
-    healthStallLimitMs: stallLimit ? parsePositiveSeconds(stallLimit) * 1000 : DEFAULT_CONFIG.healthStallLimitMs,
-    maxMessageSize: size ? parseSize(size) : DEFAULT_CONFIG.maxMessageSize,
-    ...(token ? { token: token.value } : {}),
-    ...tlsOf(cert, key, ca),
-    logLevel: level ? parseLevel(level) : DEFAULT_CONFIG.logLevel,
-    shutdownGraceMs: grace ? parseSeconds(grace) * 1000 : DEFAULT_CONFIG.shutdownGraceMs,
-    ...(checkpointDir ? { checkpointDir: checkpointDir.value } : {}),
-    dataDir: dataDir ? dataDir.value : DEFAULT_CONFIG.dataDir,
-    maxModels: maxModels ? parseCount(maxModels) : DEFAULT_CONFIG.maxModels,
-    maxSessions: maxSessions ? parseCount(maxSessions) : DEFAULT_CONFIG.maxSessions,
-    maxMemory: maxMemory ? parseBytes(maxMemory) : DEFAULT_CONFIG.maxMemory,
-    teacherCacheSize: cacheSize ? parseBytes(cacheSize, 0) : DEFAULT_CONFIG.teacherCacheSize,
-    ...(sharedMemoryDir ? { sharedMemoryDir: sharedMemoryDir.value } : {}),
-    ...(logdir ? { logdir: logdir.value } : {}),
-  };
+/** One option of `fspd serve`. */
+export interface ServerOption {
+  /** The flag without dashes; its camelCase form is the commander key. */
+  flag: string;
+  /** Value placeholder in the help, e.g. `<size>`. */
+  arg: string;
+  env: string;
+  /** The ServerConfig field it sets; undefined for options combined afterwards (TLS). */
+  key?: keyof ServerConfig;
+  /** Parsed default; undefined = unset. */
+  default?: unknown;
+  /** The default as the help and docs show it. */
+  defaultText?: string;
+  parse: (s: Source) => unknown;
+  help: string;
+  /** Repeatable flag; its variable is comma-separated. */
+  list?: boolean;
+  /** Shown masked in the start-up log. */
+  secret?: boolean;
 }
 
-/** The config as printed at start: the token masked. */
+const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const text = (s: Source) => s.value;
+
+export const SERVER_OPTIONS: readonly ServerOption[] = [
+  { flag: 'address', arg: '<address>', env: 'FSPD_ADDRESS', key: 'addresses', default: ['127.0.0.1:50051'], defaultText: '127.0.0.1:50051', parse: parseAddress, list: true, help: 'HOST:PORT or unix:/path to listen on; repeatable' },
+  { flag: 'metrics-address', arg: '<host:port>', env: 'FSPD_METRICS_ADDRESS', key: 'metricsAddress', default: '127.0.0.1:9464', parse: parseHostPort, help: 'Prometheus /metrics HTTP address' },
+  {
+    flag: 'health-address',
+    arg: '<host:port>',
+    env: 'FSPD_HEALTH_ADDRESS',
+    key: 'healthAddress',
+    defaultText: 'none',
+    parse: parseHostPort,
+    help: 'extra plaintext gRPC port with grpc.health.v1 only, no token or TLS, for Kubernetes gRPC probes; served on its own thread',
+  },
+  {
+    flag: 'health-stall-limit',
+    arg: '<seconds>',
+    env: 'FSPD_HEALTH_STALL_LIMIT',
+    key: 'healthStallLimitMs',
+    default: 60_000,
+    defaultText: '60',
+    parse: (s) => parsePositiveSeconds(s) * 1000,
+    help: 'the health port says NOT_SERVING while the main thread has been blocked longer than this',
+  },
+  { flag: 'max-message-size', arg: '<size>', env: 'FSPD_MAX_MESSAGE_SIZE', key: 'maxMessageSize', default: 64 * 1024 ** 2, defaultText: '64MiB', parse: parseSize, help: 'largest message, bytes or KiB/MiB/GiB' },
+  { flag: 'token', arg: '<token>', env: 'FSPD_TOKEN', key: 'token', parse: text, secret: true, help: 'require `authorization: Bearer <token>` on every call but health checks; prefer the variable, which keeps it out of `ps`' },
+  { flag: 'tls-cert', arg: '<file>', env: 'FSPD_TLS_CERT', parse: text, help: 'PEM server certificate chain' },
+  { flag: 'tls-key', arg: '<file>', env: 'FSPD_TLS_KEY', parse: text, help: 'PEM private key' },
+  { flag: 'tls-ca', arg: '<file>', env: 'FSPD_TLS_CA', parse: text, help: 'PEM CA bundle; clients must present a certificate it signed (mTLS)' },
+  { flag: 'log-level', arg: '<level>', env: 'FSPD_LOG_LEVEL', key: 'logLevel', default: 'info', parse: parseLevel, help: `${LEVELS.slice(0, -1).join(', ')} or ${LEVELS.at(-1)}` },
+  {
+    flag: 'shutdown-grace',
+    arg: '<seconds>',
+    env: 'FSPD_SHUTDOWN_GRACE',
+    key: 'shutdownGraceMs',
+    default: 20_000,
+    defaultText: '20',
+    parse: (s) => parseSeconds(s) * 1000,
+    help: 'on SIGTERM/SIGINT, how long in-flight calls may finish',
+  },
+  {
+    flag: 'checkpoint-dir',
+    arg: '<dir>',
+    env: 'FSPD_CHECKPOINT_DIR',
+    key: 'checkpointDir',
+    defaultText: 'none: a temporary directory',
+    parse: text,
+    help: 'where models and sessions persist: saved at shutdown, restored at start',
+  },
+  { flag: 'data-dir', arg: '<dir>', env: 'FSPD_DATA_DIR', key: 'dataDir', default: 'data', parse: text, help: 'root of the datasets Run and Evaluate read; DatasetSpec.path is relative to it' },
+  { flag: 'max-models', arg: '<n>', env: 'FSPD_MAX_MODELS', key: 'maxModels', default: 64, parse: parseCount, help: 'most models held' },
+  { flag: 'max-sessions', arg: '<n>', env: 'FSPD_MAX_SESSIONS', key: 'maxSessions', default: 16, parse: parseCount, help: 'most training sessions' },
+  {
+    flag: 'max-memory',
+    arg: '<size>',
+    env: 'FSPD_MAX_MEMORY',
+    key: 'maxMemory',
+    default: 8 * 1024 ** 3,
+    defaultText: '8GiB',
+    parse: (s) => parseBytes(s),
+    help: 'memory budget: models, sessions, teacher-FSP caches, uploads, shared-memory regions and in-flight calls (estimated from shapes) hold reservations against it; bytes or KiB/MiB/GiB',
+  },
+  {
+    flag: 'teacher-cache-size',
+    arg: '<size>',
+    env: 'FSPD_TEACHER_CACHE_SIZE',
+    key: 'teacherCacheSize',
+    default: 256 * 1024 ** 2,
+    defaultText: '256MiB',
+    parse: (s) => parseBytes(s, 0),
+    help: 'teacher FSP matrices kept per session and for TeacherFsp',
+  },
+  {
+    flag: 'shared-memory-dir',
+    arg: '<dir>',
+    env: 'FSPD_SHARED_MEMORY_DIR',
+    key: 'sharedMemoryDir',
+    defaultText: 'off',
+    parse: text,
+    help: 'directory (a tmpfs, e.g. /dev/shm/fspd) whose files co-located clients may register as shared-memory tensor regions',
+  },
+  {
+    flag: 'logdir',
+    arg: '<dir>',
+    env: 'FSPD_LOGDIR',
+    key: 'logdir',
+    defaultText: 'none',
+    parse: text,
+    help: 'TensorBoard event files of every session (SessionSpec.tensorboard) under <dir>/<session id>',
+  },
+  {
+    flag: 'max-output-elements',
+    arg: '<n>',
+    env: 'FSPD_MAX_OUTPUT_ELEMENTS',
+    key: 'maxOutputElements',
+    default: 64 * 1024 ** 2,
+    defaultText: '67108864',
+    parse: parseCount,
+    help: 'most FSP-matrix elements (batch × C1 × C2, student and teacher, all pairs) one ComputeFsp, FspLoss or TeacherFsp call may make',
+  },
+  { flag: 'max-batch', arg: '<n>', env: 'FSPD_MAX_BATCH', key: 'maxBatch', default: 1024, parse: parseCount, help: 'most samples in one batch of TrainStep, Train, Run, Evaluate or TeacherFsp' },
+  {
+    flag: 'max-model-size',
+    arg: '<size>',
+    env: 'FSPD_MAX_MODEL_SIZE',
+    key: 'maxModelSize',
+    default: 1024 ** 3,
+    defaultText: '1GiB',
+    parse: (s) => parseBytes(s),
+    help: 'most bytes of weights of one model (CreateModel, UploadModel)',
+  },
+  {
+    flag: 'max-inflight-kernels',
+    arg: '<n>',
+    env: 'FSPD_MAX_INFLIGHT_KERNELS',
+    key: 'maxInflightKernels',
+    default: 8,
+    parse: parseCount,
+    help: 'compute calls (ComputeFsp, FspLoss, TeacherFsp, TrainStep, Evaluate) running at once; more wait in a queue',
+  },
+  {
+    flag: 'max-queued',
+    arg: '<n>',
+    env: 'FSPD_MAX_QUEUED',
+    key: 'maxQueued',
+    default: 256,
+    parse: (s) => parseCount(s, 0),
+    help: 'compute calls waiting for a slot; one more is refused with RESOURCE_EXHAUSTED',
+  },
+];
+
+export const DEFAULT_CONFIG: ServerConfig = Object.fromEntries(
+  SERVER_OPTIONS.filter((o) => o.key !== undefined && o.default !== undefined).map((o) => [o.key, o.default]),
+) as unknown as ServerConfig;
+
+/** The camelCase key commander gives a flag's value. */
+export const flagKey = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** An option's help line with its variable and default, as `--help` and the docs show it. */
+export function optionHelp(o: ServerOption): string {
+  const shown = o.defaultText ?? (o.default === undefined ? undefined : String(o.default));
+  return `${o.help} (${o.env}${o.list ? ', comma-separated' : ''}${shown === undefined ? '' : `; default ${shown}`})`;
+}
+
+/** The options as a Markdown table (docs/DEPLOY.md holds a copy; test/server-config.test.ts compares). */
+export function optionsMarkdown(): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = SERVER_OPTIONS.map((o) => `| \`--${o.flag} ${o.arg}\` | \`${o.env}\` | ${cell(o.defaultText ?? (o.default === undefined ? '' : String(o.default)))} | ${cell(o.help)} |`);
+  return ['| flag | variable | default | what |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const sources = (o: ServerOption): Source[] | undefined => {
+    const f = flags[flagKey(o.flag)];
+    const values = f === undefined ? [] : [f].flat();
+    if (values.length > 0) return values.map((value) => ({ value, from: `--${o.flag}` }));
+    const e = env[o.env];
+    if (e === undefined || e === '') return undefined;
+    return (o.list ? e.split(',').map((v) => v.trim()) : [e]).map((value) => ({ value, from: o.env }));
+  };
+  const config: Record<string, unknown> = {};
+  const raw = new Map<string, Source>();
+  for (const o of SERVER_OPTIONS) {
+    const given = sources(o);
+    if (!o.key) {
+      if (given) raw.set(o.flag, given[0]!);
+      continue;
+    }
+    const value = given ? (o.list ? given.map((g) => o.parse(g)) : o.parse(given[0]!)) : o.default;
+    if (value !== undefined) config[o.key] = value;
+  }
+  return { ...(config as unknown as ServerConfig), ...tlsOf(raw.get('tls-cert'), raw.get('tls-key'), raw.get('tls-ca')) };
+}
+
+/** The config as printed at start: secrets masked. */
 export function maskConfig(config: ServerConfig): Record<string, unknown> {
-  return { ...config, ...(config.token ? { token: '***' } : {}) };
+  const masked: Record<string, unknown> = { ...config };
+  for (const o of SERVER_OPTIONS) if (o.secret && o.key && masked[o.key] !== undefined) masked[o.key] = '***';
+  return masked;
 }
 
 function tlsOf(cert?: Source, key?: Source, ca?: Source): { tls?: TlsConfig } {
@@ -210,9 +332,9 @@ function parseBytes(s: Source, min = 1): number {
   return bytes;
 }
 
-function parseCount(s: Source): number {
+function parseCount(s: Source, min = 1): number {
   const n = Number(s.value);
-  if (!/^\s*\d+\s*$/.test(s.value) || !Number.isSafeInteger(n) || n < 1) throw new RangeError(`${s.from}: expected an integer >= 1, got '${s.value}'`);
+  if (!/^\s*\d+\s*$/.test(s.value) || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${s.from}: expected an integer >= ${min}, got '${s.value}'`);
   return n;
 }
 

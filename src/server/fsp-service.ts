@@ -18,17 +18,20 @@ import type { TeacherFspResponse } from '../generated/fspd/v1/TeacherFspResponse
 import type { FeaturePair as PairMessage } from '../generated/fspd/v1/FeaturePair.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import type { Tensor } from '../generated/fspd/v1/Tensor.js';
-import type { FeaturePair, LossOptions, Teacher } from '../fsp/index.js';
+import type { FeaturePair, LossOptions, Pooling, Teacher } from '../fsp/index.js';
 import { lossInputs, overlaps } from '../native/validate.js';
 import type { TapPair } from '../models/index.js';
-import { teacherFspMatrices, UncachedSamplesError, type TeacherFspCache } from '../training/index.js';
+import { tapChannels, teacherFspMatrices, UncachedSamplesError, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
 import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
-import type { ModelRegistry } from './registry.js';
+import type { ModelEntry, ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
-import { unary } from './rpc.js';
+import type { Admission } from './admission.js';
+import { checkBatch, checkOutputElements } from './limits.js';
+import { unary, type AnyCall } from './rpc.js';
 import { failedPrecondition, invalid, list, RpcError } from './status.js';
+import { forwardBytes, fspCallBytes } from './work-estimates.js';
 
 export const FSP_SERVICE = 'fspd.v1.FspService';
 
@@ -40,23 +43,23 @@ export interface TeacherSource {
   onLookup?: (hits: number, misses: number) => void;
 }
 
-export function fspServiceHandlers(log: Logger, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
+export function fspServiceHandlers(log: Logger, admission: Admission, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
   // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
   const inline = <T>(request: T): T => {
     if (regions) inlineSharedTensors(request, regions);
     return request;
   };
   return {
-    ComputeFsp: unary(log, (request: ComputeFspRequest__Output) => computeFsp(inline(request))),
-    FspLoss: unary(log, (request: FspLossRequest__Output) => fspLoss(inline(request), regions)),
-    TeacherFsp: unary(log, async (request: TeacherFspRequest__Output) => {
+    ComputeFsp: unary(log, (request: ComputeFspRequest__Output, call) => computeFsp(inline(request), admission, call, regions)),
+    FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, regions)),
+    TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
-      return teacherFsp(inline(request), teachers);
+      return teacherFsp(inline(request), teachers, admission, call, regions);
     }),
   };
 }
 
-async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource): Promise<TeacherFspResponse> {
+async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
   const matricesDtype = floatDtypeOf(request.matricesDtype, 'matrices_dtype');
   // No images with sample ids: every sample must be cached (teacherFspMatrices checks; FAILED_PRECONDITION if not).
@@ -67,6 +70,7 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
     throw invalid(`images.shape: ${list(shape)} does not fit model '${model.id}', which takes [batch >= 1, ${h}, ${w}, ${c}] (NHWC)`);
   }
   const batch = shape[0]!;
+  checkBatch(admission.limits, batch, decoded ? 'images' : 'sample_ids');
   if (request.sampleIds.length !== 0 && request.sampleIds.length !== batch) {
     throw invalid(`sample_ids: ${request.sampleIds.length} ids for ${batch} images (one per image, or none)`);
   }
@@ -82,6 +86,26 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
         });
   if (pairs.length === 0) throw invalid(`pairs: empty, and model '${model.id}' has no pairs of its own`);
   const pooling = poolingOf(request.pooling);
+  const channels = tapChannels(model.tapped);
+  const elements = batch * pairs.reduce((sum, [a, b]) => sum + channels[a]! * channels[b]!, 0);
+  checkOutputElements(admission.limits, elements, 'pairs');
+  const cost = { request: decoded ? ownBytes([decoded.data], regions) : 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
+  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, ...(onLookup ? { onLookup } : {}) }));
+}
+
+interface TeacherCall {
+  decoded: ReturnType<typeof decodeFloatTensor> | undefined;
+  shape: number[];
+  batch: number;
+  pairs: TapPair[];
+  pooling: Pooling;
+  matricesDtype: ReturnType<typeof floatDtypeOf>;
+  cache: TeacherFspCache;
+  onLookup?: (hits: number, misses: number) => void;
+}
+
+/** The teacher's forward pass and matrices (checked and admitted by teacherFsp). */
+function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, onLookup }: TeacherCall): TeacherFspResponse {
   const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
   try {
     // The key names this model object at this revision of its weights, the pairs and the pooling.
@@ -105,18 +129,45 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
   }
 }
 
-async function computeFsp(request: ComputeFspRequest__Output): Promise<ComputeFspResponse> {
+async function computeFsp(request: ComputeFspRequest__Output, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<ComputeFspResponse> {
   if (request.pairs.length === 0) throw invalid('pairs: expected at least one feature pair');
   const pooling = poolingOf(request.pooling);
   const pairs = request.pairs.map((p, i) => decodePair(p, `pairs[${i}]`));
   pairs.forEach((p, i) => checkComputePair(p, `pairs[${i}]`));
-  const matrices = await Promise.all(pairs.map((p) => computeFspAsync(p, pooling)));
-  return { matrices: matrices.map((m, i) => encodeFloat32(m, matrixShape(pairs[i]!))) };
+  const elements = matrixElements(pairs);
+  checkOutputElements(admission.limits, elements, 'pairs');
+  const inputBytes = bytesOf(pairs);
+  return admission.compute(call, 'ComputeFsp', { request: ownBytes(pairs.flatMap((p) => [p.first.data, p.second.data]), regions), work: fspCallBytes({ matrixElements: elements, inputBytes }), kind: 'host' }, async () => {
+    const matrices = await Promise.all(pairs.map((p) => computeFspAsync(p, pooling)));
+    return { matrices: matrices.map((m, i) => encodeFloat32(m, matrixShape(pairs[i]!))) };
+  });
 }
 
-async function fspLoss(request: FspLossRequest__Output, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
+/** Elements of the FSP matrices of `pairs` ([B, C1, C2] each). */
+const matrixElements = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + matrixShape(p).reduce((a, d) => a * d, 1), 0);
+
+/** Bytes of `arrays` outside mapped shared-memory regions (those are the regions' reservations). */
+const ownBytes = (arrays: readonly Float32Array[], regions?: SharedMemoryRegions) => arrays.reduce((sum, a) => sum + (regions?.holds(a) ? 0 : a.byteLength), 0);
+
+/** Bytes of the maps of `pairs`. */
+const bytesOf = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + p.first.data.byteLength + p.second.data.byteLength, 0);
+
+async function fspLoss(request: FspLossRequest__Output, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
   const { student, teacher, options } = decodeLossRequest(request);
+  // The student's matrices, and the teacher's when it comes as feature maps.
+  const byPairs = 'pairs' in teacher;
+  const elements = matrixElements(student) * (byPairs ? 2 : 1);
+  checkOutputElements(admission.limits, elements, byPairs ? 'student, teacher' : 'student');
   const out = request.gradientsTo ? gradientSlots(request.gradientsTo, student, teacher, options, regions) : undefined;
+  const inputs = lossInputs(student, teacher);
+  const inputBytes = inputs.reduce((sum, a) => sum + a.byteLength, 0);
+  const gradientBytes = options.returnGradients && !out?.direct ? bytesOf(student) : 0;
+  const cost = { request: ownBytes(inputs, regions), work: fspCallBytes({ matrixElements: elements, inputBytes, gradientBytes }), kind: 'host' as const };
+  return admission.compute(call, 'FspLoss', cost, () => lossOf(student, teacher, options, out));
+}
+
+/** The loss, with gradients into the region's slots when `out` is set (checked and admitted by fspLoss). */
+async function lossOf(student: FeaturePair[], teacher: Teacher, options: LossOptions, out: ReturnType<typeof gradientSlots> | undefined): Promise<FspLossResponse> {
   // The kernel writes straight into the region unless the slots overlap an input (then: a copy after).
   const result = await computeFspLossAsync(student, teacher, out?.direct ? { ...options, gradientsInto: out.pairs } : options);
   if (out && !out.direct) {

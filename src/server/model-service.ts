@@ -9,8 +9,11 @@ import type { Model } from '../generated/fspd/v1/Model.js';
 import type { ModelServiceHandlers } from '../generated/fspd/v1/ModelService.js';
 import type { ResNetSpec__Output } from '../generated/fspd/v1/ResNetSpec.js';
 import type { UploadModelRequest__Output } from '../generated/fspd/v1/UploadModelRequest.js';
-import type { TapPair } from '../models/index.js';
-import { ID_PATTERN, mib, type MemoryBudget, type ModelEntry, type ModelRegistry, type ResNetRecord } from './registry.js';
+import type { ModelBytes, TapPair } from '../models/index.js';
+import type { Admission } from './admission.js';
+import { checkModelSize } from './limits.js';
+import type { Reservation } from './memory-budget.js';
+import { ID_PATTERN, resnetParameterCount, type ModelEntry, type ModelRegistry, type ResNetRecord } from './registry.js';
 import { checkCall, clientStream, messages, send, serverStream, timestamp, unary } from './rpc.js';
 import { invalid, list, quote } from './status.js';
 
@@ -19,16 +22,18 @@ export const MODEL_SERVICE = 'fspd.v1.ModelService';
 const MAX_DEPTH = 1202;
 const DEFAULT_CHUNK = 1024 * 1024;
 
-export function modelServiceHandlers(registry: ModelRegistry, memory: MemoryBudget, maxMessageSize: number, log: Logger): ModelServiceHandlers {
+export function modelServiceHandlers(registry: ModelRegistry, admission: Admission, maxMessageSize: number, log: Logger): ModelServiceHandlers {
   return {
     CreateModel: unary(log, async (request: CreateModelRequest__Output) => {
       const id = checkId(request.modelId, 'model_id');
       if (request.architecture !== 'resnet' || !request.resnet) throw invalid('architecture: missing; set resnet');
-      const entry = await registry.create(id, resnetRecord(request.resnet));
+      const record = resnetRecord(request.resnet);
+      checkModelSize(admission.limits, 4 * resnetParameterCount(record), 'resnet');
+      const entry = await registry.create(id, record);
       return { model: modelMessage(entry) };
     }),
 
-    UploadModel: clientStream(log, async (call) => ({ model: modelMessage(await upload(call, registry, memory)) })),
+    UploadModel: clientStream(log, async (call) => ({ model: modelMessage(await upload(call, registry, admission)) })),
 
     GetModel: unary(log, async (request) => ({ model: modelMessage(registry.get(request.modelId)) })),
 
@@ -55,8 +60,36 @@ export function modelServiceHandlers(registry: ModelRegistry, memory: MemoryBudg
   };
 }
 
-/** Reads an UploadModel stream: the header first, then exactly header.weights_size bytes of weights. */
-async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output, unknown>, registry: ModelRegistry, memory: MemoryBudget): Promise<ModelEntry> {
+/** The memory an upload holds: its received bytes, and room for the model's tensors (the registry takes that over). */
+interface UploadReservations {
+  buffer?: Reservation;
+  tensors?: Reservation;
+}
+
+/**
+ * UploadModel: the header reserves the weights twice (the bytes received, then the model's tensors) before
+ * any chunk is taken; the registry keeps the tensors' share for the model's life, and whatever the upload
+ * still holds is given back however it ends (error, cancellation, a client that goes away).
+ */
+async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output, unknown>, registry: ModelRegistry, admission: Admission): Promise<ModelEntry> {
+  const held: UploadReservations = {};
+  try {
+    const { id, bytes, taps } = await receiveUpload(call, admission, held);
+    const tensors = held.tensors;
+    delete held.tensors; // the registry takes it over, and releases it if loading fails
+    return await registry.upload(id, bytes, taps, tensors);
+  } finally {
+    held.buffer?.release();
+    held.tensors?.release();
+  }
+}
+
+/** Reads the stream: the header first, then exactly header.weights_size bytes of weights. */
+async function receiveUpload(
+  call: grpc.ServerReadableStream<UploadModelRequest__Output, unknown>,
+  admission: Admission,
+  held: UploadReservations,
+): Promise<{ id: string; bytes: ModelBytes; taps: { taps?: string[]; pairs?: TapPair[] } }> {
   let header: UploadModelRequest__Output['header'] | undefined;
   let weights: Uint8Array | undefined;
   let received = 0;
@@ -69,7 +102,9 @@ async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output
       const size = header.weightsSize;
       if (!Number.isSafeInteger(size) || size < 0) throw invalid(`header.weights_size: expected a byte count, got ${size}`);
       // Before receiving the weights: refuse what cannot fit.
-      memory.reserve(size, `the uploaded model (${mib(size)} of weights)`);
+      checkModelSize(admission.limits, size, 'header.weights_size');
+      held.buffer = admission.memory.reserve(size, 'the uploaded model (its weights, received)');
+      held.tensors = admission.memory.reserve(size, 'the uploaded model (its weights, loaded)', 'tensors');
       weights = new Uint8Array(size);
     } else {
       if (message.part !== 'weightsChunk' || !message.weightsChunk) throw invalid(`weights_chunk: message ${index} of the stream is not a weights chunk (only the first message is a header)`);
@@ -100,7 +135,7 @@ async function upload(call: grpc.ServerReadableStream<UploadModelRequest__Output
   } else if (header.pairs.length > 0) {
     throw invalid('header.pairs: set together with header.taps (pairs index into taps)');
   }
-  return registry.upload(header.modelId, { modelJson, weights: weights! }, taps);
+  return { id: header.modelId, bytes: { modelJson, weights: weights! }, taps };
 }
 
 function checkId(id: string, field: string): string {

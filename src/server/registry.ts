@@ -11,6 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import { buildResNet, loadModelFromBytes, loadModelFromDir, logitsModel, MODEL_JSON, WEIGHTS_BIN, type ModelBytes, type TapPair, type TappedModel } from '../models/index.js';
+import type { MemoryBudget, Reservation } from './memory-budget.js';
+import { mib } from './limits.js';
 import { alreadyExists, clipBytes, failedPrecondition, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -59,35 +61,6 @@ interface ModelRecordFile {
   createTime: string;
 }
 
-/**
- * The memory limit shared by models and sessions: live tfjs tensor bytes plus what `extra` reports
- * (teacher-FSP cache entries), against `max`.
- */
-export class MemoryBudget {
-  constructor(
-    readonly max: number,
-    private readonly extra: () => number = () => 0,
-  ) {}
-
-  used(): number {
-    return tf.memory().numBytes + this.extra();
-  }
-
-  /** RESOURCE_EXHAUSTED when `bytes` more would pass the limit. */
-  reserve(bytes: number, what: string): void {
-    const used = this.used();
-    if (used + bytes > this.max) {
-      throw limitExceeded(
-        'memory',
-        '--max-memory',
-        `${what} needs ${mib(bytes)} and the server holds ${mib(used)} of its ${mib(this.max)} memory limit (--max-memory); delete models or sessions first`,
-      );
-    }
-  }
-}
-
-export const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(bytes < 1024 ** 2 ? 3 : 1)} MiB`;
-
 export interface RegistryOptions {
   maxModels: number;
   /** Where models persist. */
@@ -100,6 +73,8 @@ export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   /** Ids being created (their async work not done yet): taken, but not listed. */
   private readonly pending = new Set<string>();
+  /** Each model's share of the memory budget, held until it is deleted. */
+  private readonly reservations = new Map<string, Reservation>();
   private nameCounter = 0;
 
   constructor(private readonly options: RegistryOptions) {}
@@ -127,15 +102,18 @@ export class ModelRegistry {
   /** Builds a ResNet (the spec is already validated) and registers it under `id` (empty: a new one). */
   async create(id: string, spec: ResNetRecord): Promise<ModelEntry> {
     const bytes = 4 * resnetParameterCount(spec);
-    return this.register(id, `resnet${spec.depth}`, bytes, async () => {
+    return this.register(id, `resnet${spec.depth}`, bytes, undefined, async () => {
       const tapped = buildResNet({ depth: spec.depth, widthMultiplier: spec.widthMultiplier, numClasses: spec.numClasses, inputShape: spec.inputShape, ...(spec.seed === undefined ? {} : { seed: spec.seed }) });
       return { tapped, origin: 'built-in', resnet: spec };
     });
   }
 
-  /** Loads an uploaded model (its bytes and taps come checked for size, not for content). */
-  async upload(id: string, bytes: ModelBytes, taps: { taps?: string[]; pairs?: TapPair[] }): Promise<ModelEntry> {
-    return this.register(id, 'model', bytes.weights.byteLength, async () => {
+  /**
+   * Loads an uploaded model (its bytes and taps come checked for size, not for content). `reservation`, when
+   * given, was taken for its tensors before the upload streamed; the registry takes it over either way.
+   */
+  async upload(id: string, bytes: ModelBytes, taps: { taps?: string[]; pairs?: TapPair[] }, reservation?: Reservation): Promise<ModelEntry> {
+    return this.register(id, 'model', bytes.weights.byteLength, reservation, async () => {
       let tapped: TappedModel;
       try {
         tapped = await loadModelFromBytes(bytes, taps);
@@ -167,6 +145,8 @@ export class ModelRegistry {
     this.models.delete(id);
     entry.deleted = true;
     entry.tapped.model.dispose();
+    this.reservations.get(id)?.release();
+    this.reservations.delete(id);
     await fs.rm(path.join(this.options.dir, id), { recursive: true, force: true });
   }
 
@@ -202,6 +182,8 @@ export class ModelRegistry {
         const tapped = await loadModelFromDir(dir);
         const entry = this.entryOf(id, tapped, record.origin, record.resnet, new Date(record.createTime));
         this.models.set(id, entry);
+        // Already in memory: recorded, not checked.
+        this.reservations.set(id, this.options.memory.hold(entry.weightsSize, `model '${id}'`, 'tensors'));
         loaded++;
       } catch (err) {
         this.options.log.error({ err, dir }, 'cannot restore a saved model; skipped (its files are kept)');
@@ -218,6 +200,8 @@ export class ModelRegistry {
   disposeAll(): void {
     for (const entry of this.models.values()) entry.tapped.model.dispose();
     this.models.clear();
+    for (const r of this.reservations.values()) r.release();
+    this.reservations.clear();
   }
 
   /** Memory used by the registry's models (for the metrics and messages). */
@@ -231,29 +215,39 @@ export class ModelRegistry {
     requested: string,
     prefix: string,
     bytes: number,
+    reserved: Reservation | undefined,
     make: () => Promise<{ tapped: TappedModel; origin: ModelOrigin; resnet?: ResNetRecord }>,
   ): Promise<ModelEntry> {
-    const id = requested === '' ? this.freshId(prefix) : requested;
-    if (this.models.has(id) || this.pending.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' already exists`);
-    if (this.models.size + this.pending.size >= this.options.maxModels) {
-      throw limitExceeded('models', '--max-models', `the server holds its limit of ${this.options.maxModels} models (--max-models); delete one first`);
-    }
-    this.options.memory.reserve(bytes, `model '${id}' (${mib(bytes)} of weights)`);
-    this.pending.add(id);
+    let reservation = reserved;
     try {
-      const made = await make();
-      const entry = this.entryOf(id, made.tapped, made.origin, made.resnet, new Date());
-      try {
-        await this.persist(entry);
-      } catch (err) {
-        entry.tapped.model.dispose();
-        await fs.rm(path.join(this.options.dir, id), { recursive: true, force: true });
-        throw err;
+      const id = requested === '' ? this.freshId(prefix) : requested;
+      if (this.models.has(id) || this.pending.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' already exists`);
+      if (this.models.size + this.pending.size >= this.options.maxModels) {
+        throw limitExceeded('models', '--max-models', `the server holds its limit of ${this.options.maxModels} models (--max-models); delete one first`);
       }
-      this.models.set(id, entry);
-      return entry;
+      reservation ??= this.options.memory.reserve(bytes, `model '${id}' (${mib(bytes)} of weights)`, 'tensors');
+      this.pending.add(id);
+      try {
+        const made = await make();
+        const entry = this.entryOf(id, made.tapped, made.origin, made.resnet, new Date());
+        try {
+          await this.persist(entry);
+        } catch (err) {
+          entry.tapped.model.dispose();
+          await fs.rm(path.join(this.options.dir, id), { recursive: true, force: true });
+          throw err;
+        }
+        this.models.set(id, entry);
+        reservation.resize(entry.weightsSize);
+        this.reservations.set(id, reservation);
+        reservation = undefined;
+        return entry;
+      } finally {
+        this.pending.delete(id);
+      }
     } finally {
-      this.pending.delete(id);
+      // Not handed to a model: the call failed.
+      reservation?.release();
     }
   }
 

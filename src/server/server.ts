@@ -27,7 +27,10 @@ import { withMessageCodec } from './inline-codec.js';
 import { createMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { MODEL_SERVICE, modelServiceHandlers } from './model-service.js';
 import { fspdGrpcObject, loadFspdDefinition, loadHealthDefinition } from '../proto/index.js';
-import { MemoryBudget, ModelRegistry } from './registry.js';
+import { Admission } from './admission.js';
+import { KernelQueue } from './kernel-queue.js';
+import { MemoryBudget } from './memory-budget.js';
+import { ModelRegistry } from './registry.js';
 import { SessionManager, type Session, type StepSummary } from './sessions.js';
 import { DatasetStore } from './sessions-data.js';
 import { SHARED_MEMORY_SERVICE, sharedMemoryServiceHandlers } from './shared-memory-service.js';
@@ -67,7 +70,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   });
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
-  const regions = sharedMemoryRegions(config.sharedMemoryDir);
+  // Admission control (memory-budget.ts, kernel-queue.ts, limits.ts). TeacherFsp's cache is reserved at
+  // its full size for the server's life: it fills as calls come.
+  const memory = new MemoryBudget(config.maxMemory);
+  const teacherCacheReservation = memory.reserve(config.teacherCacheSize, 'the TeacherFsp teacher-FSP cache (--teacher-cache-size)');
+  const admission = new Admission(config, memory, new KernelQueue(config.maxInflightKernels, config.maxQueued));
+  admissionMetrics(metrics.registry, admission);
+  const regions = sharedMemoryRegions(config.sharedMemoryDir, memory);
   sharedMemoryMetrics(metrics.registry, regions);
   const health = new HealthImplementation();
   // Kubernetes gRPC probes send neither a token nor TLS: the health port has health only (same statuses),
@@ -87,8 +96,6 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const stateDir = persistent ? path.resolve(config.checkpointDir!) : await fsp.mkdtemp(path.join(os.tmpdir(), 'fspd-state-'));
   const teacherCache = new TeacherFspCache({ maxBytes: config.teacherCacheSize });
   const training = trainingMetrics(metrics.registry);
-  let sessions: SessionManager | undefined;
-  const memory = new MemoryBudget(config.maxMemory, () => teacherCache.stats().bytes + (sessions?.cacheBytes() ?? 0));
   const registry = new ModelRegistry({ maxModels: config.maxModels, dir: path.join(stateDir, 'models'), memory, log });
   const manager = new SessionManager({
     registry,
@@ -100,14 +107,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     log,
     onStep: training.onStep,
   });
-  sessions = manager;
   training.watch(registry, manager);
   const grpcObject = fspdGrpcObject(definition).fspd.v1;
   // FspService's large tensors skip protobufjs's copies (inline-codec.ts).
-  server.addService(withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE), fspServiceHandlers(log, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
+  server.addService(withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE), fspServiceHandlers(log, admission, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
   // The others decode with protobufjs; a request that does not parse is INVALID_ARGUMENT (rpc.ts).
-  server.addService(parsingRequests(grpcObject.ModelService.service), modelServiceHandlers(registry, memory, config.maxMessageSize, log));
-  server.addService(parsingRequests(grpcObject.TrainingService.service), trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), log }));
+  server.addService(parsingRequests(grpcObject.ModelService.service), modelServiceHandlers(registry, admission, config.maxMessageSize, log));
+  server.addService(parsingRequests(grpcObject.TrainingService.service), trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), admission, log }));
   server.addService(parsingRequests(grpcObject.SharedMemoryService.service), sharedMemoryServiceHandlers(regions, log));
 
   let metricsServer: MetricsServer | undefined;
@@ -163,6 +169,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     if (persistent) await registry.persistAll().catch((err: unknown) => log.error({ err }, 'cannot save the models'));
     registry.disposeAll();
     teacherCache.clear();
+    teacherCacheReservation.release();
     regions.closeAll();
     if (!persistent) await fsp.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
     for (const hook of hooks) await hook().catch((err: unknown) => log.error({ err }, 'shutdown hook failed'));
@@ -194,10 +201,20 @@ function sharedMemoryMetrics(registry: client.Registry, regions: SharedMemoryReg
   });
 }
 
-/** The regions of --shared-memory-dir; a missing directory fails the start, naming the flag. */
-function sharedMemoryRegions(dir: string | undefined): SharedMemoryRegions {
+/** The memory budget and the kernel queue as gauges, read at each scrape. */
+function admissionMetrics(registry: client.Registry, admission: Admission): void {
+  const budget = () => admission.memory.stats();
+  new client.Gauge({ name: 'fspd_memory_budget_bytes', help: 'The memory budget (--max-memory)', registers: [registry], collect() { this.set(admission.memory.max); } });
+  new client.Gauge({ name: 'fspd_memory_reserved_bytes', help: 'Bytes reserved against the memory budget: models, sessions, caches, regions, uploads, in-flight calls', registers: [registry], collect() { this.set(budget().reserved); } });
+  new client.Gauge({ name: 'fspd_memory_untracked_bytes', help: 'Live tfjs tensor bytes beyond the tensor reservations (counted against the budget too)', registers: [registry], collect() { this.set(budget().untracked); } });
+  new client.Gauge({ name: 'fspd_kernel_calls_running', help: 'Compute calls running (at most --max-inflight-kernels)', registers: [registry], collect() { this.set(admission.queue.stats().running); } });
+  new client.Gauge({ name: 'fspd_kernel_calls_queued', help: 'Compute calls waiting for a slot (at most --max-queued)', registers: [registry], collect() { this.set(admission.queue.stats().queued); } });
+}
+
+/** The regions of --shared-memory-dir, reserving against `memory`; a missing directory fails the start, naming the flag. */
+function sharedMemoryRegions(dir: string | undefined, memory: MemoryBudget): SharedMemoryRegions {
   try {
-    return new SharedMemoryRegions(dir);
+    return new SharedMemoryRegions(dir, { memory });
   } catch (err) {
     // Only the directory's realpath can fail here.
     throw new Error(`--shared-memory-dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

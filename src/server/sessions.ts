@@ -43,7 +43,9 @@ import {
 } from '../training/index.js';
 import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { yieldToEventLoop } from './event-loop.js';
-import { ID_PATTERN, mib, writeAtomic, type MemoryBudget, type ModelEntry, type ModelRegistry } from './registry.js';
+import { mib } from './limits.js';
+import type { MemoryBudget, Reservation } from './memory-budget.js';
+import { ID_PATTERN, writeAtomic, type ModelEntry, type ModelRegistry } from './registry.js';
 import type { DecodedBatch } from './sessions-data.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
@@ -216,6 +218,8 @@ export interface SessionManagerOptions {
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly pending = new Set<string>();
+  /** Each session's share of the memory budget (optimiser state, teacher-FSP cache), held until it is disposed. */
+  private readonly reservations = new Map<string, Reservation[]>();
   private counter = 0;
   private closing = false;
 
@@ -239,13 +243,6 @@ export class SessionManager {
     return [...this.sessions.values()];
   }
 
-  /** Teacher-FSP cache bytes of every session (for the memory limit). */
-  cacheBytes(): number {
-    let total = 0;
-    for (const s of this.sessions.values()) total += s.cache?.stats().bytes ?? 0;
-    return total;
-  }
-
   /** Creates a session from a validated spec (see normalizeSpec); `stage` undefined = the spec's default. */
   async create(requestedId: string, spec: SessionSpecRecord, stage: SessionStage | undefined): Promise<Session> {
     if (this.closing) throw new RpcError(grpc.status.UNAVAILABLE, 'the server is shutting down');
@@ -264,11 +261,17 @@ export class SessionManager {
     }
     const initial = stage ?? (teacher ? 'fsp' : 'task');
     if (initial === 'fsp' && !teacher) throw failedPrecondition('WRONG_STAGE', 'stage: STAGE_FSP needs a teacher (spec.teacher_model_id)');
-    // Momentum buffers for both stages' optimisers.
-    memory.reserve(2 * student.trainableSize, `session '${id}' (optimiser state of ${mib(2 * student.trainableSize)})`);
+    const held = this.reserve(id, spec, student, teacher, (bytes, what, kind) => memory.reserve(bytes, what, kind));
     this.pending.add(id);
     try {
-      const session = this.build(id, spec, new Date(), student, teacher, initial);
+      let session: Session;
+      try {
+        session = this.build(id, spec, new Date(), student, teacher, initial);
+      } catch (err) {
+        held.forEach((r) => r.release());
+        throw err;
+      }
+      this.reservations.set(id, held);
       try {
         await this.openWriter(session);
         await this.writeRecord(session);
@@ -482,6 +485,8 @@ export class SessionManager {
         const teacher = record.spec.teacherModelId ? registry.find(record.spec.teacherModelId) : undefined;
         if (!student || (record.spec.teacherModelId && !teacher)) throw new Error(`its models (${record.spec.studentModelId}, ${record.spec.teacherModelId || 'no teacher'}) are not in the registry`);
         const session = this.build(id, record.spec, new Date(record.createTime), student, teacher, record.stage);
+        // Restored state is recorded, not checked: the models it trains are already in memory.
+        this.reservations.set(id, this.reserve(id, record.spec, student, teacher, (bytes, what, kind) => this.options.memory.hold(bytes, what, kind)));
         session.checkpoints = record.checkpoints;
         const resume = record.checkpoints.at(-1);
         if (resume || session.spec.tensorboard) {
@@ -553,10 +558,36 @@ export class SessionManager {
     return session;
   }
 
+  /**
+   * A session's reservations, taken by `take`: momentum buffers for both stages' optimisers (tensors), and
+   * its teacher-FSP cache at its full size (host), since it fills as the session trains.
+   */
+  private reserve(
+    id: string,
+    spec: SessionSpecRecord,
+    student: ModelEntry,
+    teacher: ModelEntry | undefined,
+    take: (bytes: number, what: string, kind: 'tensors' | 'host') => Reservation,
+  ): Reservation[] {
+    const optimiser = 2 * student.trainableSize;
+    const held = [take(optimiser, `session '${id}' (optimiser state of ${mib(optimiser)})`, 'tensors')];
+    if (teacher && spec.cacheTeacherFsp && this.options.cacheBytes > 0) {
+      try {
+        held.push(take(this.options.cacheBytes, `session '${id}' (teacher-FSP cache of ${mib(this.options.cacheBytes)}, --teacher-cache-size)`, 'host'));
+      } catch (err) {
+        held[0]!.release();
+        throw err;
+      }
+    }
+    return held;
+  }
+
   private dispose(session: Session): void {
     if (session.deleted) return;
     session.deleted = true;
     session.tb?.close();
+    this.reservations.get(session.id)?.forEach((r) => r.release());
+    this.reservations.delete(session.id);
     session.trainer.dispose();
     session.cache?.clear();
     session.student.sessions.delete(session.id);

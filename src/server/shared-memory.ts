@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fileMapper } from '../native/index.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import { ELEMENT_SIZES } from './codec.js';
+import type { MemoryBudget, Reservation } from './memory-budget.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export interface RegionInfo {
@@ -23,6 +24,8 @@ export interface RegionInfo {
 interface Access {
   /** read() returns views into the region (else copies). */
   mapped: boolean;
+  /** Whether `buffer` is the region's mapped memory. */
+  owns(buffer: ArrayBufferLike): boolean;
   read(offset: number, length: number): Uint8Array;
   write(offset: number, bytes: Uint8Array): void;
   close(): void;
@@ -33,20 +36,23 @@ type MapFile = (path: string, byteSize: number) => ArrayBuffer;
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 export class SharedMemoryRegions {
-  private readonly regions = new Map<string, { info: RegionInfo; access: Access }>();
+  private readonly regions = new Map<string, { info: RegionInfo; access: Access; reservation?: Reservation }>();
   private readonly root: string | undefined;
 
   private readonly maxRegions: number;
   private readonly mapFileOption: MapFile | null | undefined;
+  private readonly memory: MemoryBudget | undefined;
 
   /**
    * `dir` unset = shared memory is off: registering fails with FAILED_PRECONDITION. `mapFile` defaults to
    * the addon's (fileMapper, asked at the first registration); null reads and writes through the file.
+   * With `memory`, each region reserves its byte size while registered (its pages are the pod's memory).
    */
-  constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null } = {}) {
+  constructor(dir: string | undefined, options: { maxRegions?: number; mapFile?: MapFile | null; memory?: MemoryBudget } = {}) {
     this.root = dir === undefined ? undefined : fs.realpathSync(dir);
     this.maxRegions = options.maxRegions ?? 64;
     this.mapFileOption = options.mapFile;
+    this.memory = options.memory;
   }
 
   private get mapFile(): MapFile | undefined {
@@ -65,9 +71,16 @@ export class SharedMemoryRegions {
     const size = fs.lstatSync(file).size;
     if (size < byteSize) throw invalid(`byte_size: ${byteSize}, but ${quote(fileName)} holds only ${size} bytes`);
     const mapFile = this.mapFile;
-    const access = this.open(file, byteSize, mapFile);
+    const reservation = this.memory?.reserve(byteSize, `shared-memory region ${quote(name)}`);
+    let access: Access;
+    try {
+      access = this.open(file, byteSize, mapFile);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
     const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
-    this.regions.set(name, { info, access });
+    this.regions.set(name, { info, access, ...(reservation ? { reservation } : {}) });
     return info;
   }
 
@@ -76,6 +89,7 @@ export class SharedMemoryRegions {
     if (!region) throw notFound('region', name, `name: no shared-memory region ${quote(name)}`);
     this.regions.delete(name);
     region.access.close();
+    region.reservation?.release();
   }
 
   list(): RegionInfo[] {
@@ -101,6 +115,12 @@ export class SharedMemoryRegions {
     }
     const array = new Float32Array(n);
     return { array, commit: () => access.write(offset, new Uint8Array(array.buffer)) };
+  }
+
+  /** Whether `view` lies in a mapped region (its memory is the region's reservation, not the call's). */
+  holds(view: ArrayBufferView): boolean {
+    for (const r of this.regions.values()) if (r.access.owns(view.buffer)) return true;
+    return false;
   }
 
   closeAll(): void {
@@ -150,6 +170,7 @@ export class SharedMemoryRegions {
       }
       return {
         mapped: true,
+        owns: (buffer) => bytes !== undefined && bytes.buffer === buffer,
         read: (offset, length) => bytes!.subarray(offset, offset + length),
         write: (offset, data) => bytes!.set(data, offset),
         close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
@@ -162,6 +183,7 @@ export class SharedMemoryRegions {
     }
     return {
       mapped: false,
+      owns: () => false,
       read: (offset, length) => {
         const out = new Uint8Array(length);
         for (let done = 0; done < length; ) {

@@ -40,7 +40,10 @@ import {
   type SessionStage,
   type StepSummary,
 } from './sessions.js';
+import type { Admission } from './admission.js';
+import { checkBatch } from './limits.js';
 import { failedPrecondition, invalid, list, quote, RpcError } from './status.js';
+import { forwardBytes, trainStepBytes } from './work-estimates.js';
 
 export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
 
@@ -50,12 +53,13 @@ export const PAPER_CROSS_ENTROPY_SCHEDULE: ScheduleRecord = { learningRates: [0.
 
 const DEFAULT_RUN_BATCH = 128;
 const DEFAULT_EVAL_BATCH = 256;
-const MAX_BATCH = 65536;
 
 export interface TrainingContext {
   sessions: SessionManager;
   registry: ModelRegistry;
   datasets: DatasetStore;
+  /** Batch limits, the memory budget and the kernel queue. */
+  admission: Admission;
   log: Logger;
 }
 
@@ -81,10 +85,13 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
     TrainStep: unary(log, async (request, call) => {
       const session = sessions.get(request.sessionId);
       const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      checkBatch(ctx.admission.limits, batch.shape[0], 'batch.images');
       const holder = session.acquire('a TrainStep call');
       try {
-        checkCall(call);
-        return { result: stepMessage(sessions.step(session, batch)) };
+        return await ctx.admission.compute(call, 'TrainStep', { request: batch.images.byteLength, work: stepBytes(session, batch.shape[0]), kind: 'tensors' }, () => {
+          checkCall(call);
+          return { result: stepMessage(sessions.step(session, batch)) };
+        });
       } finally {
         session.release(holder);
       }
@@ -147,10 +154,18 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
       let batch: ReturnType<typeof decodeBatch>;
       try {
         batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+        checkBatch(ctx.admission.limits, batch.shape[0], 'batch.images');
       } catch (err) {
         throw index > 0 && err instanceof RpcError ? err.withNote(`in message ${index} of the stream`) : err;
       }
-      const result = ctx.sessions.step(session, batch);
+      // The stream holds the session, not a kernel slot: one step at a time, its working memory reserved.
+      const working = ctx.admission.memory.reserve(stepBytes(session, batch.shape[0]), `a Train step of session '${session.id}' (estimated working memory)`, 'tensors');
+      let result: StepSummary;
+      try {
+        result = ctx.sessions.step(session, batch);
+      } finally {
+        working.release();
+      }
       await send(call, { result: stepMessage(result) });
       await yieldToEventLoop();
       index++;
@@ -168,7 +183,7 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
   const session = sessions.get(request.sessionId);
   // The cheap checks first: a bad request loads no dataset.
   const batchSize = request.batchSize === 0 ? DEFAULT_RUN_BATCH : request.batchSize;
-  if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
+  checkBatch(ctx.admission.limits, batchSize, 'batch_size');
   if (!Number.isSafeInteger(request.steps) || request.steps < 0) throw invalid(`steps: expected a step count, got ${request.steps}`);
   const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
   const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
@@ -176,6 +191,16 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
   const progressEvery = request.progressEvery === 0 ? 10 : request.progressEvery;
 
   const holder = session.acquire('a Run stream');
+  // A Run holds its session, not a kernel slot; its steps' and evaluations' working memory is reserved for its life.
+  const working = (() => {
+    try {
+      const bytes = Math.max(stepBytes(session, batchSize), evaluationBytes(session, session.student, DEFAULT_EVAL_BATCH));
+      return ctx.admission.memory.reserve(bytes, `a Run of session '${session.id}' (estimated working memory)`, 'tensors');
+    } catch (err) {
+      session.release(holder);
+      throw err;
+    }
+  })();
   try {
     const { trainer } = session;
     const stage = session.stage;
@@ -241,6 +266,7 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
     }
     if (evaluatedAt !== steps) await evaluateNow(steps);
   } finally {
+    working.release();
     session.release(holder);
   }
 }
@@ -257,14 +283,38 @@ async function evaluate(ctx: TrainingContext, request: EvaluateRequest__Output, 
   } else {
     throw invalid('target: missing; set session_id or model_id');
   }
-  const batchSize = request.batchSize === 0 ? DEFAULT_EVAL_BATCH : request.batchSize;
-  if (batchSize > MAX_BATCH) throw invalid(`batch_size: at most ${MAX_BATCH}, got ${batchSize}`);
+  let batchSize = request.batchSize === 0 ? DEFAULT_EVAL_BATCH : request.batchSize;
   let source: { dataset: ResolvedDataset } | { batch: ReturnType<typeof decodeBatch> };
-  if (request.data === 'dataset') source = { dataset: await datasets.resolve(request.dataset, 'dataset', 'test', model) };
-  else if (request.data === 'batch') source = { batch: decodeBatch(request.batch, model, 'batch', 'Evaluate') };
-  else throw invalid('data: missing; set dataset or batch');
+  if (request.data === 'dataset') {
+    checkBatch(ctx.admission.limits, batchSize, 'batch_size');
+    source = { dataset: await datasets.resolve(request.dataset, 'dataset', 'test', model) };
+  } else if (request.data === 'batch') {
+    source = { batch: decodeBatch(request.batch, model, 'batch', 'Evaluate') };
+    batchSize = source.batch.shape[0];
+    checkBatch(ctx.admission.limits, batchSize, 'batch.images');
+  } else {
+    throw invalid('data: missing; set dataset or batch');
+  }
 
   const holder = session?.acquire('Evaluate');
+  const cost = { request: 'batch' in source ? source.batch.images.byteLength : 0, work: evaluationBytes(session, model, batchSize), kind: 'tensors' as const };
+  try {
+    return await ctx.admission.compute(call, 'Evaluate', cost, () => evaluateOn(ctx, source, batchSize, session, model, holder, call));
+  } finally {
+    if (session && holder) session.release(holder);
+  }
+}
+
+/** The evaluation itself (checked and admitted by evaluate; the caller holds the session). */
+async function evaluateOn(
+  { sessions }: TrainingContext,
+  source: { dataset: ResolvedDataset } | { batch: ReturnType<typeof decodeBatch> },
+  batchSize: number,
+  session: Session | undefined,
+  model: ModelEntry,
+  holder: ReturnType<Session['acquire']> | undefined,
+  call: AnyCall,
+): Promise<{ evaluation: Evaluation }> {
   let single: tf.Tensor4D | undefined;
   try {
     let batches: Iterable<EvalBatch>;
@@ -283,9 +333,21 @@ async function evaluate(ctx: TrainingContext, request: EvaluateRequest__Output, 
   } finally {
     // evaluate() disposes the batches it reached; a stopped call may not have reached this one.
     if (single && !single.isDisposed) single.dispose();
-    if (session && holder) session.release(holder);
   }
 }
+
+/** Working memory of one training step of the session on `batch` samples (work-estimates.ts). */
+function stepBytes(session: Session, batch: number): number {
+  const teacher = session.stage === 'fsp' ? session.teacher?.tapped : undefined;
+  return trainStepBytes(session.student.tapped, teacher, batch) + imageBytes(session.student, batch);
+}
+
+/** Working memory of one evaluation batch: the model's forward pass, and the session's teacher's. */
+function evaluationBytes(session: Session | undefined, model: ModelEntry, batch: number): number {
+  return forwardBytes([model.tapped, session?.teacher?.tapped], batch) + imageBytes(model, batch);
+}
+
+const imageBytes = (model: ModelEntry, batch: number) => 4 * batch * model.inputShape.reduce((a, d) => a * d, 1);
 
 interface EvalBatch {
   images: tf.Tensor4D;

@@ -11,7 +11,11 @@ import type { TeacherFspResponse as _fspd_v1_TeacherFspResponse, TeacherFspRespo
 
 /**
  * FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
- * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+ * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit, a
+ * call would make more FSP-matrix elements than --max-output-elements, a TeacherFsp batch passes
+ * --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
+ * full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
+ * waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
  */
 export interface FspServiceClient extends grpc.Client {
   /**
@@ -63,7 +67,11 @@ export interface FspServiceClient extends grpc.Client {
 
 /**
  * FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
- * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+ * (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit, a
+ * call would make more FSP-matrix elements than --max-output-elements, a TeacherFsp batch passes
+ * --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
+ * full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
+ * waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
  */
 export interface FspServiceHandlers extends grpc.UntypedServiceImplementation {
   /**

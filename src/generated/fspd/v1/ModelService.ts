@@ -18,7 +18,8 @@ import type { UploadModelResponse as _fspd_v1_UploadModelResponse, UploadModelRe
 /**
  * The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
  * are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
- * (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+ * (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+ * checked before an upload's weights arrive; the message names the flag that raises the limit).
  */
 export interface ModelServiceClient extends grpc.Client {
   /**
@@ -112,7 +113,8 @@ export interface ModelServiceClient extends grpc.Client {
 /**
  * The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
  * are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
- * (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+ * (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+ * checked before an upload's weights arrive; the message names the flag that raises the limit).
  */
 export interface ModelServiceHandlers extends grpc.UntypedServiceImplementation {
   /**

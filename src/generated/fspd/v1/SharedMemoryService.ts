@@ -13,7 +13,7 @@ import type { UnregisterSharedMemoryResponse as _fspd_v1_UnregisterSharedMemoryR
  * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
  * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
  * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
- * RESOURCE_EXHAUSTED past the region limit.
+ * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
  */
 export interface SharedMemoryServiceClient extends grpc.Client {
   /**
@@ -67,7 +67,7 @@ export interface SharedMemoryServiceClient extends grpc.Client {
  * Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
  * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
  * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
- * RESOURCE_EXHAUSTED past the region limit.
+ * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
  */
 export interface SharedMemoryServiceHandlers extends grpc.UntypedServiceImplementation {
   /**

@@ -29,7 +29,8 @@ import type { TrainStepResponse as _fspd_v1_TrainStepResponse, TrainStepResponse
  * Training sessions. A session trains its student model in place; the teacher stays frozen. Steps of one
  * session run one at a time: a Train or Run stream holds the session until it ends. Errors: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION (wrong stage, session busy, stage 1 without a teacher),
- * RESOURCE_EXHAUSTED (session limit or memory), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
+ * RESOURCE_EXHAUSTED (session limit, --max-batch, the memory budget, or a full queue of compute calls for
+ * TrainStep and Evaluate; the message names the flag that raises the limit), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
  * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
  * Train or Run stream ends after its current step, and the session is checkpointed).
  * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server
@@ -200,7 +201,8 @@ export interface TrainingServiceClient extends grpc.Client {
  * Training sessions. A session trains its student model in place; the teacher stays frozen. Steps of one
  * session run one at a time: a Train or Run stream holds the session until it ends. Errors: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION (wrong stage, session busy, stage 1 without a teacher),
- * RESOURCE_EXHAUSTED (session limit or memory), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
+ * RESOURCE_EXHAUSTED (session limit, --max-batch, the memory budget, or a full queue of compute calls for
+ * TrainStep and Evaluate; the message names the flag that raises the limit), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
  * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
  * Train or Run stream ends after its current step, and the session is checkpointed).
  * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server

@@ -27,7 +27,11 @@ if _version_not_supported:
 
 class FspServiceStub:
     """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
-    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit, a
+    call would make more FSP-matrix elements than --max-output-elements, a TeacherFsp batch passes
+    --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
+    full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
+    waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
     """
 
     def __init__(self, channel):
@@ -55,7 +59,11 @@ class FspServiceStub:
 
 class FspServiceServicer:
     """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
-    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit, a
+    call would make more FSP-matrix elements than --max-output-elements, a TeacherFsp batch passes
+    --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
+    full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
+    waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
     """
 
     def ComputeFsp(self, request, context):
@@ -107,7 +115,11 @@ def add_FspServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class FspService:
     """FSP matrices and the FSP loss (Yim et al. 2017, docs/PAPER.md). Errors: INVALID_ARGUMENT naming the field
-    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit.
+    (e.g. `student[1].second.shape`); RESOURCE_EXHAUSTED when a message exceeds the server's size limit, a
+    call would make more FSP-matrix elements than --max-output-elements, a TeacherFsp batch passes
+    --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
+    full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
+    waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
     """
 
     @staticmethod

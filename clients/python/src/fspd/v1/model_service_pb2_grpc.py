@@ -28,7 +28,8 @@ if _version_not_supported:
 class ModelServiceStub:
     """The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
     are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
-    (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+    (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+    checked before an upload's weights arrive; the message names the flag that raises the limit).
     """
 
     def __init__(self, channel):
@@ -72,7 +73,8 @@ class ModelServiceStub:
 class ModelServiceServicer:
     """The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
     are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
-    (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+    (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+    checked before an upload's weights arrive; the message names the flag that raises the limit).
     """
 
     def CreateModel(self, request, context):
@@ -161,7 +163,8 @@ def add_ModelServiceServicer_to_server(servicer, server):
 class ModelService:
     """The server's model registry. Teachers and students of training sessions, and TeacherFsp's teachers,
     are models from here. Errors: NOT_FOUND (unknown id), ALREADY_EXISTS (id taken), FAILED_PRECONDITION
-    (model in use by a session), RESOURCE_EXHAUSTED (model limit or memory).
+    (model in use by a session), RESOURCE_EXHAUSTED (model limit, --max-model-size, or the memory budget,
+    checked before an upload's weights arrive; the message names the flag that raises the limit).
     """
 
     @staticmethod

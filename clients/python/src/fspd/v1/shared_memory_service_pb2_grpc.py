@@ -29,7 +29,7 @@ class SharedMemoryServiceStub:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit.
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
     """
 
     def __init__(self, channel):
@@ -59,7 +59,7 @@ class SharedMemoryServiceServicer:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit.
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
     """
 
     def RegisterSharedMemory(self, request, context):
@@ -113,7 +113,7 @@ class SharedMemoryService:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit.
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
     """
 
     @staticmethod
