@@ -314,21 +314,16 @@ function isHostPort(value: string): boolean {
   return m !== null && Number(m[2]) <= 65535;
 }
 
+/** The message size limit: grpc-js takes a signed 32-bit one. */
 function parseSize(s: Source): number {
-  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(s.value.trim());
-  const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
-  // grpc-js takes a signed 32-bit limit.
-  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > 2 ** 31 - 1) {
-    throw new RangeError(`${s.from}: expected a size in bytes from 1 to 2GiB-1, e.g. 67108864 or 64MiB, got '${s.value}'`);
-  }
-  return bytes;
+  return parseBytes(s, 1, 2 ** 31 - 1, 'from 1 to 2GiB-1, e.g. 67108864 or 64MiB');
 }
 
-/** A byte count with an optional unit, up to 2^53 (memory sizes, unlike the message limit, may pass 2 GiB). */
-function parseBytes(s: Source, min = 1): number {
+/** A byte count with an optional unit (B, KiB, MiB, GiB) in [min, max]; memory sizes may pass 2 GiB, up to 2^53. */
+function parseBytes(s: Source, min = 1, max = Number.MAX_SAFE_INTEGER, expected = `>= ${min}, e.g. 1073741824 or 1GiB`): number {
   const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(s.value.trim());
   const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < min) throw new RangeError(`${s.from}: expected a size in bytes >= ${min}, e.g. 1073741824 or 1GiB, got '${s.value}'`);
+  if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) throw new RangeError(`${s.from}: expected a size in bytes ${expected}, got '${s.value}'`);
   return bytes;
 }
 
