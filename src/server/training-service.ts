@@ -32,6 +32,7 @@ import { forwardBytes, trainStepBytes } from './work-estimates.js';
 
 export const TRAINING_SERVICE = 'fspd.v1.TrainingService';
 
+// Batch sizes when the request names none, capped at --max-batch.
 const DEFAULT_RUN_BATCH = 128;
 const DEFAULT_EVAL_BATCH = 256;
 
@@ -163,8 +164,10 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
   const { sessions, datasets } = ctx;
   const session = sessions.get(request.sessionId);
   // The cheap checks first: a bad request loads no dataset.
-  const batchSize = request.batchSize === 0 ? DEFAULT_RUN_BATCH : request.batchSize;
+  const { maxBatch } = ctx.admission.limits;
+  const batchSize = request.batchSize === 0 ? Math.min(DEFAULT_RUN_BATCH, maxBatch) : request.batchSize;
   checkBatch(ctx.admission.limits, batchSize, 'batch_size');
+  const evalBatch = Math.min(DEFAULT_EVAL_BATCH, maxBatch);
   if (!Number.isSafeInteger(request.steps) || request.steps < 0) throw invalid(`steps: expected a step count, got ${request.steps}`);
   const data = await datasets.resolve(request.dataset, 'dataset', 'train', session.student);
   const evalSpec = request.evaluateDataset ?? (request.dataset ? { ...request.dataset, split: 'SPLIT_TEST' as const, limit: 0, augment: false, _augment: 'augment' as const } : null);
@@ -175,7 +178,7 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
   // A Run holds its session, not a kernel slot; its steps' and evaluations' working memory is reserved for its life.
   const working = (() => {
     try {
-      const bytes = Math.max(stepBytes(session, batchSize), evaluationBytes(session, session.student, DEFAULT_EVAL_BATCH));
+      const bytes = Math.max(stepBytes(session, batchSize), evaluationBytes(session, session.student, evalBatch));
       return ctx.admission.memory.reserve(bytes, `a Run of session '${session.id}' (estimated working memory)`, 'tensors');
     } catch (err) {
       session.release(holder);
@@ -200,7 +203,7 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
     let last: StepSummary | undefined;
     let evaluatedAt = -1;
     const evaluateNow = async (done: number) => {
-      const summary = await sessions.evaluate({ session }, evaluationBatches(evalData.dataset, DEFAULT_EVAL_BATCH), () => {
+      const summary = await sessions.evaluate({ session }, evaluationBatches(evalData.dataset, evalBatch), () => {
         stopIfAsked(holder);
         checkCall(call);
       });
@@ -264,10 +267,11 @@ async function evaluate(ctx: TrainingContext, request: EvaluateRequest__Output, 
   } else {
     throw invalid('target: missing; set session_id or model_id');
   }
-  let batchSize = request.batchSize === 0 ? DEFAULT_EVAL_BATCH : request.batchSize;
+  // batch_size is checked whenever it is set, also with a batch (whose own size then counts).
+  if (request.batchSize !== 0) checkBatch(ctx.admission.limits, request.batchSize, 'batch_size');
+  let batchSize = request.batchSize === 0 ? Math.min(DEFAULT_EVAL_BATCH, ctx.admission.limits.maxBatch) : request.batchSize;
   let source: { dataset: ResolvedDataset } | { batch: ReturnType<typeof decodeBatch> };
   if (request.data === 'dataset') {
-    checkBatch(ctx.admission.limits, batchSize, 'batch_size');
     source = { dataset: await datasets.resolve(request.dataset, 'dataset', 'test', model) };
   } else if (request.data === 'batch') {
     source = { batch: decodeBatch(request.batch, model, 'batch', 'Evaluate') };

@@ -42,7 +42,7 @@ export const RPCS = {
   SharedMemoryService: ['RegisterSharedMemory', 'UnregisterSharedMemory', 'ListSharedMemory'],
 } as const;
 
-const { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, OK } = grpc.status;
+const { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, OK, RESOURCE_EXHAUSTED } = grpc.status;
 
 // ---- building blocks ----
 
@@ -208,6 +208,7 @@ export function corpus(): Case[] {
   bad(C, 'shared memory offset 2^64-4', { pairs: [{ first: { dtype: 'DATA_TYPE_FLOAT32', shape: [1, 1, 1, 1], sharedMemory: { region, offset: '18446744073709551612' } }, second: tensor([1, 1, 1, 1]) }] }, 'pairs[0].first.shared_memory.offset');
   bad(C, 'shared memory larger than the region', { pairs: [{ first: { dtype: 'DATA_TYPE_FLOAT32', shape: [1, 64, 64, 1], sharedMemory: { region, offset: 0 } }, second: tensor([1, 1, 1, 1]) }] }, 'pairs[0].first.shared_memory.offset');
   bad(C, 'FSP matrices over 2^32-1 elements', { pairs: [{ first: tensor([1, 1, 1, 65537]), second: tensor([1, 1, 1, 65537]), layout: 'LAYOUT_NHWC' }] }, 'pairs[0]');
+  add(C, 'a 40000 × 40000 output from 640 KB (over --max-output-elements)', [{ pairs: [{ first: tensor([1, 1, 1, 40000]), second: tensor([1, 1, 1, 40000]), layout: 'LAYOUT_NHWC' }] }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   add(C, 'NaN maps (NaN in, NaN out)', [{ pairs: [pair(1, 2, 2, 2, 2, NaN)] }], OK);
   add(C, 'Inf maps', [{ pairs: [pair(1, 2, 2, 2, 2, Infinity)] }], OK);
   add(C, 'maps of different h×w (pooled)', [{ pairs: [{ first: tensor([1, 4, 4, 2]), second: tensor([1, 2, 2, 3]), layout: 'LAYOUT_NHWC' }] }], OK);
@@ -237,6 +238,7 @@ export function corpus(): Case[] {
   bad(L, 'gradients_to past the region', { student: [s1], teacher: [s1], returnGradients: true, gradientsTo: { region, offset: FIXTURES.regionBytes - 8 } }, 'gradients_to.offset');
   add(L, 'gradients_to at offset 3 (packed from 4)', [{ student: [s1], teacher: [s1], returnGradients: true, gradientsTo: { region, offset: 3 } }], OK);
   bad(L, 'student FSP matrices over 2^32-1 elements', { student: [pair(1, 1, 1, 65537, 65537)], teacherMatrices: [tensor([1, 1, 1])] }, 'student[0]');
+  add(L, 'a 40000 × 40000 output from 640 KB (over --max-output-elements)', [{ student: [pair(1, 1, 1, 40000, 40000)], teacher: [pair(1, 1, 1, 40000, 40000)] }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   add(L, 'NaN maps', [{ student: [pair(2, 2, 2, 2, 3, NaN)], teacher: [s1] }], OK);
   add(L, 'zero weights', [{ student: [s1], teacher: [s1], weights: [0] }], OK);
 
@@ -253,6 +255,7 @@ export function corpus(): Case[] {
   bad(T, 'pooling number 3', { modelId: teacher, images: images(1), pooling: 3 }, 'pooling');
   add(T, 'ids only, not cached', [{ modelId: teacher, sampleIds: ['never-seen-0', 'never-seen-1'] }], FAILED_PRECONDITION, { reason: 'SAMPLES_NOT_CACHED' });
   add(T, '100 KiB sample ids, not cached', [{ modelId: teacher, sampleIds: [HUGE] }], FAILED_PRECONDITION, { reason: 'SAMPLES_NOT_CACHED' });
+  add(T, 'a batch of 1025 (over --max-batch)', [{ modelId: teacher, images: images(1025) }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   add(T, 'NaN images', [{ modelId: teacher, images: images(1, undefined, NaN) }], OK);
 
   // ---- ModelService ----
@@ -331,6 +334,7 @@ export function corpus(): Case[] {
   bad(TS, 'images of the wrong channels', { sessionId: session, batch: { images: images(2, [8, 8, 1]), labels: labels([0, 1]) } }, 'batch.images.shape');
   bad(TS, 'images of batch 0', { sessionId: session, batch: { images: tensor([0, 8, 8, 3]), labels: labels([]) } }, 'batch.images.shape');
   bad(TS, 'NaN images', { sessionId: session, batch: batch(2, { images: images(2, undefined, NaN) }) }, 'batch.images.data');
+  add(TS, 'a batch of 1025 (over --max-batch)', [{ sessionId: session, batch: batch(1025) }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   bad(TS, 'Inf images', { sessionId: session, batch: batch(2, { images: images(2, undefined, Infinity) }) }, 'batch.images.data');
   bad(TS, 'a label past the classes', { sessionId: session, batch: batch(2, { labels: labels([0, 10]) }) }, 'batch.labels[1]');
   bad(TS, 'a negative label', { sessionId: session, batch: batch(2, { labels: labels([-1, 0]) }) }, 'batch.labels[0]');
@@ -361,13 +365,13 @@ export function corpus(): Case[] {
   bad(R, 'CIFAR above the data directory', { sessionId: session, dataset: { name: 'DATASET_NAME_CIFAR100', path: '../../..' } }, 'dataset.path');
   bad(R, 'CIFAR at a 100 KiB path', { sessionId: session, dataset: { name: 'DATASET_NAME_CIFAR10', path: '../' + HUGE } }, 'dataset.path');
   add(R, 'CIFAR where there is none', [{ sessionId: session, dataset: { name: 'DATASET_NAME_CIFAR10', path: 'no-such-dir' } }], NOT_FOUND, { reason: 'NOT_FOUND' });
-  bad(R, 'batch_size 2^32-1', { sessionId: session, dataset: { name: 'DATASET_NAME_MNIST' }, batchSize: 4294967295 }, 'batch_size');
+  add(R, 'batch_size 2^32-1 (over --max-batch)', [{ sessionId: session, dataset: { name: 'DATASET_NAME_MNIST' }, batchSize: 4294967295 }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   bad(R, 'steps 2^64-1', { sessionId: session, dataset: { name: 'DATASET_NAME_MNIST' }, steps: '18446744073709551615' }, 'steps');
 
   const EV = 'TrainingService/Evaluate';
   bad(EV, 'no target', { batch: batch(2) }, 'target');
   bad(EV, 'no data', { sessionId: session }, 'data');
-  bad(EV, 'batch_size 2^32-1', { sessionId: session, batch: batch(2), batchSize: 4294967295 }, 'batch_size');
+  add(EV, 'batch_size 2^32-1 (over --max-batch)', [{ sessionId: session, batch: batch(2), batchSize: 4294967295 }], RESOURCE_EXHAUSTED, { reason: 'LIMIT_EXCEEDED' });
   bad(EV, 'a batch without labels', { modelId: student, batch: { images: images(2) } }, 'batch.labels');
   bad(EV, 'NaN images', { modelId: student, batch: batch(2, { images: images(2, undefined, NaN) }) }, 'batch.images.data');
   bad(EV, 'images of the wrong h×w', { modelId: student, batch: batch(2, { images: images(2, [9, 9, 3]) }) }, 'batch.images.shape');
