@@ -4,7 +4,12 @@
 // reserved bytes must be exactly where they were after the warm-up. `npm run soak -- --minutes N` runs it long.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { formatSoak, soak } from './soak/load.js';
+import { SOAK_ENV } from './soak/env.js';
+
+// Set before the addon loads (load.js imports it): the native output pool may keep up to 256 MiB of idle
+// outputs by design, which would read as RSS growth; the soak caps it (test/soak/env.ts).
+Object.assign(process.env, { ...SOAK_ENV, ...process.env });
+const { formatSoak, soak } = await import('./soak/load.js');
 
 const RSS_GROWTH_LIMIT = 50 * 1024 ** 2;
 

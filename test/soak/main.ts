@@ -2,7 +2,11 @@
 // progress every 30 s and the report; exits 1 when a call failed, RSS grew by 50 MiB or more, or the
 // tensor count or the reserved bytes did not come back.
 import { parseArgs } from 'node:util';
-import { formatSoak, soak } from './load.js';
+import { SOAK_ENV } from './env.js';
+
+// Before the addon loads (see env.ts).
+Object.assign(process.env, { ...SOAK_ENV, ...process.env });
+const { formatSoak, soak } = await import('./load.js');
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, warmup: { type: 'string', default: '30' }, json: { type: 'boolean' }, only: { type: 'string' } } });
 const minutes = Number(values.minutes);
