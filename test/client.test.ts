@@ -114,11 +114,15 @@ describe('FspdClient over TLS', { skip: opensslOk() ? false : 'openssl not found
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('TLS with a CA file, and mTLS with a client certificate (paths or PEM text)', async () => {
+    // Servers and clients are closed in finally blocks: a failed assertion must not leave the file hanging.
     const tlsServer = await start({ tls: { cert: file('server.pem'), key: file('server.key') } });
     const c = new FspdClient({ address: tlsServer.addresses[0]!, tls: { ca: file('ca.pem'), serverName: 'localhost' } });
-    assert.deepEqual(await c.listModels(), []);
-    c.close();
-    await tlsServer.shutdown();
+    try {
+      assert.deepEqual(await c.listModels(), []);
+    } finally {
+      c.close();
+      await tlsServer.shutdown();
+    }
 
     const mtls = await start({ tls: { cert: file('server.pem'), key: file('server.key'), ca: file('ca.pem') } });
     const known = new FspdClient({
@@ -126,12 +130,15 @@ describe('FspdClient over TLS', { skip: opensslOk() ? false : 'openssl not found
       tls: { ca: fs.readFileSync(file('ca.pem'), 'utf8'), cert: file('client.pem'), key: file('client.key'), serverName: 'localhost' },
       channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
     });
-    assert.deepEqual(await known.listSessions(), []);
     const anonymous = new FspdClient({ address: mtls.addresses[0]!, tls: { ca: file('ca.pem'), serverName: 'localhost' }, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
-    await expectCode(anonymous.listSessions(), status.UNAVAILABLE);
-    known.close();
-    anonymous.close();
-    await mtls.shutdown();
+    try {
+      assert.deepEqual(await known.listSessions(), []);
+      await expectCode(anonymous.listSessions(), status.UNAVAILABLE);
+    } finally {
+      known.close();
+      anonymous.close();
+      await mtls.shutdown();
+    }
   });
 });
 
