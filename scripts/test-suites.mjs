@@ -69,7 +69,9 @@ async function ts() {
   const totalsFile = tempFile('ts-totals.json');
   const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
   reporters.push(`--test-reporter=${path.join(root, 'scripts', 'test-ts-reporter.mjs')}`, `--test-reporter-destination=${totalsFile}`);
-  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...reporters, ...files]);
+  // --test-timeout: a hang guard (a test file that never exits would otherwise stall CI until its own limit);
+  // well above the slowest file (the package test, ~4 min on a loaded machine).
+  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=1200000', ...reporters, ...files]);
   let totals;
   try {
     totals = JSON.parse(fs.readFileSync(totalsFile, 'utf8'));
