@@ -47,7 +47,12 @@ export interface ModelEntry {
   readonly numClasses: number;
   /** Sessions that use the model as teacher or student. */
   readonly sessions: Set<string>;
-  /** Bumped whenever the weights change (a training step, a restore): part of teacher-FSP cache keys. */
+  /**
+   * Bumped whenever the weights change (a training step, a restore): part of teacher-FSP cache keys. The
+   * server's one revision counter of a model; Session.teacherRevision is a snapshot of it (which revision the
+   * session's cache entries belong to), and Trainer.teacherRevision counts teacher-stage steps of a trainer
+   * used on its own, without a registry (the demo, experiments).
+   */
   revision: number;
   /** Set by DeleteModel: work in slices (Evaluate) stops at its next slice. */
   deleted: boolean;

@@ -141,7 +141,7 @@ export class Session {
   /** Teacher-FSP samples served from the cache / computed, over the session's life in this process. */
   cacheHits = 0;
   cacheMisses = 0;
-  /** The teacher's revision the cache entries belong to. */
+  /** The teacher's ModelEntry.revision the cache entries belong to (a snapshot, compared before each use). */
   private teacherRevision: number;
   /** Set by delete(): the trainer is gone; holders stop at their next check. */
   deleted = false;
