@@ -238,7 +238,8 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
     const spec = config.teachers[key]!;
     const model = build(spec, seed * 100, `teacher_${key}`);
     const weights = teacherWeights(dir, key, seed);
-    if (done.has(`teacher:${id}`) && fs.existsSync(weights)) {
+    const finished = done.has(`teacher:${id}`) || readRecords({ ...config, arms: [], teachers: { [key]: spec } }, dir).teachers.some((t) => t.seed === seed);
+    if (finished && fs.existsSync(weights)) {
       const tt = new Trainer({ teacher: model });
       tt.importState((await readCheckpointFile(weights)).state);
       tt.dispose();
@@ -285,6 +286,16 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       if (hooks.startNextRun && !hooks.startNextRun()) {
         log(`study ${config.name}: stopping between runs as asked; ${have.runs.length} runs done`);
         break;
+      }
+      // Another piece sharing the state folder may have finished this run since the plan was made.
+      if (fs.existsSync(runFile(dir, arm.name, seed))) {
+        const theirs = readRecords({ ...config, arms: [arm], teachers: {} }, dir).runs.find((r) => r.seed === seed);
+        if (theirs) {
+          have.runs.push(theirs);
+          progress.runDone();
+          log(`${arm.name} seed ${seed}: finished meanwhile by another piece; skipped`);
+          continue;
+        }
       }
       // Teachers of earlier seeds are not needed again.
       for (const [id, m] of teachers) {
