@@ -258,7 +258,7 @@ describe('the finding the demo states', () => {
         arms: [],
         teachers: [],
         comparisons: [cmp('fsp', diff), ...(kd ? [cmp('kd', kd)] : [])],
-        groups: [{ group: 'g', candidates: [{ arm: 'fsp', validation_mean: 0.9, seeds: diff.n }], chosen: 'fsp' }],
+        groups: [{ group: 'g', candidates: [{ arm: 'fsp', validation_mean: 0.9, seeds: diff.n }], chosen: 'fsp', tied: [] }],
         complete_seeds: diff.n,
       },
     };
@@ -275,5 +275,11 @@ describe('the finding the demo states', () => {
     assert.match(line(study(interval(-0.01, 0.005, 5), interval(0.003, 0.002, 5))), /; Hinton KD \(kd\) beat scratch at equal iterations: \+0\.30 ± 0\.20 points/);
     assert.match(line(study(interval(-0.01, 0.005, 5)), false), /This demo ran another configuration than the study's choice \(fsp\)/);
     assert.match(findingLine(null, { file: 'x.json', ranChosen: false }), /^No study summary at x\.json/);
+    // A tie on validation: both arms' findings, and a verdict only when they agree.
+    const tie = study(interval(-0.012, 0.005, 5), interval(0.01, 0.004, 5));
+    tie.summary.groups[0]!.tied = ['kd'];
+    const tied = line(tie);
+    assert.match(tied, /FSP \(fsp, chosen on validation, tied there with kd\) was worse .*; FSP \(kd\) beat scratch/);
+    assert.doesNotMatch(tied, /FSP (did not help|helped) at this scale/);
   });
 });

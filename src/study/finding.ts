@@ -64,7 +64,12 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
   const arm = chosenArm(study, group);
   const fsp = arm && study.summary.comparisons.find((c) => c.arm === arm.name);
   if (!arm || !fsp) return `The study ${study.study} has no finished FSP runs yet: whether FSP helps at this scale is not established.`;
-  const parts = [comparisonClause(fsp, `FSP (${arm.name}, chosen on validation)`)];
+  const tied = study.summary.groups.find((x) => x.group === group)?.tied ?? [];
+  const parts = [comparisonClause(fsp, `FSP (${arm.name}, chosen on validation${tied.length ? `, tied there with ${tied.join(', ')}` : ''})`)];
+  for (const t of tied) {
+    const c = study.summary.comparisons.find((x) => x.arm === t);
+    if (c) parts.push(comparisonClause(c, `FSP (${t})`));
+  }
   const kd = study.summary.comparisons
     .filter((c) => {
       const a = study.config.arms.find((x) => x.name === c.arm);
@@ -72,8 +77,15 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
     })
     .sort((x, y) => y.validation_difference.mean - x.validation_difference.mean)[0];
   if (kd) parts.push(comparisonClause(kd, `Hinton KD (${kd.arm})`));
-  const verdictOnFsp =
-    fsp.seeds.length < MIN_SEEDS ? '' : fsp.verdict === 'better' ? ' FSP helped at this scale.' : ' FSP did not help at this scale.';
+  // A verdict on FSP only when every arm the choice could have been agrees.
+  const chosen = [fsp, ...tied.flatMap((t) => study.summary.comparisons.filter((x) => x.arm === t))];
+  const verdictOnFsp = chosen.some((c) => c.seeds.length < MIN_SEEDS)
+    ? ''
+    : chosen.every((c) => c.verdict === 'better')
+      ? ' FSP helped at this scale.'
+      : chosen.every((c) => c.verdict !== 'better')
+        ? ' FSP did not help at this scale.'
+        : '';
   const ran = options.ranChosen ? 'This demo ran that FSP configuration once (one seed: its table above is an example, not evidence).' : `This demo ran another configuration than the study's choice (${arm.name}); the finding is the study's, not this run's.`;
   return `Study ${study.study} (${study.summary.complete_seeds} complete seeds): ${parts.join('; ')}.${verdictOnFsp} ${ran}`;
 }

@@ -44,9 +44,12 @@ export interface Comparison {
 
 export interface GroupChoice {
   group: string;
-  /** Candidates by mean validation accuracy, best first. */
+  /** Candidates by mean validation accuracy, best first (ties in config order). */
   candidates: { arm: string; validation_mean: number; seeds: number }[];
+  /** The best on validation; of equal ones, the first in the config. */
   chosen: string;
+  /** Other candidates with the same mean validation accuracy as the chosen one. */
+  tied: string[];
 }
 
 export interface StudySummary {
@@ -81,6 +84,9 @@ export function verdictOf(diff: Interval): Verdict {
   if (diff.hi < 0) return 'worse';
   return 'no difference established';
 }
+
+/** Mean accuracies this close are equal (float noise; accuracies are multiples of 1/samples). */
+const TIE = 1e-9;
 
 export function summarizeStudy(config: StudyConfig, records: StudyRecords): StudySummary {
   const runsOf = (arm: string) => records.runs.filter((r) => r.arm === arm).sort((a, b) => a.seed - b.seed);
@@ -133,8 +139,11 @@ export function summarizeStudy(config: StudyConfig, records: StudyRecords): Stud
     const candidates = arms
       .filter((s) => config.arms.find((a) => a.name === s.arm)!.group === g)
       .map((s) => ({ arm: s.arm, validation_mean: s.validation_accuracy.mean, seeds: s.seeds.length }))
-      .sort((x, y) => y.validation_mean - x.validation_mean);
-    if (candidates.length) groups.push({ group: g, candidates, chosen: candidates[0]!.arm });
+      .sort((x, y) => (Math.abs(y.validation_mean - x.validation_mean) <= TIE ? 0 : y.validation_mean - x.validation_mean));
+    if (candidates.length) {
+      const best = candidates[0]!;
+      groups.push({ group: g, candidates, chosen: best.arm, tied: candidates.slice(1).filter((c) => Math.abs(c.validation_mean - best.validation_mean) <= TIE).map((c) => c.arm) });
+    }
   }
   let complete = 0;
   for (let s = 1; s <= config.seeds; s++) if (config.arms.every((a) => records.runs.some((r) => r.arm === a.name && r.seed === s))) complete++;
@@ -163,7 +172,10 @@ export function studyTables(s: StudySummary): string {
   }
   if (s.groups.length) {
     out.push('');
-    for (const g of s.groups) out.push(`Chosen on validation for '${g.group}': **${g.chosen}** (${g.candidates.map((c) => `${c.arm} ${(100 * c.validation_mean).toFixed(2)}%`).join(', ')}).`);
+    for (const g of s.groups) {
+      const tie = g.tied.length ? `; tied with ${g.tied.join(', ')}, the first in the config is taken` : '';
+      out.push(`Chosen on validation for '${g.group}': **${g.chosen}** (${g.candidates.map((c) => `${c.arm} ${(100 * c.validation_mean).toFixed(2)}%`).join(', ')}${tie}).`);
+    }
   }
   return out.join('\n');
 }
