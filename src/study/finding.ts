@@ -60,7 +60,9 @@ export function comparisonClause(c: Comparison, what: string): string {
  */
 export function findingLine(study: StudyFile | null, options: { file: string; group?: string; ranChosen: boolean }): string {
   const group = options.group ?? 'fsp';
-  if (!study) return `No study summary at ${options.file}: one run of each cannot say whether FSP helps (run \`npm run study -- bench/study/a-fast-opt.json\`).`;
+  if (!study) {
+    return `No study summary at ${options.file}: one run of each cannot say whether FSP helps; the study's findings are in docs/EXPERIMENTS.md (a source checkout reruns it: npm run study -- bench/study/a-fast-opt.json).`;
+  }
   const arm = chosenArm(study, group);
   const fsp = arm && study.summary.comparisons.find((c) => c.arm === arm.name);
   if (!arm || !fsp) return `The study ${study.study} has no finished FSP runs yet: whether FSP helps at this scale is not established.`;
