@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { logitsModel, tapModel, type TapPair, type TappedModel } from './taps.js';
 
 export const MODEL_JSON = 'model.json';
@@ -67,8 +68,8 @@ export async function loadModelFromBytes(bytes: ModelBytes, options: TapOptions 
 export async function saveModelToDir(tapped: TappedModel, dir: string): Promise<void> {
   const { modelJson, weights } = await saveModelToBytes(tapped);
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, WEIGHTS_BIN), weights);
-  await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+  await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
 }
 
 /** The model as bytes: model.json (one weight file, weights.bin) and that file's contents. */

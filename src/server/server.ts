@@ -164,7 +164,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     log.info({ graceMs }, 'shutting down');
     manager.stopAll('the server is shutting down; the session is checkpointed at its last step and continues after a restart');
     await drain(server, graceMs, log);
-    // Sessions first (their checkpoints hold both models' weights), then the models' current weights.
+    // Sessions first (their checkpoints hold their students' weights), then every model's current weights.
     await manager.closeAll(persistent);
     if (persistent) await registry.persistAll().catch((err: unknown) => log.error({ err }, 'cannot save the models'));
     registry.disposeAll();
