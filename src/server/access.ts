@@ -56,16 +56,13 @@ export function requiredRole(path: string): Role {
 const allows = (role: Role, needed: Role) => ROLES.indexOf(role) >= ROLES.indexOf(needed);
 
 export class AccessPolicy {
-  private readonly tokens: TokenEntry[];
-
   constructor(
-    tokens: TokenEntry[],
+    /** Accepted tokens (loadTokens); none = no authentication, every caller is admin. */
+    private readonly tokens: TokenEntry[],
     readonly modelControl: ModelControl = 'explicit',
     /** With client certificates (mTLS), token-less callers are named by their certificate's subject. */
     private readonly clientCertificates = false,
-  ) {
-    this.tokens = tokens;
-  }
+  ) {}
 
   /** True when calls need a token. */
   get authenticates(): boolean {
