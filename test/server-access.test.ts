@@ -2,6 +2,7 @@
 // the shared --token (admin), each role boundary over real gRPC (unary and streaming calls), --model-control
 // none, and the TeacherFsp cache namespaced by caller (token name, mTLS subject) unless it is shared.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,20 @@ describe('roles', () => {
     assert.throws(() => parseTokenFile('a compute bad/name\n', 'f'), /line 1: name 'bad\/name'/);
     assert.throws(() => parseTokenFile('# nothing\n', 'f'), /^Error: f: no tokens/);
     assert.doesNotThrow(() => parseTokenFile('a compute same\nb train same\n', 'f'), 'names may repeat (rotation)');
+  });
+
+  it('`fspd serve` with a bad token file exits 1 naming the file and the line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-access-'));
+    const file = path.join(dir, 'tokens');
+    fs.writeFileSync(file, 'good compute\nbad reader\n');
+    const r = spawnSync(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', '--token-file', file], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim(), `fspd serve: --token-file ${file}: line 2: role 'reader' is not one of compute, train, admin`);
   });
 
   it('flags and FSPD_* variables: --token-file, --model-control, --teacher-cache-namespace', () => {
