@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { FspdClient, toTensor } from '../src/client/index.js';
+import { FspdClient, toTensor, type FspdError } from '../src/client/index.js';
 import { parseTokenFile, requiredRole, type Role } from '../src/server/access.js';
 import { loadConfig, type ServerConfig } from '../src/server/config.js';
 import { loadFspdDefinition } from '../src/proto/index.js';
@@ -127,6 +127,8 @@ describe('tokens with roles', () => {
   it('no token or an unknown one: UNAUTHENTICATED', async () => {
     await expectStatus(clients.none.computeFsp({ pairs: [pair()] }), grpc.status.UNAUTHENTICATED, /^missing authorization metadata/);
     await expectStatus(clients.wrong.listModels(), grpc.status.UNAUTHENTICATED, /^invalid bearer token$/);
+    await assert.rejects(clients.none.listModels(), (err: FspdError) => err.reason === 'MISSING_TOKEN');
+    await assert.rejects(clients.wrong.listModels(), (err: FspdError) => err.reason === 'INVALID_TOKEN');
   });
 
   it('compute: FspService, shared memory and reading models; not sessions, not model management', async () => {
@@ -140,6 +142,11 @@ describe('tokens with roles', () => {
     await expectStatus(c.listSessions(), grpc.status.PERMISSION_DENIED, /^fspd\.v1\.TrainingService\/ListSessions needs role train; caller token:student-a has role compute$/);
     await expectStatus(c.createSession({ spec: { studentModelId: 'student' } }), grpc.status.PERMISSION_DENIED, denied('train'));
     await expectStatus(c.createModel({ resnet: TINY }), grpc.status.PERMISSION_DENIED, denied('admin'));
+    await assert.rejects(c.createModel({ resnet: TINY }), (err: FspdError) => {
+      assert.equal(err.reason, 'PERMISSION_DENIED');
+      assert.deepEqual(err.errorMetadata, { required_role: 'admin', role: 'compute' });
+      return true;
+    });
     await expectStatus(c.deleteModel('teacher'), grpc.status.PERMISSION_DENIED, denied('admin'));
     await expectStatus(c.exportModel('teacher'), grpc.status.PERMISSION_DENIED, denied('admin')); // server stream
     await expectStatus(c.uploadModel({ modelJson: {}, weights: new Uint8Array(4) }), grpc.status.PERMISSION_DENIED, denied('admin')); // client stream
@@ -261,6 +268,11 @@ describe('--model-control none', () => {
         await expectStatus(client.uploadModel(exported, 'copy'), grpc.status.FAILED_PRECONDITION, off);
         await expectStatus(client.deleteModel('teacher'), grpc.status.FAILED_PRECONDITION, off);
         await expectStatus(client.exportModel('teacher'), grpc.status.FAILED_PRECONDITION, off);
+        await assert.rejects(client.deleteModel('teacher'), (err: FspdError) => {
+          assert.equal(err.reason, 'FEATURE_DISABLED');
+          assert.deepEqual(err.errorMetadata, { flag: '--model-control' });
+          return true;
+        });
         assert.deepEqual((await client.listModels()).map((m) => m.modelId), ['teacher'], 'restored, and nothing changed');
         assert.equal((await client.teacherFsp({ modelId: 'teacher', images: images(1) })).matrices.length, 3, 'it serves');
       } finally {
