@@ -16,6 +16,7 @@ import type { FeatureMap } from '../src/native/types.js';
 import { decodeFloatTensor } from '../src/server/codec.js';
 import type { FspdServer } from '../src/server/server.js';
 import { inlineSharedTensors, SharedMemoryRegions } from '../src/server/shared-memory.js';
+import { serveChild } from './helpers/child-server.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
 import { expectStatus, float32Tensor, pairMessage, startTestServer, values } from './helpers/server.js';
 
@@ -203,5 +204,66 @@ describe('SharedMemoryRegions', () => {
     assert.throws(() => viaFile.register('second', 'fallback', 1), /at most 1 shared-memory regions/);
     viaFile.closeAll();
     file.remove();
+  });
+});
+
+describe('registered files that change', () => {
+  it('a file is registered once: the same file under another name (renamed) is ALREADY_EXISTS', async () => {
+    fs.writeFileSync(path.join(dir, 'alias'), Buffer.alloc(4096));
+    await client.registerSharedMemory('alias-a', 'alias', 4096);
+    fs.renameSync(path.join(dir, 'alias'), path.join(dir, 'alias-renamed'));
+    // Otherwise gradients_to in 'alias-b' could overwrite inputs in 'alias-a' past the overlap check.
+    await expectStatus(client.registerSharedMemory('alias-b', 'alias-renamed', 4096), grpc.status.ALREADY_EXISTS, /^path: 'alias-renamed' is the file of region 'alias-a' \(registered as 'alias'\)/);
+    await client.unregisterSharedMemory('alias-a');
+    await client.registerSharedMemory('alias-b', 'alias-renamed', 4096); // once the first is gone
+    await client.unregisterSharedMemory('alias-b');
+    fs.rmSync(path.join(dir, 'alias-renamed'));
+  });
+
+  it('a registered file truncated under a running server: FAILED_PRECONDITION, and the server lives on', async () => {
+    const shmDir = fs.mkdtempSync(path.join(base, 'fspd-truncate-'));
+    const child = await serveChild(['--shared-memory-dir', shmDir]);
+    const c = new FspdClient({ address: child.address, deadlineMs: 30_000 });
+    try {
+      const size = 64 * 1024;
+      const file = path.join(shmDir, 'region');
+      const fd = fs.openSync(file, 'w+', 0o600);
+      fs.ftruncateSync(fd, size);
+      // The pair written with plain file writes (the server maps the file when it has the addon).
+      fs.writeSync(fd, new Uint8Array(student.first.data.buffer), 0, student.first.data.byteLength, 0);
+      fs.writeSync(fd, new Uint8Array(student.second.data.buffer), 0, student.second.data.byteLength, 4096);
+      const pair: PairMessage = {
+        first: { dtype: 'DATA_TYPE_FLOAT32', shape: [...student.first.shape], sharedMemory: { region: 'region', offset: 0 } },
+        second: { dtype: 'DATA_TYPE_FLOAT32', shape: [...student.second.shape], sharedMemory: { region: 'region', offset: 4096 } },
+        layout: 'LAYOUT_NCHW',
+      };
+      await c.registerSharedMemory('region', 'region', size);
+      const inline = await c.computeFsp({ pairs: [pairMessage(student.first, student.second)] });
+      assert.deepEqual([...values((await c.computeFsp({ pairs: [pair] })).matrices[0])], [...values(inline.matrices[0])], 'from the region');
+
+      fs.ftruncateSync(fd, 0);
+      await expectStatus(c.computeFsp({ pairs: [pair] }), grpc.status.FAILED_PRECONDITION, /^pairs\[0\]\.first\.shared_memory\.region: the file of region 'region' shrank to 0 bytes, below the 65536/);
+      const inlinePair = pairMessage(student.first, student.second);
+      await expectStatus(
+        c.fspLoss({ student: [inlinePair], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true, gradientsTo: { region: 'region', offset: 0 } }),
+        grpc.status.FAILED_PRECONDITION,
+        /^gradients_to\.region: the file of region 'region' shrank to 0 bytes/,
+      );
+      assert.deepEqual((await c.listSharedMemory()).map((r) => r.name), ['region'], 'still serving');
+      assert.deepEqual([...values((await c.computeFsp({ pairs: [inlinePair] })).matrices[0])], [...values(inline.matrices[0])], 'inline calls work');
+
+      // Its size back (zeros now): the region works again.
+      fs.ftruncateSync(fd, size);
+      fs.writeSync(fd, new Uint8Array(student.first.data.buffer), 0, student.first.data.byteLength, 0);
+      fs.writeSync(fd, new Uint8Array(student.second.data.buffer), 0, student.second.data.byteLength, 4096);
+      fs.closeSync(fd);
+      assert.deepEqual([...values((await c.computeFsp({ pairs: [pair] })).matrices[0])], [...values(inline.matrices[0])], 'from the region again');
+      child.child.kill('SIGTERM');
+      assert.deepEqual(await child.exited, { code: 0, signal: null }, 'exits cleanly, not by SIGBUS');
+    } finally {
+      c.close();
+      child.child.kill('SIGKILL');
+      fs.rmSync(shmDir, { recursive: true, force: true });
+    }
   });
 });

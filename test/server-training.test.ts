@@ -2,11 +2,9 @@
 // streams, one test per error path, cancellation and deadlines of a Run (tensors back to the baseline),
 // checkpoints, and `fspd serve` stopped by SIGTERM during a Run, restarted, resuming the session.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
@@ -15,9 +13,9 @@ import { FspdClient, fromFloatTensor, toBatch, toTensor, type Batch, type RunRes
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import { toBfloat16, toFloat16 } from '../src/server/half-precision.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
+import { serveChild } from './helpers/child-server.js';
 import { scalarsOf } from './helpers/tfevents.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
 const DIGITS = { depth: 8, inputShape: [28, 28, 1] };
 const MNIST = { name: 'DATASET_NAME_MNIST' as const, limit: 64 };
@@ -593,30 +591,12 @@ describe('TeacherFsp', () => {
 });
 
 describe('restart', () => {
-  /** `fspd serve` on free ports with a checkpoint directory; resolves with its address once serving. */
-  async function serve(checkpointDir: string): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null>; lines: string[] }> {
-    const child = spawn(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', '--checkpoint-dir', checkpointDir], {
-      cwd: root,
-      env: { ...process.env, FSPD_SHUTDOWN_GRACE: '10' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const lines: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const address = await new Promise<string>((resolve, reject) => {
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line);
-        const entry = JSON.parse(line) as { msg?: string; addresses?: string[] };
-        if (entry.msg === 'serving') resolve(entry.addresses![0]!);
-      });
-      void exited.then((code) => reject(new Error(`fspd serve exited early (${code}): ${lines.join('\n')}`)));
-    });
-    return { child, address, exited, lines };
-  }
+  /** `fspd serve` on free ports with a checkpoint directory; resolves once serving. */
+  const serve = (checkpointDir: string) => serveChild(['--checkpoint-dir', checkpointDir], { env: { FSPD_SHUTDOWN_GRACE: '10' } });
 
   it('SIGTERM during a Run checkpoints the session; after a restart it is at the same step and training resumes', async () => {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-restart-'));
     const first = await serve(state);
-    const killer = setTimeout(() => first.child.kill('SIGKILL'), 120_000);
     let c = new FspdClient({ address: first.address, deadlineMs: 60_000 });
     let lastStep = 0;
     try {
@@ -641,15 +621,13 @@ describe('restart', () => {
           return true;
         },
       );
-      assert.equal(await first.exited, 0, 'exit code 0');
+      assert.equal((await first.exited).code, 0, 'exit code 0');
       assert.ok(first.lines.some((l) => l.includes('"session checkpointed"')), 'logged the checkpoint');
     } finally {
-      clearTimeout(killer);
       c.close();
     }
 
     const second = await serve(state);
-    const killer2 = setTimeout(() => second.child.kill('SIGKILL'), 120_000);
     c = new FspdClient({ address: second.address, deadlineMs: 60_000 });
     try {
       const s = await c.getSession('kept');
@@ -659,9 +637,8 @@ describe('restart', () => {
       const resumed = await collect(c.run({ sessionId: 'kept', dataset: MNIST, batchSize: 16, steps: 2, progressEvery: 1, evaluateDataset: MNIST_TEST }));
       assert.deepEqual(resumed.filter((e) => e.progress).map((e) => e.progress!.lastStep!.step), [lastStep + 1, lastStep + 2], 'training continues');
       second.child.kill('SIGTERM');
-      assert.equal(await second.exited, 0);
+      assert.equal((await second.exited).code, 0);
     } finally {
-      clearTimeout(killer2);
       c.close();
       fs.rmSync(state, { recursive: true, force: true });
     }

@@ -28,7 +28,12 @@ serveOptions(program.command('serve').description('run the gRPC server (each opt
         return program.error(`fspd serve: ${(err as Error).message}`, { exitCode: 2 });
       }
     })();
-    await serve(config);
+    try {
+      await serve(config);
+    } catch (err) {
+      // A start that fails (a TLS or token file, an address in use): one line, not a stack.
+      program.error(`fspd serve: ${(err as Error).message}`, { exitCode: 1 });
+    }
   });
 
 healthOptions(program.command('health').description('check a server through grpc.health.v1 over plaintext: exit 0 when SERVING, else 1 (Docker HEALTHCHECK, exec probes)'))

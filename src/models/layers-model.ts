@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { logitsModel, tapModel, type TapPair, type TappedModel } from './taps.js';
 
 export const MODEL_JSON = 'model.json';
@@ -50,7 +51,7 @@ export async function loadModelFromDir(dir: string, options: TapOptions = {}): P
     checkWeightBytes(specs, weights.byteLength, file);
     return [specs, toArrayBuffer(weights)];
   });
-  return tapLoaded(await tf.loadLayersModel(tf.io.fromMemory(artifacts)), options, file);
+  return loadArtifacts(artifacts, options, file);
 }
 
 /** Loads a model from its model.json object and its weights (the manifest's files concatenated in order). */
@@ -60,15 +61,39 @@ export async function loadModelFromBytes(bytes: ModelBytes, options: TapOptions 
   const specs = tf.io.getWeightSpecs(modelJson.weightsManifest ?? []);
   checkWeightBytes(specs, weights.byteLength, 'weights');
   const artifacts = tf.io.getModelArtifactsForJSONSync(modelJson, specs, toArrayBuffer(weights));
-  return tapLoaded(await tf.loadLayersModel(tf.io.fromMemory(artifacts)), options, 'modelJson');
+  return loadArtifacts(artifacts, options, 'modelJson');
+}
+
+/**
+ * The model of `artifacts`, tapped. Frees everything on every error: tf.loadLayersModel creates the
+ * variables while it reads the topology and leaks them (and the decoded weights) when the weights then do
+ * not fit, so the model is built without weights here and they are loaded into it under our own guard.
+ */
+async function loadArtifacts(artifacts: tf.io.ModelArtifacts, options: TapOptions, source: string): Promise<TappedModel> {
+  const { weightSpecs, weightData, ...topology } = artifacts;
+  const model = await tf.loadLayersModel(tf.io.fromMemory(topology));
+  try {
+    if (weightSpecs && weightData) {
+      const weights = tf.io.decodeWeights(weightData, weightSpecs);
+      try {
+        model.loadWeights(weights, true);
+      } finally {
+        tf.dispose(Object.values(weights));
+      }
+    }
+    return tapLoaded(model, options, source);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }
 
 /** Writes `dir/model.json` and `dir/weights.bin` (the logits-only model, with its taps as metadata). */
 export async function saveModelToDir(tapped: TappedModel, dir: string): Promise<void> {
   const { modelJson, weights } = await saveModelToBytes(tapped);
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, WEIGHTS_BIN), weights);
-  await fs.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+  await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
 }
 
 /** The model as bytes: model.json (one weight file, weights.bin) and that file's contents. */

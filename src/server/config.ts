@@ -3,6 +3,7 @@
 // DEFAULT_CONFIG, `fspd serve --help` and the table in docs/DEPLOY.md are all made from it. Errors name
 // where the bad value came from (`--max-message-size` or `FSPD_MAX_MESSAGE_SIZE`).
 import type { Level } from 'pino';
+import type { ModelControl } from './access.js';
 
 export interface TlsConfig {
   /** PEM server certificate chain. */
@@ -31,8 +32,21 @@ export interface ServerConfig {
   healthStallLimitMs: number;
   /** Largest request or response message in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageSize: number;
-  /** When set, every call but health checks needs `authorization: Bearer <token>`. */
+  /** When set, every call but health checks needs `authorization: Bearer <token>`; this token has role admin. */
   token?: string;
+  /**
+   * A file of accepted tokens with their roles, one `<token> <role> [name]` per line (role compute, train
+   * or admin; see access.ts); read at start. With --token, both are accepted.
+   */
+  tokenFile?: string;
+  /** `none`: CreateModel, UploadModel, DeleteModel and ExportModel are refused (the models are those restored at start). */
+  modelControl: ModelControl;
+  /**
+   * `caller`: TeacherFsp cache entries are per caller (token name, or mTLS subject), so one client's sample
+   * ids never return another's matrices; `shared`: one namespace for all (clients that trust each other
+   * and share sample ids get each other's hits).
+   */
+  teacherCacheNamespace: 'caller' | 'shared';
   /** Paths of the PEM files; unset = plaintext. */
   tls?: TlsConfig;
   logLevel: Level;
@@ -134,7 +148,42 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     help: 'the health port says NOT_SERVING while the main thread has been blocked longer than this',
   },
   { flag: 'max-message-size', arg: '<size>', env: 'FSPD_MAX_MESSAGE_SIZE', key: 'maxMessageSize', default: 64 * 1024 ** 2, defaultText: '64MiB', parse: parseSize, help: 'largest message, bytes or KiB/MiB/GiB' },
-  { flag: 'token', arg: '<token>', env: 'FSPD_TOKEN', key: 'token', parse: text, secret: true, help: 'require `authorization: Bearer <token>` on every call but health checks; prefer the variable, which keeps it out of `ps`' },
+  {
+    flag: 'token',
+    arg: '<token>',
+    env: 'FSPD_TOKEN',
+    key: 'token',
+    parse: text,
+    secret: true,
+    help: 'require `authorization: Bearer <token>` on every call but health checks; this token has role admin; prefer the variable, which keeps it out of `ps`',
+  },
+  {
+    flag: 'token-file',
+    arg: '<file>',
+    env: 'FSPD_TOKEN_FILE',
+    key: 'tokenFile',
+    defaultText: 'none',
+    parse: text,
+    help: 'accepted tokens with roles, one `<token> <role> [name]` per line; roles compute (FspService, shared memory, reading models), train (+ sessions), admin (+ model management)',
+  },
+  {
+    flag: 'model-control',
+    arg: '<mode>',
+    env: 'FSPD_MODEL_CONTROL',
+    key: 'modelControl',
+    default: 'explicit',
+    parse: (s) => parseChoice(s, ['none', 'explicit'] as const),
+    help: 'explicit: models are created, uploaded, deleted and exported over the API; none: those calls are refused',
+  },
+  {
+    flag: 'teacher-cache-namespace',
+    arg: '<mode>',
+    env: 'FSPD_TEACHER_CACHE_NAMESPACE',
+    key: 'teacherCacheNamespace',
+    default: 'caller',
+    parse: (s) => parseChoice(s, ['caller', 'shared'] as const),
+    help: "caller: TeacherFsp's cache is per caller (token name, or mTLS subject); shared: one for all callers",
+  },
   { flag: 'tls-cert', arg: '<file>', env: 'FSPD_TLS_CERT', parse: text, help: 'PEM server certificate chain' },
   { flag: 'tls-key', arg: '<file>', env: 'FSPD_TLS_KEY', parse: text, help: 'PEM private key' },
   { flag: 'tls-ca', arg: '<file>', env: 'FSPD_TLS_CA', parse: text, help: 'PEM CA bundle; clients must present a certificate it signed (mTLS)' },
@@ -331,6 +380,12 @@ function parseCount(s: Source, min = 1): number {
   const n = Number(s.value);
   if (!/^\s*\d+\s*$/.test(s.value) || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${s.from}: expected an integer >= ${min}, got '${s.value}'`);
   return n;
+}
+
+function parseChoice<T extends string>(s: Source, choices: readonly T[]): T {
+  const value = s.value.trim().toLowerCase() as T;
+  if (!choices.includes(value)) throw new RangeError(`${s.from}: expected ${choices.join(' or ')}, got '${s.value}'`);
+  return value;
 }
 
 function parseLevel(s: Source): Level {

@@ -1,7 +1,7 @@
 // FspService: decode and validate (fsp-request.ts), compute with src/fsp's async functions (the kernels
 // run on the libuv pool, so health checks and other calls keep being answered), encode. TeacherFsp runs a
 // registry model (ModelService) on the images, synchronously (a forward pass), and caches each sample's
-// matrices by sample id in a TeacherFspCache shared by all TeacherFsp calls. Tensors may lie in registered
+// matrices by caller namespace and sample id in one TeacherFspCache (--teacher-cache-namespace). Tensors may lie in registered
 // shared-memory regions (shared-memory.ts): they are resolved into views before decoding, and FspLoss
 // writes gradients into a region when asked to (gradients_to).
 import * as grpc from '@grpc/grpc-js';
@@ -41,6 +41,11 @@ export interface TeacherSource {
   cache: TeacherFspCache;
   /** Samples served from the cache / computed, per call (metrics). */
   onLookup?: (hits: number, misses: number) => void;
+  /**
+   * The cache namespace of a call: entries are keyed by it, then by model and sample id, so callers with
+   * different namespaces never see each other's entries (their sample ids may collide). Default: one.
+   */
+  namespace?: (call: grpc.ServerUnaryCall<unknown, unknown>) => string;
 }
 
 export function fspServiceHandlers(log: Logger, admission: Admission, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
@@ -54,12 +59,19 @@ export function fspServiceHandlers(log: Logger, admission: Admission, teachers?:
     FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
-      return teacherFsp(inline(request), teachers, admission, call, regions);
+      return teacherFsp(inline(request), teachers, teachers.namespace?.(call) ?? '', admission, call, regions);
     }),
   };
 }
 
-async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache, onLookup }: TeacherSource, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<TeacherFspResponse> {
+async function teacherFsp(
+  request: TeacherFspRequest__Output,
+  { registry, cache, onLookup }: TeacherSource,
+  namespace: string,
+  admission: Admission,
+  call: AnyCall,
+  regions?: SharedMemoryRegions,
+): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
   const matricesDtype = floatDtypeOf(request.matricesDtype, 'matrices_dtype');
   // No images with sample ids: every sample must be cached (teacherFspMatrices checks; FAILED_PRECONDITION if not).
@@ -90,7 +102,7 @@ async function teacherFsp(request: TeacherFspRequest__Output, { registry, cache,
   const elements = batch * pairs.reduce((sum, [a, b]) => sum + channels[a]! * channels[b]!, 0);
   checkOutputElements(admission.limits, elements, 'pairs');
   const cost = { request: decoded ? ownBytes([decoded.data], regions) : 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
-  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, ...(onLookup ? { onLookup } : {}) }));
+  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, ...(onLookup ? { onLookup } : {}) }));
 }
 
 interface TeacherCall {
@@ -101,15 +113,18 @@ interface TeacherCall {
   pooling: Pooling;
   matricesDtype: ReturnType<typeof floatDtypeOf>;
   cache: TeacherFspCache;
+  /** The caller's cache namespace (TeacherSource.namespace). */
+  namespace: string;
   onLookup?: (hits: number, misses: number) => void;
 }
 
 /** The teacher's forward pass and matrices (checked and admitted by teacherFsp). */
-function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, onLookup }: TeacherCall): TeacherFspResponse {
+function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, onLookup }: TeacherCall): TeacherFspResponse {
   const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
   try {
-    // The key names this model object at this revision of its weights, the pairs and the pooling.
-    const teacherKey = `model:${model.id}#${model.uid}@${model.revision}/${pooling}/${pairs.map((p) => p.join('-')).join(',')}`;
+    // The key names the caller's namespace, this model object at this revision of its weights, the pairs and
+    // the pooling. JSON keeps the client-chosen parts apart (no separator inside a namespace can forge another).
+    const teacherKey = JSON.stringify([namespace, `model:${model.id}#${model.uid}@${model.revision}/${pooling}/${pairs.map((p) => p.join('-')).join(',')}`]);
     const r = teacherFspMatrices(
       { ...model.tapped, pairs },
       { ...(images ? { images } : {}), ...(request.sampleIds.length ? { ids: request.sampleIds } : {}) },

@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
 import { buildResNet, loadModelFromBytes, loadModelFromDir, logitsModel, MODEL_JSON, WEIGHTS_BIN, type ModelBytes, type TapPair, type TappedModel } from '../models/index.js';
 import type { MemoryBudget, Reservation } from './memory-budget.js';
 import { mib } from './limits.js';
@@ -166,9 +167,9 @@ export class ModelRegistry {
     const dir = path.join(this.options.dir, entry.id);
     await fs.mkdir(dir, { recursive: true });
     const record: ModelRecordFile = { version: 1, id: entry.id, origin: entry.origin, ...(entry.resnet ? { resnet: entry.resnet } : {}), createTime: entry.createTime.toISOString() };
-    await writeAtomic(path.join(dir, WEIGHTS_BIN), weights);
-    await writeAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
-    await writeAtomic(path.join(dir, RECORD_JSON), JSON.stringify(record, null, 2));
+    await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+    await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+    await writeFileAtomic(path.join(dir, RECORD_JSON), JSON.stringify(record, null, 2));
   }
 
   async persistAll(): Promise<void> {
@@ -181,6 +182,7 @@ export class ModelRegistry {
     let loaded = 0;
     for (const id of ids.sort()) {
       const dir = path.join(this.options.dir, id);
+      await removeStaleTemps(dir);
       try {
         const record = JSON.parse(await fs.readFile(path.join(dir, RECORD_JSON), 'utf8')) as ModelRecordFile;
         if (record.id !== id || !ID_PATTERN.test(id)) throw new Error(`record.json names model '${record.id}'`);
@@ -349,11 +351,4 @@ export function snapshotModel(tapped: TappedModel): ModelBytes {
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
   } as tf.io.ModelJSON;
   return { modelJson, weights: out };
-}
-
-/** Writes a file through a temporary one and a rename: a reader sees the old or the new content. */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
 }

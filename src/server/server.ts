@@ -20,7 +20,7 @@ import client from 'prom-client';
 import { initBackend } from '../models/backend.js';
 import { getKernels, nativeInfo } from '../native/index.js';
 import { TeacherFspCache } from '../training/index.js';
-import { authInterceptor } from './auth.js';
+import { AccessPolicy, loadTokens } from './access.js';
 import type { ServerConfig, TlsConfig } from './config.js';
 import { FSP_SERVICE, fspServiceHandlers } from './fsp-service.js';
 import { withMessageCodec } from './inline-codec.js';
@@ -59,14 +59,16 @@ export interface FspdServer {
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<FspdServer> {
+  // Tokens, roles and model control (access.ts); a bad --token-file fails the start here.
+  const access = new AccessPolicy(loadTokens(config.token, config.tokenFile), config.modelControl, config.tls?.ca !== undefined);
   const metrics = createMetrics();
   let ready = false;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxMessageSize,
     'grpc.max_send_message_length': config.maxMessageSize,
     // The first interceptor is innermost: the status guard sees every status sent, metrics also the
-    // calls auth and warm-up refuse.
-    interceptors: [statusGuard(), metrics.interceptor, ...(config.token ? [authInterceptor(config.token)] : []), warmUpInterceptor(() => ready)],
+    // calls access control and warm-up refuse.
+    interceptors: [statusGuard(), metrics.interceptor, access.interceptor(), warmUpInterceptor(() => ready)],
   });
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
@@ -110,7 +112,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   training.watch(registry, manager);
   const grpcObject = fspdGrpcObject(definition).fspd.v1;
   // FspService's large tensors skip protobufjs's copies (inline-codec.ts).
-  server.addService(withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE), fspServiceHandlers(log, admission, { registry, cache: teacherCache, onLookup: training.onTeacherFsp }, regions));
+  const teachers = {
+    registry,
+    cache: teacherCache,
+    onLookup: training.onTeacherFsp,
+    namespace: config.teacherCacheNamespace === 'shared' ? () => 'shared' : (call: Parameters<AccessPolicy['callerName']>[0]) => access.callerName(call),
+  };
+  server.addService(withMessageCodec(grpcObject.FspService.service, definition, FSP_SERVICE), fspServiceHandlers(log, admission, teachers, regions));
   // The others decode with protobufjs; a request that does not parse is INVALID_ARGUMENT (rpc.ts).
   server.addService(parsingRequests(grpcObject.ModelService.service), modelServiceHandlers(registry, admission, config.maxMessageSize, log));
   server.addService(parsingRequests(grpcObject.TrainingService.service), trainingServiceHandlers({ sessions: manager, registry, datasets: new DatasetStore(config.dataDir), admission, log }));
@@ -164,7 +172,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     log.info({ graceMs }, 'shutting down');
     manager.stopAll('the server is shutting down; the session is checkpointed at its last step and continues after a restart');
     await drain(server, graceMs, log);
-    // Sessions first (their checkpoints hold both models' weights), then the models' current weights.
+    // Sessions first (their checkpoints hold their students' weights), then every model's current weights.
     await manager.closeAll(persistent);
     if (persistent) await registry.persistAll().catch((err: unknown) => log.error({ err }, 'cannot save the models'));
     registry.disposeAll();

@@ -1,6 +1,11 @@
 // Training sessions behind TrainingService: one Trainer (src/training) per session over models of the
-// registry, the session lock (one step, Train or Run stream at a time), steps on client batches, Run's
-// server-side loop, evaluation, stage changes and checkpoints, and persistence across restarts.
+// registry, steps on client batches, Run's server-side loop, evaluation, stage changes and checkpoints,
+// and persistence across restarts.
+//
+// Two locks per session: the holder (one TrainStep, Train or Run stream, Evaluate, SetStage or
+// RestoreCheckpoint at a time; another caller gets FAILED_PRECONDITION at once) and the state mutex
+// (every step, save, restore, stage change and the deletion queue on it, so a SaveCheckpoint called during
+// a Run, or eight at once, runs between two steps, and session.json is never written by two at a time).
 //
 // Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'task' (stage 2).
 // A session always trains its student; to train a teacher, make it the student of a session without a
@@ -15,9 +20,11 @@
 //
 // On disk (<dir>/<session id>/): session.json (the spec with defaults filled in, the stage, the
 // checkpoint list and which checkpoint to resume from) and one <checkpoint id>.ckpt per checkpoint
-// (src/training's format: both models' weights, optimiser state, counters, and the position of the last
-// Run's data stream). Shutdown checkpoints every session; start() brings each back from its most recent
-// checkpoint (after the registry brought back the models). A crash loses the steps after the last one.
+// (src/training's format: the student's weights, optimiser state, counters, and the position of the last
+// Run's data stream), each written atomically (src/io/atomic-write.ts). The teacher is a registry model
+// other sessions may share: checkpoints neither hold nor restore its weights. Shutdown checkpoints every
+// session; start() brings each back from its most recent checkpoint (after the registry brought back the
+// models). A crash (SIGKILL, power loss) loses the steps after the last checkpoint.
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +32,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import type { AugParams, Dataset } from '../data/index.js';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
 import { computeFspLoss, type FeatureMap, type Pooling, type Reduction } from '../fsp/index.js';
 import { forwardWithTaps, type TapPair, type TappedModel } from '../models/index.js';
 import {
@@ -45,11 +53,15 @@ import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tens
 import { yieldToEventLoop } from './event-loop.js';
 import { mib } from './limits.js';
 import type { MemoryBudget, Reservation } from './memory-budget.js';
-import { ID_PATTERN, writeAtomic, type ModelEntry, type ModelRegistry } from './registry.js';
+import { ID_PATTERN, type ModelEntry, type ModelRegistry } from './registry.js';
 import type { DecodedBatch } from './sessions-data.js';
+import { Mutex } from './mutex.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
 export type SessionStage = 'fsp' | 'task';
+
+/** A session's checkpoints hold and restore its student only (the teacher belongs to the registry). */
+const STUDENT_ONLY = { models: ['student'] } as const;
 
 /** A learning-rate schedule as the proto has it: rates and the stage step where each ends. */
 export interface ScheduleRecord {
@@ -132,6 +144,8 @@ export class Session {
   readonly trainer: Trainer;
   readonly cache: TeacherFspCache | null;
   holder: Holder | null = null;
+  /** Serialises steps, saves, restores, stage changes and deletion (see the top of this file). */
+  readonly state = new Mutex();
   lastStep: StepSummary | null = null;
   checkpoints: CheckpointRecord[] = [];
   /** TensorBoard scalars of this session's steps and evaluations, when its spec asks and the server has a logdir. */
@@ -185,7 +199,7 @@ export class Session {
     }
   }
 
-  /** The lock: FAILED_PRECONDITION while another call holds the session. Returns the holder to release. */
+  /** The holder lock: FAILED_PRECONDITION while another call holds the session. Returns the holder to release. */
   acquire(what: string): Holder {
     if (this.deleted) throw notFound('session', this.id, `session_id: session '${this.id}' was deleted`);
     if (this.holder) {
@@ -274,7 +288,7 @@ export class SessionManager {
       this.reservations.set(id, held);
       try {
         await this.openWriter(session);
-        await this.writeRecord(session);
+        await session.state.run(() => this.writeRecord(session));
       } catch (err) {
         this.dispose(session);
         throw err;
@@ -285,26 +299,38 @@ export class SessionManager {
     }
   }
 
-  /** Stops whoever holds the session, frees its trainer and removes its files; its models stay. */
+  /**
+   * Stops whoever holds the session, then (after the save or step in progress) frees its trainer and
+   * removes its files; its models stay.
+   */
   async delete(id: string): Promise<void> {
     const session = this.get(id);
     session.holder?.stop.abort(new RpcError(grpc.status.CANCELLED, `session '${id}' was deleted`, { reason: 'DELETED' }));
-    this.dispose(session);
-    await fs.rm(this.dirOf(id), { recursive: true, force: true });
+    await session.state.run(async () => {
+      if (session.deleted) throw notFound('session', id, `session_id: no session ${quote(id)}`);
+      this.dispose(session);
+      await fs.rm(this.dirOf(id), { recursive: true, force: true });
+    });
   }
 
   /** One step on a decoded client batch, in the session's current stage (the caller holds the session). */
-  step(session: Session, batch: DecodedBatch): StepSummary {
-    const images = tf.tensor4d(batch.images, batch.shape);
-    try {
-      return this.stepOn(session, { images, ...(batch.labels ? { labels: batch.labels } : {}), ...(batch.ids ? { ids: batch.ids } : {}) });
-    } finally {
-      images.dispose();
-    }
+  async step(session: Session, batch: DecodedBatch): Promise<StepSummary> {
+    return session.state.run(() => {
+      const images = tf.tensor4d(batch.images, batch.shape);
+      try {
+        return this.stepNow(session, { images, ...(batch.labels ? { labels: batch.labels } : {}), ...(batch.ids ? { ids: batch.ids } : {}) });
+      } finally {
+        images.dispose();
+      }
+    });
   }
 
-  /** A step on a batch already on the tfjs side (the caller disposes it). */
-  stepOn(session: Session, batch: Parameters<Trainer['step']>[0]): StepSummary {
+  /** A step on a batch already on the tfjs side (the caller disposes it after this settles). */
+  stepOn(session: Session, batch: Parameters<Trainer['step']>[0]): Promise<StepSummary> {
+    return session.state.run(() => this.stepNow(session, batch));
+  }
+
+  private stepNow(session: Session, batch: Parameters<Trainer['step']>[0]): StepSummary {
     if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
     session.checkTeacher();
     const r = session.trainer.step(batch);
@@ -324,18 +350,26 @@ export class SessionManager {
   /** Moves the session to `stage` at `stageStep` with fresh optimiser state for that stage. */
   async setStage(session: Session, stage: SessionStage, stageStep: number): Promise<void> {
     if (stage === 'fsp' && !session.teacher) throw failedPrecondition('WRONG_STAGE', `stage: session '${session.id}' has no teacher; STAGE_FSP needs one`);
-    const state = session.trainer.exportState();
-    state.meta.stage = stage;
-    state.meta.stageSteps[stage] = stageStep;
-    delete state.meta.optimizers[stage];
-    session.trainer.importState(state);
-    await this.writeRecord(session);
+    await session.state.run(async () => {
+      this.checkLive(session);
+      const state = session.trainer.exportState(STUDENT_ONLY);
+      state.meta.stage = stage;
+      state.meta.stageSteps[stage] = stageStep;
+      delete state.meta.optimizers[stage];
+      session.trainer.importState(state, STUDENT_ONLY);
+      await this.writeRecord(session);
+    });
   }
 
   /** Saves a checkpoint (empty id: `step-<step>`; an existing id is replaced). */
   async saveCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
     if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`checkpoint_id: ${quote(requestedId)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
-    const state: TrainerState = session.trainer.exportState();
+    return session.state.run(() => this.saveNow(session, requestedId));
+  }
+
+  private async saveNow(session: Session, requestedId: string): Promise<CheckpointRecord> {
+    this.checkLive(session);
+    const state: TrainerState = session.trainer.exportState(STUDENT_ONLY);
     state.meta.data = session.runData;
     const id = requestedId || `step-${state.meta.step}`;
     await fs.mkdir(this.dirOf(session.id), { recursive: true });
@@ -353,8 +387,13 @@ export class SessionManager {
     return record;
   }
 
-  /** Returns the session to a checkpoint (empty id: the latest). */
+  /** Returns the session (its student, optimiser, stage and counters) to a checkpoint (empty id: the latest). */
   async restoreCheckpoint(session: Session, requestedId: string): Promise<CheckpointRecord> {
+    return session.state.run(() => this.restoreNow(session, requestedId));
+  }
+
+  private async restoreNow(session: Session, requestedId: string): Promise<CheckpointRecord> {
+    this.checkLive(session);
     const record = requestedId === '' ? session.checkpoints.at(-1) : session.checkpoints.find((c) => c.checkpointId === requestedId);
     if (!record) {
       throw notFound(
@@ -368,10 +407,14 @@ export class SessionManager {
       // The reader names the file by its path; the state directory stays out of the reply.
       throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message.split(`${file}: `).join('')}`);
     });
-    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
     this.importState(session, state);
     await this.writeRecord(session);
     return record;
+  }
+
+  /** CANCELLED once the session was deleted (a call that queued behind the deletion). */
+  private checkLive(session: Session): void {
+    if (session.deleted) throw new RpcError(grpc.status.CANCELLED, `session '${session.id}' was deleted`, { reason: 'DELETED' });
   }
 
   /**
@@ -477,6 +520,7 @@ export class SessionManager {
     const loaded: Session[] = [];
     for (const id of ids) {
       const file = path.join(this.dirOf(id), 'session.json');
+      await removeStaleTemps(this.dirOf(id));
       try {
         const record = JSON.parse(await fs.readFile(file, 'utf8')) as SessionFile;
         if (record.version !== 1 || record.sessionId !== id || !ID_PATTERN.test(id)) throw new Error(`${file} does not describe session '${id}'`);
@@ -532,15 +576,14 @@ export class SessionManager {
         this.options.log.error({ err, session: s.id }, 'cannot checkpoint the session at shutdown');
       }
     }
-    for (const s of [...this.sessions.values()]) this.dispose(s);
+    for (const s of [...this.sessions.values()]) await s.state.run(() => this.dispose(s));
   }
 
   private importState(session: Session, state: TrainerState): void {
-    session.trainer.importState(state);
+    session.trainer.importState(state, STUDENT_ONLY);
     session.runData = state.meta.data;
     session.lastStep = null;
     session.student.revision++;
-    if (session.teacher) session.teacher.revision++;
   }
 
   private build(id: string, spec: SessionSpecRecord, createTime: Date, student: ModelEntry, teacher: ModelEntry | undefined, stage: SessionStage): Session {
@@ -607,7 +650,7 @@ export class SessionManager {
       stage: session.stage,
       checkpoints: session.checkpoints,
     };
-    await writeAtomic(path.join(dir, 'session.json'), JSON.stringify(record, null, 2));
+    await writeFileAtomic(path.join(dir, 'session.json'), JSON.stringify(record, null, 2));
   }
 
   /** The session's TensorBoard writer, when its spec asks and this server has a logdir (a restored session on a server without one writes none). */

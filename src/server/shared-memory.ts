@@ -2,14 +2,21 @@
 // write tensors into, so large FspLoss calls skip copying bytes through gRPC. With the native addon a
 // region is mapped shared and read-write once, at registration (tensors are views, gradients are written
 // straight into it); without the addon it is read and written through the file, which is correct but copies.
+//
+// Each region keeps its file open. A file is registered once (by device and inode): two names for one
+// file would let gradients_to overwrite an input behind the overlap check, which compares regions by name.
+// Before each use the file's size is checked again (fstat): a file truncated below the region gives
+// FAILED_PRECONDITION instead of the SIGBUS that touching a mapped page past the end of a file raises.
+// What remains: a truncation after that check, while a call is still reading or writing the region (the
+// length of one FspLoss or ComputeFsp), still raises SIGBUS and ends the process. Clients must not shrink a
+// registered file; unregister it first.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { fileMapper } from '../native/index.js';
 import type { SharedMemoryRef__Output } from '../generated/fspd/v1/SharedMemoryRef.js';
 import { ELEMENT_SIZES } from './codec.js';
 import type { MemoryBudget, Reservation } from './memory-budget.js';
-import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
+import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote } from './status.js';
 
 export interface RegionInfo {
   name: string;
@@ -22,6 +29,8 @@ export interface RegionInfo {
 
 /** How the bytes of one region are reached. */
 interface Access {
+  /** The region's file, open for its lifetime (size checks). */
+  fd: number;
   /** read() returns views into the region (else copies). */
   mapped: boolean;
   /** Whether `buffer` is the region's mapped memory. */
@@ -36,7 +45,7 @@ type MapFile = (path: string, byteSize: number) => ArrayBuffer;
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 export class SharedMemoryRegions {
-  private readonly regions = new Map<string, { info: RegionInfo; access: Access; reservation?: Reservation }>();
+  private readonly regions = new Map<string, { info: RegionInfo; access: Access; file: string; reservation?: Reservation }>();
   private readonly root: string | undefined;
 
   private readonly maxRegions: number;
@@ -79,8 +88,19 @@ export class SharedMemoryRegions {
       reservation?.release();
       throw err;
     }
+    const identity = fileIdentity(fs.fstatSync(access.fd));
+    const other = [...this.regions.values()].find((r) => r.file === identity);
+    if (other) {
+      access.close();
+      reservation?.release();
+      throw alreadyExists(
+        'region',
+        other.info.name,
+        `path: ${quote(fileName)} is the file of region '${other.info.name}' (registered as ${quote(other.info.path)}); a file is registered once: use offsets in that region`,
+      );
+    }
     const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
-    this.regions.set(name, { info, access, ...(reservation ? { reservation } : {}) });
+    this.regions.set(name, { info, access, file: identity, ...(reservation ? { reservation } : {}) });
     return info;
   }
 
@@ -134,6 +154,14 @@ export class SharedMemoryRegions {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > region.info.byteSize) {
       throw invalid(`${field}.offset: ${length} bytes at offset ${ref.offset} do not fit region '${ref.region}' of ${region.info.byteSize} bytes`);
     }
+    // Touching a mapped page past the end of the file would be SIGBUS (see the top of this file).
+    const size = fs.fstatSync(region.access.fd).size;
+    if (size < region.info.byteSize) {
+      throw failedPrecondition(
+        'FAILED_PRECONDITION',
+        `${field}.region: the file of region '${ref.region}' shrank to ${size} bytes, below the ${region.info.byteSize} it was registered with; restore its size, or unregister and register it again`,
+      );
+    }
     return { access: region.access, offset };
   }
 
@@ -159,36 +187,56 @@ export class SharedMemoryRegions {
     return file;
   }
 
+  /**
+   * Opens the region's file (kept open: its size is checked before each use) and, with `mapFile`, maps it.
+   * The addon maps by path, so the file it mapped must still be the one opened here: a file renamed into
+   * the place in between is refused.
+   */
   private open(file: string, byteSize: number, mapFile: MapFile | undefined): Access {
+    const name = path.basename(file);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+    } catch (err) {
+      throw invalid(`path: ${quote(name)}: ${(err as NodeJS.ErrnoException).code ?? 'cannot open it'}`);
+    }
+    const refuse = (message: string): never => {
+      fs.closeSync(fd);
+      throw invalid(message);
+    };
+    const opened = fs.fstatSync(fd);
+    if (opened.nlink !== 1) refuse(`path: ${quote(name)} gained a hard link while being registered`);
     if (mapFile) {
       let bytes: Uint8Array | undefined;
       try {
         bytes = new Uint8Array(mapFile(file, byteSize));
       } catch (err) {
         // e.g. a symlink or a second link swapped in since resolve() (the addon opens with O_NOFOLLOW).
-        throw invalid(`path: ${(err as Error).message.replace(this.root! + path.sep, '')}`);
+        refuse(`path: ${(err as Error).message.replace(this.root! + path.sep, '')}`);
       }
+      const now = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (!now || fileIdentity(now) !== fileIdentity(opened)) refuse(`path: ${quote(name)} was replaced while being registered`);
       return {
+        fd,
         mapped: true,
         owns: (buffer) => bytes !== undefined && bytes.buffer === buffer,
         read: (offset, length) => bytes!.subarray(offset, offset + length),
         write: (offset, data) => bytes!.set(data, offset),
-        close: () => void (bytes = undefined), // unmapped once in-flight views are collected too
+        close: () => {
+          bytes = undefined; // unmapped once in-flight views are collected too
+          fs.closeSync(fd);
+        },
       };
     }
-    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
-    if (fs.fstatSync(fd).nlink !== 1) {
-      fs.closeSync(fd);
-      throw invalid(`path: '${path.basename(file)}' gained a hard link while being registered`);
-    }
     return {
+      fd,
       mapped: false,
       owns: () => false,
       read: (offset, length) => {
         const out = new Uint8Array(length);
         for (let done = 0; done < length; ) {
           const n = fs.readSync(fd, out, done, length - done, offset + done);
-          if (n === 0) throw invalid(`shared-memory file '${path.basename(file)}' shrank below ${offset + length} bytes`);
+          if (n === 0) throw failedPrecondition('FAILED_PRECONDITION', `shared-memory file ${quote(name)} shrank below ${offset + length} bytes`);
           done += n;
         }
         return out;
@@ -240,3 +288,6 @@ export function inlineSharedTensors(message: unknown, regions: SharedMemoryRegio
     if (value !== null && typeof value === 'object') inlineSharedTensors(value, regions, field ? `${field}.${snake(key)}` : snake(key));
   }
 }
+
+/** Device and inode: the same file whatever its name. */
+const fileIdentity = (stat: fs.Stats) => `${stat.dev}:${stat.ino}`;

@@ -70,9 +70,9 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       checkBatch(ctx.admission.limits, batch.shape[0], 'batch.images');
       const holder = session.acquire('a TrainStep call');
       try {
-        return await ctx.admission.compute(call, 'TrainStep', { request: batch.images.byteLength, work: stepBytes(session, batch.shape[0]), kind: 'tensors' }, () => {
+        return await ctx.admission.compute(call, 'TrainStep', { request: batch.images.byteLength, work: stepBytes(session, batch.shape[0]), kind: 'tensors' }, async () => {
           checkCall(call);
-          return { result: stepMessage(sessions.step(session, batch)) };
+          return { result: stepMessage(await sessions.step(session, batch)) };
         });
       } finally {
         session.release(holder);
@@ -99,6 +99,7 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
       return { session: sessionMessage(session) };
     }),
 
+    // No holder: a save may run during a Run or Train stream (between two of its steps).
     SaveCheckpoint: unary(log, async (request) => {
       const session = sessions.get(request.sessionId);
       return { checkpoint: checkpointMessage(await sessions.saveCheckpoint(session, request.checkpointId)) };
@@ -144,7 +145,7 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
       const working = ctx.admission.memory.reserve(stepBytes(session, batch.shape[0]), `a Train step of session '${session.id}' (estimated working memory)`, 'tensors');
       let result: StepSummary;
       try {
-        result = ctx.sessions.step(session, batch);
+        result = await ctx.sessions.step(session, batch);
       } finally {
         working.release();
       }
@@ -216,7 +217,7 @@ async function run(ctx: TrainingContext, request: RunRequest__Output, call: grpc
       checkCall(call);
       const batch = sampler.next(augment);
       try {
-        last = sessions.stepOn(session, { images: batch.images, labels: batch.labels, ids: batch.ids, aug: batch.aug });
+        last = await sessions.stepOn(session, { images: batch.images, labels: batch.labels, ids: batch.ids, aug: batch.aug });
       } finally {
         batch.images.dispose();
       }

@@ -1,8 +1,8 @@
-// Checkpoints: one file holding a trainer's whole state (Trainer.exportState: both models' weights,
-// BatchNorm statistics included, the SGD momentum buffers of every stage, step counters, stage,
+// Checkpoints: one file holding a trainer's whole state (Trainer.exportState: the models' weights, both or
+// only the student's, BatchNorm statistics included, the SGD momentum buffers of every stage, step counters, stage,
 // schedules, FSP settings, shuffle permutations, teacher revision and the data stream's position and
-// random-generator states). Written atomically: a temporary file in the same directory, fsync, rename
-// over the target, fsync of the directory; a reader sees the old checkpoint or the new one, never a mix.
+// random-generator states). Written atomically (src/io/atomic-write.ts): a reader sees the old checkpoint
+// or the new one, never a mix.
 // Restoring into freshly built objects of the same architecture and stepping on gives bit for bit the
 // steps the uninterrupted run would have taken (the teacher-FSP cache is not saved: its entries are
 // recomputed on demand, and a sample's matrices do not depend on the batch it was computed in).
@@ -14,9 +14,9 @@
 //   padding   zeros up to a multiple of 8
 //   data      the float32 arrays, back to back, at their offsets (bytes from the data start)
 // The SHA-256 of the data is checked on reading, so a truncated or damaged file gives a clear error.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import type { Trainer, TrainerMeta, TrainerState } from './trainer.js';
 
 const MAGIC = Buffer.from('FSPDCKPT', 'latin1');
@@ -106,22 +106,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { st
 export async function writeCheckpointFile(file: string, state: TrainerState): Promise<CheckpointInfo> {
   const createdAt = new Date().toISOString();
   const bytes = encodeCheckpoint(state, createdAt);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx');
-  try {
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dir);
+  await writeFileAtomic(file, bytes);
   return { file, bytes: bytes.length, createdAt, meta: state.meta };
 }
 
@@ -134,19 +119,6 @@ export async function readCheckpointFile(file: string): Promise<{ state: Trainer
   }
   const { state, createdAt } = decodeCheckpoint(bytes, file);
   return { state, info: { file, bytes: bytes.length, createdAt, meta: state.meta } };
-}
-
-/** fsync of the directory makes the rename durable (not supported everywhere: then skipped). */
-async function syncDir(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // e.g. Windows cannot open a directory; the rename itself is still atomic
-  } finally {
-    await handle?.close();
-  }
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');

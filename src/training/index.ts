@@ -28,6 +28,7 @@ export {
   type TrainerMeta,
   type TrainerOptions,
   type TrainerState,
+  type StateOptions,
 } from './trainer.js';
 export {
   decodeCheckpoint,

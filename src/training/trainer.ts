@@ -139,6 +139,12 @@ export interface TrainerMeta {
 }
 
 type ModelRole = 'teacher' | 'student';
+const MODEL_ROLES: readonly ModelRole[] = ['teacher', 'student'];
+
+/** Which models' weights a state holds or is taken from (default both). */
+export interface StateOptions {
+  models?: readonly ModelRole[];
+}
 type LayerVar = tf.LayersModel['weights'][number];
 
 let nextTeacherNumber = 0;
@@ -383,11 +389,15 @@ export class Trainer {
     return { accuracy: correct / samples, loss: lossSum / samples, samples };
   }
 
-  /** The training state (weights of both models, optimizer buffers, counters, schedules, data position). */
-  exportState(): TrainerState {
+  /**
+   * The training state (weights of both models, optimizer buffers, counters, schedules, data position).
+   * `models` limits the weights saved to those roles (e.g. a student trained against a teacher owned
+   * elsewhere saves only its own).
+   */
+  exportState({ models: roles = MODEL_ROLES }: StateOptions = {}): TrainerState {
     const arrays = new Map<string, Float32Array>();
     const models: TrainerMeta['models'] = {};
-    for (const role of ['teacher', 'student'] as const) {
+    for (const role of roles) {
       const tapped = this[role];
       if (!tapped) continue;
       const weights = tapped.model.weights.map((w, i) => {
@@ -436,10 +446,11 @@ export class Trainer {
    * mismatch is an error, not a silent change). Taken from the state: weights of both models, momentum
    * buffers of every stage, stage, step counters, schedules, shuffle permutations, teacher revision, and
    * the data position when this trainer has a data stream (same dataset and batching) and the state has
-   * one. Kept: teacherId and the cache (entries of the restored teacher revision stay valid). Everything
-   * is checked before anything changes.
+   * one. Kept: teacherId and the cache (entries of the restored teacher revision stay valid). `models`
+   * limits the weights taken to those roles; the others keep theirs (and may be missing from the state).
+   * Everything is checked before anything changes.
    */
-  importState(state: TrainerState): void {
+  importState(state: TrainerState, { models: roles = MODEL_ROLES }: StateOptions = {}): void {
     const { meta, arrays } = state;
     const get = (key: string, size: number): Float32Array => {
       const a = arrays.get(key);
@@ -460,7 +471,7 @@ export class Trainer {
     }
     const schedules = Object.fromEntries(STAGES.map((s) => [s, checkSchedule(meta.schedules?.[s], `checkpoint schedules.${s}`)])) as Record<Stage, Schedule>;
     const weightUpdates: [LayerVar, Float32Array][] = [];
-    for (const role of ['teacher', 'student'] as const) {
+    for (const role of roles) {
       const saved = meta.models[role];
       const tapped = this[role];
       if (!saved && !tapped) continue;

@@ -61,7 +61,8 @@ export const ErrorReason = {
   FAILED_PRECONDITION: 'FAILED_PRECONDITION',
   /**
    * FAILED_PRECONDITION or UNIMPLEMENTED: this server runs without what the call needs (shared memory
-   * without --shared-memory-dir, TeacherFsp on a server without teacher models).
+   * without --shared-memory-dir, TeacherFsp on a server without teacher models, model management with
+   * --model-control none: metadata `flag` is "--model-control").
    */
   FEATURE_DISABLED: 'FEATURE_DISABLED',
   /**
@@ -86,7 +87,8 @@ export const ErrorReason = {
    */
   INVALID_TOKEN: 'INVALID_TOKEN',
   /**
-   * PERMISSION_DENIED: the caller may not make this call.
+   * PERMISSION_DENIED: the caller's role does not cover this call; metadata `required_role` (compute, train
+   * or admin) and `role` (the caller's).
    */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   /**
@@ -186,7 +188,8 @@ export type ErrorReason =
   | 8
   /**
    * FAILED_PRECONDITION or UNIMPLEMENTED: this server runs without what the call needs (shared memory
-   * without --shared-memory-dir, TeacherFsp on a server without teacher models).
+   * without --shared-memory-dir, TeacherFsp on a server without teacher models, model management with
+   * --model-control none: metadata `flag` is "--model-control").
    */
   | 'FEATURE_DISABLED'
   | 9
@@ -217,7 +220,8 @@ export type ErrorReason =
   | 'INVALID_TOKEN'
   | 14
   /**
-   * PERMISSION_DENIED: the caller may not make this call.
+   * PERMISSION_DENIED: the caller's role does not cover this call; metadata `required_role` (compute, train
+   * or admin) and `role` (the caller's).
    */
   | 'PERMISSION_DENIED'
   | 15

@@ -114,14 +114,18 @@ export interface TrainingServiceClient extends grpc.Client {
   listSessions(argument: _fspd_v1_ListSessionsRequest, callback: grpc.requestCallback<_fspd_v1_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Returns a session to one of its checkpoints.
+   * Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+   * the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+   * TeacherFsp may use, so it keeps its current weights.
    */
   RestoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
   RestoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
   RestoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
   RestoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Returns a session to one of its checkpoints.
+   * Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+   * the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+   * TeacherFsp may use, so it keeps its current weights.
    */
   restoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
   restoreCheckpoint(argument: _fspd_v1_RestoreCheckpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_RestoreCheckpointResponse__Output>): grpc.ClientUnaryCall;
@@ -141,6 +145,7 @@ export interface TrainingServiceClient extends grpc.Client {
   
   /**
    * Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+   * Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
    */
   SaveCheckpoint(argument: _fspd_v1_SaveCheckpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_SaveCheckpointResponse__Output>): grpc.ClientUnaryCall;
   SaveCheckpoint(argument: _fspd_v1_SaveCheckpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_SaveCheckpointResponse__Output>): grpc.ClientUnaryCall;
@@ -148,6 +153,7 @@ export interface TrainingServiceClient extends grpc.Client {
   SaveCheckpoint(argument: _fspd_v1_SaveCheckpointRequest, callback: grpc.requestCallback<_fspd_v1_SaveCheckpointResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+   * Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
    */
   saveCheckpoint(argument: _fspd_v1_SaveCheckpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_SaveCheckpointResponse__Output>): grpc.ClientUnaryCall;
   saveCheckpoint(argument: _fspd_v1_SaveCheckpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_SaveCheckpointResponse__Output>): grpc.ClientUnaryCall;
@@ -236,7 +242,9 @@ export interface TrainingServiceHandlers extends grpc.UntypedServiceImplementati
   ListSessions: grpc.handleUnaryCall<_fspd_v1_ListSessionsRequest__Output, _fspd_v1_ListSessionsResponse>;
   
   /**
-   * Returns a session to one of its checkpoints.
+   * Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+   * the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+   * TeacherFsp may use, so it keeps its current weights.
    */
   RestoreCheckpoint: grpc.handleUnaryCall<_fspd_v1_RestoreCheckpointRequest__Output, _fspd_v1_RestoreCheckpointResponse>;
   
@@ -247,6 +255,7 @@ export interface TrainingServiceHandlers extends grpc.UntypedServiceImplementati
   
   /**
    * Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+   * Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
    */
   SaveCheckpoint: grpc.handleUnaryCall<_fspd_v1_SaveCheckpointRequest__Output, _fspd_v1_SaveCheckpointResponse>;
   

@@ -65,7 +65,8 @@ const (
 	// stage's schedule ended).
 	ErrorReason_FAILED_PRECONDITION ErrorReason = 8
 	// FAILED_PRECONDITION or UNIMPLEMENTED: this server runs without what the call needs (shared memory
-	// without --shared-memory-dir, TeacherFsp on a server without teacher models).
+	// without --shared-memory-dir, TeacherFsp on a server without teacher models, model management with
+	// --model-control none: metadata `flag` is "--model-control").
 	ErrorReason_FEATURE_DISABLED ErrorReason = 9
 	// RESOURCE_EXHAUSTED: a server limit; metadata `limit` (what is limited) and `flag` (the server flag
 	// that raises it).
@@ -78,7 +79,8 @@ const (
 	ErrorReason_MISSING_TOKEN ErrorReason = 13
 	// UNAUTHENTICATED: the token is not one the server accepts.
 	ErrorReason_INVALID_TOKEN ErrorReason = 14
-	// PERMISSION_DENIED: the caller may not make this call.
+	// PERMISSION_DENIED: the caller's role does not cover this call; metadata `required_role` (compute, train
+	// or admin) and `role` (the caller's).
 	ErrorReason_PERMISSION_DENIED ErrorReason = 15
 	// CANCELLED: the client cancelled the call; the work done before is kept.
 	ErrorReason_CANCELLED ErrorReason = 16

@@ -36,8 +36,11 @@ type TrainingServiceClient interface {
 	// Moves a session to a stage (e.g. stage 2 after stage 1); resets the optimiser's state.
 	SetStage(ctx context.Context, in *SetStageRequest, opts ...grpc.CallOption) (*SetStageResponse, error)
 	// Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+	// Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
 	SaveCheckpoint(ctx context.Context, in *SaveCheckpointRequest, opts ...grpc.CallOption) (*SaveCheckpointResponse, error)
-	// Returns a session to one of its checkpoints.
+	// Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+	// the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+	// TeacherFsp may use, so it keeps its current weights.
 	RestoreCheckpoint(ctx context.Context, in *RestoreCheckpointRequest, opts ...grpc.CallOption) (*RestoreCheckpointResponse, error)
 }
 
@@ -216,8 +219,11 @@ type TrainingServiceServer interface {
 	// Moves a session to a stage (e.g. stage 2 after stage 1); resets the optimiser's state.
 	SetStage(context.Context, *SetStageRequest) (*SetStageResponse, error)
 	// Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+	// Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
 	SaveCheckpoint(context.Context, *SaveCheckpointRequest) (*SaveCheckpointResponse, error)
-	// Returns a session to one of its checkpoints.
+	// Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+	// the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+	// TeacherFsp may use, so it keeps its current weights.
 	RestoreCheckpoint(context.Context, *RestoreCheckpointRequest) (*RestoreCheckpointResponse, error)
 	mustEmbedUnimplementedTrainingServiceServer()
 }

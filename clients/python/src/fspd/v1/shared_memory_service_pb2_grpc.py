@@ -28,8 +28,12 @@ if _version_not_supported:
 class SharedMemoryServiceStub:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
-    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
+    file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
+    FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
+    server: unregister first).
     """
 
     def __init__(self, channel):
@@ -58,8 +62,12 @@ class SharedMemoryServiceStub:
 class SharedMemoryServiceServicer:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
-    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
+    file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
+    FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
+    server: unregister first).
     """
 
     def RegisterSharedMemory(self, request, context):
@@ -112,8 +120,12 @@ def add_SharedMemoryServiceServicer_to_server(servicer, server):
 class SharedMemoryService:
     """Registers, lists and unregisters shared-memory regions. Errors: FAILED_PRECONDITION when the server has
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
-    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name; NOT_FOUND for an unknown region;
+    file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
+    file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
     RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
+    FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
+    server: unregister first).
     """
 
     @staticmethod

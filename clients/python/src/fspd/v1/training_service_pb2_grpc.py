@@ -179,13 +179,16 @@ class TrainingServiceServicer:
 
     def SaveCheckpoint(self, request, context):
         """Saves the student's weights, the optimiser's state and the session's stage and step on the server's disk.
+        Allowed while a Train or Run stream holds the session: the save is taken between two of its steps.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RestoreCheckpoint(self, request, context):
-        """Returns a session to one of its checkpoints.
+        """Returns a session to one of its checkpoints: the student's weights, the optimiser's state, the stage and
+        the step. The teacher's weights are not restored: the teacher is a registry model that other sessions and
+        TeacherFsp may use, so it keeps its current weights.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
