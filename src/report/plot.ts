@@ -68,6 +68,27 @@ function niceRange(lo: number, hi: number, count = 6): [number, number] {
 const fmt = (v: number) => String(Number(v.toPrecision(6)));
 
 /** The plot as a standalone SVG document. */
+/** The SVG's opening tag, white background and title, shared by every plot. */
+function svgStart(width: number, height: number, title: string | undefined): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (title) out.push(`<text x="${(width / 2).toFixed(1)}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`);
+  return out;
+}
+
+/** Vertical grid lines and labelled x ticks over a plot area `top`..`top + height`. */
+function xGrid(x0: number, x1: number, sx: (x: number) => number, top: number, height: number, format: (x: number) => string): string[] {
+  const n = (v: number) => v.toFixed(1);
+  return niceTicks(x0, x1, 8)
+    .filter((t) => t >= x0 && t <= x1)
+    .flatMap((t) => [
+      `<line x1="${n(sx(t))}" y1="${top}" x2="${n(sx(t))}" y2="${top + height}" stroke="#e5e5e5"/>`,
+      `<text x="${n(sx(t))}" y="${top + height + 16}" text-anchor="middle">${escapeXml(format(t))}</text>`,
+    ]);
+}
+
 export function linePlotSvg(series: readonly Series[], options: LinePlotOptions = {}): string {
   const width = options.width ?? 720;
   const height = options.height ?? 440;
@@ -93,19 +114,9 @@ export function linePlotSvg(series: readonly Series[], options: LinePlotOptions 
   const xf = options.xFormat ?? fmt;
   const yf = options.yFormat ?? fmt;
   const n = (v: number) => v.toFixed(1);
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-  );
-  if (options.title) out.push(`<text x="${n(width / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
+  const out = svgStart(width, height, options.title);
   // Grid and ticks.
-  for (const t of niceTicks(x0, x1, 8).filter((t) => t >= x0 && t <= x1)) {
-    out.push(
-      `<line x1="${n(sx(t))}" y1="${margin.top}" x2="${n(sx(t))}" y2="${margin.top + ph}" stroke="#e5e5e5"/>`,
-      `<text x="${n(sx(t))}" y="${margin.top + ph + 16}" text-anchor="middle">${escapeXml(xf(t))}</text>`,
-    );
-  }
+  out.push(...xGrid(x0, x1, sx, margin.top, ph, xf));
   for (const t of niceTicks(y0, y1, 7).filter((t) => t >= y0 && t <= y1)) {
     out.push(
       `<line x1="${margin.left}" y1="${n(sy(t))}" x2="${margin.left + pw}" y2="${n(sy(t))}" stroke="#e5e5e5"/>`,
@@ -197,17 +208,8 @@ export function intervalPlotSvg(rows: readonly IntervalRow[], options: IntervalP
   const sx = (x: number) => margin.left + (x1 === x0 ? pw / 2 : ((x - x0) / (x1 - x0)) * pw);
   const xf = options.xFormat ?? fmt;
   const n = (v: number) => v.toFixed(1);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-  ];
-  if (options.title) out.push(`<text x="${n(width / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
-  for (const t of niceTicks(x0, x1, 8).filter((t) => t >= x0 && t <= x1)) {
-    out.push(
-      `<line x1="${n(sx(t))}" y1="${margin.top}" x2="${n(sx(t))}" y2="${margin.top + ph}" stroke="#e5e5e5"/>`,
-      `<text x="${n(sx(t))}" y="${margin.top + ph + 16}" text-anchor="middle">${escapeXml(xf(t))}</text>`,
-    );
-  }
+  const out = svgStart(width, height, options.title);
+  out.push(...xGrid(x0, x1, sx, margin.top, ph, xf));
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   if (options.xLabel) out.push(`<text x="${n(margin.left + pw / 2)}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
   for (const l of options.vLines ?? []) {
