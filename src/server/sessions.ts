@@ -34,9 +34,10 @@ import type { Logger } from 'pino';
 import type { AugParams, Dataset } from '../data/index.js';
 import { removeStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
 import { computeFspLoss, type FeatureMap, type Pooling, type Reduction } from '../fsp/index.js';
-import { forwardWithTaps, type TapPair, type TappedModel } from '../models/index.js';
+import type { TapPair, TappedModel } from '../models/index.js';
 import {
   BatchSampler,
+  evaluateBatch,
   readCheckpointFile,
   StageError,
   TeacherFspCache,
@@ -431,7 +432,6 @@ export class SessionManager {
     const model = 'session' in target ? target.session.student : target.model;
     const student: TappedModel = session ? { ...model.tapped, pairs: session.spec.pairs.map((p) => p.student) } : model.tapped;
     const teacher = session?.teacher ? { ...session.teacher.tapped, pairs: session.spec.pairs.map((p) => p.teacher) } : undefined;
-    const classes = model.numClasses;
     let samples = 0;
     let correct = 0;
     let ceSum = 0;
@@ -448,30 +448,19 @@ export class SessionManager {
         try {
           const n = images.shape[0];
           session?.checkTeacher();
-          const { logits, features } = forwardWithTaps(student, images, { training: false });
-          try {
-            const [c, ce] = tf.tidy(() => {
-              const pred = tf.argMax(logits, 1).dataSync();
-              let k = 0;
-              for (let i = 0; i < n; i++) if (pred[i] === labels[i]) k++;
-              const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
-              return [k, tf.sum(tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE)).dataSync()[0]!];
+          const r = evaluateBatch(student, images, labels, (features) => {
+            if (!session || !teacher) return;
+            const t = teacherFspMatrices(teacher, { images, ...(ids ? { ids } : {}), ...(aug ? { aug } : {}) }, {
+              ...(session.cache ? { cache: session.cache } : {}),
+              teacherKey: session.trainer.teacherKey,
+              pooling: session.spec.pooling,
             });
-            correct += c;
-            ceSum += ce;
-            if (session && teacher) {
-              const t = teacherFspMatrices(teacher, { images, ...(ids ? { ids } : {}), ...(aug ? { aug } : {}) }, {
-                ...(session.cache ? { cache: session.cache } : {}),
-                teacherKey: session.trainer.teacherKey,
-                pooling: session.spec.pooling,
-              });
-              const pairs = student.pairs.map(([a, b]) => ({ first: mapOf(features[a]!), second: mapOf(features[b]!) }));
-              const loss = computeFspLoss(pairs, { matrices: t.matrices }, { weights: session.spec.weights, reduction: session.spec.reduction, pooling: session.spec.pooling });
-              fspSum += loss.loss * n;
-            }
-          } finally {
-            tf.dispose([logits, ...features]);
-          }
+            const pairs = student.pairs.map(([a, b]) => ({ first: mapOf(features[a]!), second: mapOf(features[b]!) }));
+            const loss = computeFspLoss(pairs, { matrices: t.matrices }, { weights: session.spec.weights, reduction: session.spec.reduction, pooling: session.spec.pooling });
+            fspSum += loss.loss * n;
+          });
+          correct += r.correct;
+          ceSum += r.crossEntropy;
           samples += n;
         } finally {
           images.dispose();

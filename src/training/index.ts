@@ -3,6 +3,7 @@
 export { STAGES, StageError, parseStage, trainedModel, type Stage } from './stage.js';
 export { checkSchedule, defaultSchedule, learningRateAt, paperSchedule, scaleSchedule, type PaperDataset, type Schedule } from './schedule.js';
 export { checkDistillation, distillationLoss, type Distillation, type DistillationTerms } from './distillation.js';
+export { evaluateBatch, numClasses, type BatchEvaluation } from './evaluate.js';
 export { MomentumSgd, type NamedVariable, type SgdOptions, type SgdState } from './optimizer.js';
 export {
   cacheKey,

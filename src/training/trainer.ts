@@ -19,6 +19,7 @@ import type { AugmentConfig, AugParams, Dataset } from '../data/index.js';
 import { fspLoss, type Pooling, type Reduction } from '../fsp/index.js';
 import { forwardWithTaps, type TappedModel } from '../models/index.js';
 import { checkDistillation, distillationLoss, type Distillation } from './distillation.js';
+import { evaluateBatch, numClasses } from './evaluate.js';
 import { TeacherFspCache, teacherFspMatrices, type CacheStats } from './fsp-cache.js';
 import { MomentumSgd, type NamedVariable, type SgdState } from './optimizer.js';
 import { BatchSampler, type SamplerState } from './sampler.js';
@@ -372,14 +373,9 @@ export class Trainer {
     for (const batch of batches) {
       try {
         const n = this.checkBatch(batch, model, true);
-        const labels = batch.labels!;
-        lossSum += tf.tidy(() => {
-          const { logits, features } = forwardWithTaps(model, batch.images, { training: false });
-          tf.dispose(features);
-          correct += countCorrect(logits, labels);
-          const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), numClasses(model));
-          return tf.sum(tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE)).dataSync()[0]!;
-        });
+        const r = evaluateBatch(model, batch.images, batch.labels!);
+        correct += r.correct;
+        lossSum += r.crossEntropy;
         samples += n;
       } finally {
         if (dispose) batch.images.dispose();
@@ -611,12 +607,6 @@ export class Trainer {
 const isDataset = (s: Dataset | Iterable<TrainBatch>): s is Dataset => typeof (s as Dataset).batches === 'function' && typeof (s as Dataset).gather === 'function';
 
 const variablesOf = (opt: MomentumSgd) => opt.variables.map((v) => v.variable);
-
-function numClasses(model: TappedModel): number {
-  const c = model.model.outputs[0]!.shape[1];
-  if (typeof c !== 'number') throw new RangeError(`model '${model.model.name}': its logits have no static class count`);
-  return c;
-}
 
 /** Samples whose largest logit (first on ties) is the label. */
 function countCorrect(logits: tf.Tensor2D, labels: ArrayLike<number>): number {
