@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import client from 'prom-client';
 import { initBackend } from '../models/backend.js';
 import { getKernels, nativeInfo } from '../native/index.js';
-import { TeacherFspCache } from '../training/index.js';
+import { STAGE_NAMES, TeacherFspCache } from '../training/index.js';
 import { AccessPolicy, loadTokens } from './access.js';
 import type { ServerConfig, TlsConfig } from './config.js';
 import { FSP_SERVICE, fspServiceHandlers } from './fsp-service.js';
@@ -264,7 +264,7 @@ function trainingMetrics(registry: client.Registry) {
   new client.Gauge({ name: 'fspd_sessions', help: 'Training sessions', registers: [registry], collect() { this.set(source?.sessions.size ?? 0); } });
   return {
     onStep: (session: Session, step: StepSummary) => {
-      const stage = step.stage === 'fsp' ? 'fsp' : 'cross_entropy';
+      const stage = STAGE_NAMES[step.stage].metric;
       steps.inc({ stage });
       loss.set({ session: session.id, stage }, step.loss);
       if (step.stage === 'fsp' && session.cache) {

@@ -7,7 +7,8 @@
 // (every step, save, restore, stage change and the deletion queue on it, so a SaveCheckpoint called during
 // a Run, or eight at once, runs between two steps, and session.json is never written by two at a time).
 //
-// Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'task' (stage 2).
+// Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'task' (stage 2);
+// every name of a stage is in src/training/stage.ts's STAGE_NAMES.
 // A session always trains its student; to train a teacher, make it the student of a session without a
 // teacher (stage 2 only), then use it as the teacher of another session.
 //
@@ -38,6 +39,7 @@ import type { TapPair, TappedModel } from '../models/index.js';
 import {
   BatchSampler,
   evaluateBatch,
+  STAGE_NAMES,
   readCheckpointFile,
   StageError,
   TeacherFspCache,
@@ -341,7 +343,7 @@ export class SessionManager {
     session.cacheMisses += r.teacherMisses ?? 0;
     session.lastStep = summary;
     if (session.tb) {
-      for (const { tag, value } of stepScalars(r)) session.tb.scalar(`${STAGE_TAGS[summary.stage]}/${tag}`, value, r.step);
+      for (const { tag, value } of stepScalars(r)) session.tb.scalar(`${STAGE_NAMES[summary.stage].tensorboard}/${tag}`, value, r.step);
       session.tb.flush();
     }
     this.options.onStep?.(session, summary);
@@ -668,7 +670,6 @@ export class SessionManager {
   }
 }
 
-const STAGE_TAGS: Record<SessionStage, string> = { fsp: 'stage1', task: 'stage2' };
 
 const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
 

@@ -8,7 +8,7 @@ import type { Session as SessionMessage } from '../generated/fspd/v1/Session.js'
 import type { SessionSpec, SessionSpec__Output } from '../generated/fspd/v1/SessionSpec.js';
 import type { Stage as StageEnum } from '../generated/fspd/v1/Stage.js';
 import type { StepResult } from '../generated/fspd/v1/StepResult.js';
-import { tapChannels } from '../training/index.js';
+import { STAGE_NAMES, tapChannels } from '../training/index.js';
 import { poolingOf, reductionOf } from './fsp-request.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { timestamp } from './rpc.js';
@@ -19,15 +19,16 @@ import { invalid, list, RpcError } from './status.js';
 export const PAPER_FSP_SCHEDULE: ScheduleRecord = { learningRates: [1e-3, 1e-4, 1e-5], untilSteps: [11_000, 16_000, 21_000] };
 export const PAPER_CROSS_ENTROPY_SCHEDULE: ScheduleRecord = { learningRates: [0.1, 0.01, 0.001], untilSteps: [11_000, 16_000, 21_000] };
 
-const STAGES: Record<string, SessionStage> = { STAGE_FSP: 'fsp', STAGE_CROSS_ENTROPY: 'task' };
+const SESSION_STAGES: readonly SessionStage[] = ['fsp', 'task'];
 
+/** A request's Stage enum as the session's stage (STAGE_NAMES is the one mapping). */
 export function stageOf(value: unknown, field: string): SessionStage {
-  const stage = STAGES[String(value)];
+  const stage = SESSION_STAGES.find((s) => STAGE_NAMES[s].proto === String(value));
   if (!stage) throw invalid(`${field}: unknown value ${String(value)}`);
   return stage;
 }
 
-export const stageEnum = (stage: SessionStage | null): StageEnum => (stage === 'fsp' ? 'STAGE_FSP' : stage === 'task' ? 'STAGE_CROSS_ENTROPY' : 'STAGE_UNSPECIFIED');
+export const stageEnum = (stage: SessionStage | null): StageEnum => (stage ? STAGE_NAMES[stage].proto : 'STAGE_UNSPECIFIED');
 
 /** SessionSpec with every default filled in, checked against the models; INVALID_ARGUMENT names the field. */
 export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelRegistry, server: { logdir: boolean } = { logdir: false }): SessionSpecRecord {

@@ -16,7 +16,7 @@ import type { Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
 import { scheduleFor, duration } from '../report/fast-opt.js';
 import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
-import { readCheckpointFile, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
+import { readCheckpointFile, STAGE_NAMES, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { armIterations, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
 import { poolSubset, type StudySplits } from './data.js';
 
@@ -156,7 +156,6 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
   return { teachers, runs };
 }
 
-const STAGE_TAGS: Record<Stage, string> = { teacher: 'teacher', fsp: 'stage1', task: 'stage2' };
 
 const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, task: 0.1 };
 
@@ -214,7 +213,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       last = trainer.nextStep();
       progress.step(performance.now() - s0, run, seed, trainer.stage, i, steps, last);
       onResult?.(last);
-      if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_TAGS[trainer.stage]}/${tag}`, value, from + i);
+      if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_NAMES[trainer.stage].tensorboard}/${tag}`, value, from + i);
       hooks.onStep?.({ run, seed, iteration: from + i, result: last });
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.shouldStop?.()) throw new StudyInterrupted(`stopped during ${run} seed ${seed} (${trainer.stage} step ${i}/${steps}); finished runs are kept`);

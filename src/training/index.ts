@@ -1,6 +1,6 @@
 // Training: the two-stage FSP trainer, its optimizer and schedules, the teacher-FSP cache, Student*†
 // shuffling, the checkpointable data stream and checkpoints.
-export { STAGES, StageError, parseStage, trainedModel, type Stage } from './stage.js';
+export { STAGE_NAMES, STAGES, StageError, parseStage, trainedModel, type Stage } from './stage.js';
 export { checkSchedule, defaultSchedule, learningRateAt, paperSchedule, scaleSchedule, type PaperDataset, type Schedule } from './schedule.js';
 export { checkDistillation, distillationLoss, type Distillation, type DistillationTerms } from './distillation.js';
 export { evaluateBatch, numClasses, type BatchEvaluation } from './evaluate.js';

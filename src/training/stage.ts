@@ -6,6 +6,17 @@
 export const STAGES = ['teacher', 'fsp', 'task'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/**
+ * Each stage's name wherever it shows outside the trainer — one table, so the vocabularies cannot drift: the
+ * proto's Stage enum (student stages only), the metric label of fspd_train_steps_total, and the TensorBoard
+ * tag prefix. The trainer's own names ('task' included) are also what checkpoints store.
+ */
+export const STAGE_NAMES = {
+  teacher: { proto: null, metric: 'teacher', tensorboard: 'teacher' },
+  fsp: { proto: 'STAGE_FSP', metric: 'fsp', tensorboard: 'stage1' },
+  task: { proto: 'STAGE_CROSS_ENTROPY', metric: 'cross_entropy', tensorboard: 'stage2' },
+} as const satisfies Record<Stage, { proto: string | null; metric: string; tensorboard: string }>;
+
 /** A call that does not fit the trainer's current stage or models. The server maps it to FAILED_PRECONDITION. */
 export class StageError extends Error {
   override readonly name = 'StageError';
