@@ -4,4 +4,4 @@ export { ImageDataset, type Batch, type BatchOptions, type Dataset, type EpochBa
 export { CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, CIFAR_AUGMENT, loadCifar10, loadCifar100 } from './cifar.js';
 export { loadMnist, MNIST_AUGMENT, MNIST_MEAN, MNIST_STD } from './mnist.js';
 export { datasetFromArrays, type ArrayDatasetOptions } from './memory.js';
-export { StridedSubset } from './subset.js';
+export { IndexedSubset, StridedSubset } from './subset.js';

@@ -9,7 +9,7 @@
 // the first evaluated iteration at which each student reaches the teacher's final accuracy (counted over
 // both stages for the FSP student; null when never reached). Schedules are the paper's, scaled to the
 // iteration counts with scaleSchedule (the paper: T = 64k, S1 = S2 = 21k, batch 128 on CIFAR-10).
-import { loadCifar10, loadMnist, type Batch, type BatchOptions, type Dataset, type EpochBatch } from '../data/index.js';
+import { loadCifar10, loadMnist, StridedSubset, type Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
 import { paperSchedule, scaleSchedule, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { linePlotSvg } from './plot.js';
@@ -153,34 +153,7 @@ export async function loadFastOptData(config: FastOptConfig): Promise<FastOptDat
  * evaluation: in order, without shuffling or augmentation.
  */
 export function subsetDataset(ds: Dataset, n: number | null): Dataset {
-  if (n === null || n >= ds.size) return ds;
-  const map = Int32Array.from({ length: n }, (_, i) => Math.floor((i * ds.size) / n));
-  const gather = (indices: ArrayLike<number>, aug?: Parameters<Dataset['gather']>[1]): Batch => {
-    const mapped = Array.from(indices, (i, k) => {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`indices[${k}]: ${i} is outside ${ds.name} subset (0..${n - 1})`);
-      return map[i]!;
-    });
-    return { ...ds.gather(mapped, aug), indices: Int32Array.from(indices) };
-  };
-  return {
-    name: `${ds.name}[${n}]`,
-    size: n,
-    shape: ds.shape,
-    numClasses: ds.numClasses,
-    defaultAugment: ds.defaultAugment,
-    id: (i) => ds.id(map[i]!),
-    label: (i) => ds.label(map[i]!),
-    gather,
-    batches(options: BatchOptions): Generator<EpochBatch, void, undefined> {
-      if (options.shuffle || options.augment || (options.epochs ?? 1) !== 1) throw new RangeError('subset batches: only one in-order, un-augmented pass (evaluation)');
-      const { batchSize } = options;
-      return (function* () {
-        for (let start = 0; start < n; start += batchSize) {
-          yield { ...gather(Array.from({ length: Math.min(batchSize, n - start) }, (_, k) => start + k)), epoch: 0 };
-        }
-      })();
-    },
-  };
+  return n === null || n >= ds.size ? ds : new StridedSubset(ds, n);
 }
 
 export interface FastOptHooks {

@@ -1,37 +1,12 @@
 // The study's splits: a validation set carved from the training images (fixed for the study, so every
 // seed chooses on the same images), the rest as the training pool, seeded subsets of the pool for the
 // few-label arms, and the test split untouched until the reported numbers.
-import type { Batch, BatchOptions, Dataset, EpochBatch } from '../data/index.js';
+import { IndexedSubset, type Dataset } from '../data/index.js';
 import { seededRandom, permutation } from '../data/rng.js';
 
 /** The samples `indices` of `ds` as a dataset (ids kept, so teacher-FSP cache keys stay the sample's). */
 export function indexedDataset(ds: Dataset, indices: Int32Array, name: string): Dataset {
-  const n = indices.length;
-  if (n === 0) throw new RangeError(`${name}: no samples`);
-  const gather = (local: ArrayLike<number>, aug?: Parameters<Dataset['gather']>[1]): Batch => {
-    const mapped = Array.from(local, (i, k) => {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`indices[${k}]: ${i} is outside ${name} (0..${n - 1})`);
-      return indices[i]!;
-    });
-    return { ...ds.gather(mapped, aug), indices: Int32Array.from(local) };
-  };
-  return {
-    name,
-    size: n,
-    shape: ds.shape,
-    numClasses: ds.numClasses,
-    defaultAugment: ds.defaultAugment,
-    id: (i) => ds.id(indices[i]!),
-    label: (i) => ds.label(indices[i]!),
-    gather,
-    batches(options: BatchOptions): Generator<EpochBatch, void, undefined> {
-      if (options.shuffle || options.augment || (options.epochs ?? 1) !== 1) throw new RangeError(`${name} batches: only one in-order, un-augmented pass (evaluation); training draws through gather`);
-      const { batchSize } = options;
-      return (function* () {
-        for (let start = 0; start < n; start += batchSize) yield { ...gather(Array.from({ length: Math.min(batchSize, n - start) }, (_, k) => start + k)), epoch: 0 };
-      })();
-    },
-  };
+  return new IndexedSubset(ds, indices, name);
 }
 
 export interface StudySplits {
