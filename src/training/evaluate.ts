@@ -23,10 +23,8 @@ export function evaluateBatch(
   const { logits, features } = forwardWithTaps(model, images, { training: false });
   try {
     withFeatures?.(features);
+    const correct = countCorrect(logits, labels);
     return tf.tidy(() => {
-      const pred = tf.argMax(logits, 1).dataSync();
-      let correct = 0;
-      for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
       const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), numClasses(model));
       const crossEntropy = tf.sum(tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE)).dataSync()[0]!;
       return { correct, crossEntropy };
@@ -34,6 +32,14 @@ export function evaluateBatch(
   } finally {
     tf.dispose([logits, ...features]);
   }
+}
+
+/** Samples whose largest logit (first on ties) is the label. */
+export function countCorrect(logits: tf.Tensor2D, labels: ArrayLike<number>): number {
+  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+  let n = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) n++;
+  return n;
 }
 
 /** The model's class count (its logits' static width). */

@@ -19,7 +19,7 @@ import type { AugmentConfig, AugParams, Dataset } from '../data/index.js';
 import { fspLoss, type Pooling, type Reduction } from '../fsp/index.js';
 import { forwardWithTaps, type TappedModel } from '../models/index.js';
 import { checkDistillation, distillationLoss, type Distillation } from './distillation.js';
-import { evaluateBatch, numClasses } from './evaluate.js';
+import { countCorrect, evaluateBatch, numClasses } from './evaluate.js';
 import { TeacherFspCache, teacherFspMatrices, type CacheStats } from './fsp-cache.js';
 import { MomentumSgd, type NamedVariable, type SgdState } from './optimizer.js';
 import { BatchSampler, type SamplerState } from './sampler.js';
@@ -607,13 +607,5 @@ export class Trainer {
 const isDataset = (s: Dataset | Iterable<TrainBatch>): s is Dataset => typeof (s as Dataset).batches === 'function' && typeof (s as Dataset).gather === 'function';
 
 const variablesOf = (opt: MomentumSgd) => opt.variables.map((v) => v.variable);
-
-/** Samples whose largest logit (first on ties) is the label. */
-function countCorrect(logits: tf.Tensor2D, labels: ArrayLike<number>): number {
-  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync());
-  let n = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) n++;
-  return n;
-}
 
 const sameShape = (a: readonly (number | null)[], b: readonly (number | null)[]) => a.length === b.length && a.every((d, i) => d === b[i]);
