@@ -23,23 +23,23 @@ export interface CacheKey {
 
 /** An unambiguous string for the key (JSON: no two keys collide, whatever the ids contain). */
 export function cacheKey({ teacher, pair, sampleId, aug = NO_AUG }: CacheKey): string {
-  return JSON.stringify([teacher, pair, sampleId, aug.dx, aug.dy, aug.flip ? 1 : 0]);
+  return keyHead(teacher, pair) + keyTail(sampleId, aug); // JSON.stringify([teacher, pair, sampleId, dx, dy, flip])
 }
 
 /**
- * cacheKey of every (sample, pair) of a batch, keys[s][p]: the same strings, built from parts made once per
- * call (a warm TeacherFsp call looks up batch × pairs keys; one JSON.stringify per key cost ~1 ms per call).
+ * cacheKey of every (sample, pair) of a batch, keys[s][p], from its two parts made once each (a warm TeacherFsp
+ * call looks up batch × pairs keys; one JSON.stringify per key cost ~1 ms per call).
  */
 export function batchCacheKeys(teacher: string, pairs: number, ids: readonly string[], aug?: readonly (AugParams | undefined)[]): string[][] {
-  const heads = Array.from({ length: pairs }, (_, pair) => `${JSON.stringify([teacher, pair]).slice(0, -1)},`); // '["T",p,'
-  const augTail = (a: AugParams) => JSON.stringify([a.dx, a.dy, a.flip ? 1 : 0]).slice(1); // 'dx,dy,f]'
-  const noAug = augTail(NO_AUG);
+  const heads = Array.from({ length: pairs }, (_, pair) => keyHead(teacher, pair));
   return ids.map((id, s) => {
-    const a = aug?.[s];
-    const tail = `${JSON.stringify(id)},${a ? augTail(a) : noAug}`;
+    const tail = keyTail(id, aug?.[s] ?? NO_AUG);
     return heads.map((head) => head + tail);
   });
 }
+
+const keyHead = (teacher: string, pair: number) => `${JSON.stringify([teacher, pair]).slice(0, -1)},`; // '["T",p,'
+const keyTail = (sampleId: string, a: AugParams) => `${JSON.stringify(sampleId)},${JSON.stringify([a.dx, a.dy, a.flip ? 1 : 0]).slice(1)}`; // '"id",dx,dy,f]'
 
 export interface CacheStats {
   hits: number;
