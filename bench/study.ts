@@ -10,7 +10,7 @@ import { loadMnist } from '../src/data/index.js';
 import { initBackend } from '../src/models/backend.js';
 import { nativeInfo } from '../src/native/index.js';
 import { duration } from '../src/report/fast-opt.js';
-import { carveValidation, loadStudyConfig, readRecords, runStudy, StudyInterrupted, studyPlot, studyTables, summarizeStudy, writeFileAtomic, type StudyConfig } from '../src/study/index.js';
+import { carveValidation, importRecords, loadStudyConfig, readRecords, runStudy, StudyInterrupted, studyPlot, studyTables, summarizeStudy, writeFileAtomic, type StudyConfig } from '../src/study/index.js';
 import { machineLine, repoRoot } from './lib.js';
 
 const HELP = `usage: npm run study -- <config.json> [flags]
@@ -20,6 +20,9 @@ const HELP = `usage: npm run study -- <config.json> [flags]
   --arms A,B           run only these arms this time (a piece of the study)
   --max-runs N         stop cleanly after N more finished runs (teachers count as runs)
   --summary-only       write the summary of what is there; train nothing
+  --import FILE,...    first copy the records of results files (bench/results/study-*.json) into the state folder
+                       (records it has are kept; teachers are retrained when an arm needs one: weights are not in
+                       the results file) — to extend a committed study on a machine without its state folder
   --logdir DIR         TensorBoard event files per run: DIR/<arm>/seed<k> (loss, per-pair FSP loss, learning rate,
                        accuracy, teacher-cache hits; validation and test accuracy at the end)
   --backend B          auto|cpu|tensorflow|tensorflow-gpu (sets FSPD_BACKEND)
@@ -48,6 +51,7 @@ async function main() {
       'max-runs': { type: 'string' },
       arms: { type: 'string' },
       'summary-only': { type: 'boolean' },
+      import: { type: 'string' },
       backend: { type: 'string' },
       logdir: { type: 'string' },
       'progress-every': { type: 'string' },
@@ -74,6 +78,10 @@ async function main() {
   const command = `npm run study -- ${process.argv.slice(2).join(' ')}`;
   const extra = { command, date: new Date().toISOString(), machine: machineLine(), backend: info.backend, tfjs_backend: tf.getBackend(), fsp_kernels: `${kernels.variant} (${kernels.simd}, ${kernels.threads} threads)` };
   console.log(`fspd study ${config.name} — ${machineLine()}; tfjs backend ${info.backend}; state ${state}`);
+  for (const file of values.import?.split(',') ?? []) {
+    const n = await importRecords(config, path.resolve(file), state);
+    console.log(`imported from ${file}: ${n.runs} runs, ${n.teachers} teachers (${n.present} already there, ${n.skipped} not in this config or with other settings)`);
+  }
   if (values['summary-only']) {
     const { summary, files } = writeSummary(config, state, out, extra);
     console.log(`\n${studyTables(summary)}\n\nwrote ${files.join(' and ')}`);

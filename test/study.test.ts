@@ -22,6 +22,7 @@ import {
   summarizeStudy,
   tInterval,
   findingLine,
+  importRecords,
   verdictOf,
   type Comparison,
   type StudyConfig,
@@ -133,8 +134,8 @@ describe('a tiny study', () => {
   const splits = () => carveValidation(toy(60, 'toy-train', 0), toy(18, 'toy-test', 1), 12);
   const key = (r: { arm: string; seed: number }) => `${r.arm}#${r.seed}`;
   const strip = (r: object) => {
-    // Wall times and dates differ between runs; everything else must not.
-    const { wall_s: _w, ms_per_step: _m, finished_at: _f, stage1, stage2, ...rest } = r as Record<string, unknown> & { stage1?: Record<string, unknown>; stage2?: Record<string, unknown> };
+    // Wall and CPU times and dates differ between runs; everything else must not.
+    const { wall_s: _w, cpu_s: _c, ms_per_step: _m, finished_at: _f, stage1, stage2, ...rest } = r as Record<string, unknown> & { stage1?: Record<string, unknown>; stage2?: Record<string, unknown> };
     const clean = (s: Record<string, unknown> | undefined) => (s ? Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'wall_s')) : s);
     return { ...rest, stage1: clean(stage1), stage2: clean(stage2) };
   };
@@ -212,11 +213,54 @@ describe('a tiny study', () => {
     const best = ['fsp', 'fsp-few'].map((a) => s.arms.find((x) => x.arm === a)!).sort((x, y) => y.validation_accuracy.mean - x.validation_accuracy.mean)[0]!;
     assert.equal(g.chosen, best.arm);
     const table = studyTables(s);
-    assert.match(table, /\| fsp − scratch \| 5 \|/);
+    assert.match(table, /\| fsp − scratch \| iterations \| 5 \|/);
     const svg = studyPlot(config, s);
     assert.match(svg, /^<svg /);
     assert.equal((svg.match(/<circle /g) ?? []).length, 1 + 4, 'one dot per teacher and arm');
     JSON.parse(JSON.stringify({ summary: s, runs: whole.runs })); // JSON-able
+    for (const r of whole.runs) assert.ok(r.cpu_s! > 0, `${key(r)} records its CPU time`);
+    assert.equal(c.basis, 'iterations');
+    assert.ok(Math.abs(c.cpu_ratio!.mean - fsp.reduce((a, r, i) => a + r.cpu_s! / scratch[i]!.cpu_s!, 0) / 5) < 1e-12);
+  });
+
+  it('compares at equal time against a longer scratch arm, paired by seed', async () => {
+    const config = tinyConfig();
+    config.arms.push({ name: 'scratch-long', student: { depth: 8, width: 1 }, stage2: { iterations: 6 } });
+    config.arms[1]!.compareAtEqualTime = 'scratch-long';
+    const records = await runStudy(checkStudyConfig(config), splits(), tmp(), { seedLimit: 2, arms: ['scratch', 'fsp', 'scratch-long'] });
+    const s = summarizeStudy(config, records);
+    const [atIterations, atTime] = [s.comparisons.find((c) => c.basis === 'iterations')!, s.comparisons.find((c) => c.basis === 'time')!];
+    assert.deepEqual([atIterations.arm, atIterations.scratch, atTime.arm, atTime.scratch], ['fsp', 'scratch', 'fsp', 'scratch-long']);
+    const of = (arm: string) => records.runs.filter((r) => r.arm === arm).sort((a, b) => a.seed - b.seed);
+    const diffs = of('fsp').map((r, i) => r.test.accuracy - of('scratch-long')[i]!.test.accuracy);
+    assert.ok(Math.abs(atTime.test_difference.mean - (diffs[0]! + diffs[1]!) / 2) < 1e-12);
+    assert.match(studyTables(s), /\| fsp − scratch-long \| time \| 2 \|/);
+  });
+
+  it('imports the records of a results file, and a retrained teacher comes out as it was', async () => {
+    const config = tinyConfig();
+    const file = path.join(tmp(), 'study-tiny.json');
+    fs.writeFileSync(file, JSON.stringify({ study: 'tiny', config, runs: whole.runs, teachers: whole.teachers }));
+    const dir = tmp();
+    assert.deepEqual(await importRecords(config, file, dir), { runs: 20, teachers: 5, present: 0, skipped: 0 });
+    assert.deepEqual(readRecords(config, dir), { teachers: readRecords(config, dir).teachers, runs: readRecords(config, dir).runs });
+    assert.deepEqual(readRecords(config, dir).runs.map(key).sort(), whole.runs.map(key).sort());
+    assert.deepEqual(await importRecords(config, file, dir), { runs: 0, teachers: 0, present: 25, skipped: 0 }, 'records already there are kept');
+    const changed = tinyConfig();
+    changed.arms[0]!.stage2.lr = 0.05;
+    assert.deepEqual(await importRecords(changed, file, tmp()), { runs: 15, teachers: 5, present: 0, skipped: 5 }, 'an arm with other settings is skipped');
+    await assert.rejects(importRecords(config, path.join(dir, 'nope.json'), dir), /nope\.json: cannot read a study results file/);
+
+    // Extending the imported study with a new FSP arm trains its teacher again (no weights in the file).
+    config.arms.push({ name: 'fsp-lr', compareTo: 'scratch', teacher: 't', student: { depth: 8, width: 1 }, stage1: { iterations: 2, lr: 0.01 }, stage2: { iterations: 2 } });
+    const lines: string[] = [];
+    const extended = await runStudy(config, splits(), dir, { seedLimit: 1, log: (l) => lines.push(l) });
+    assert.deepEqual(extended.runs.filter((r) => r.arm === 'fsp-lr').map((r) => r.seed), [1]);
+    assert.ok(lines.some((l) => /^teacher 't' seed 1: ResNet-8/.test(l)), 'the teacher was trained again');
+    assert.ok(!lines.some((l) => /retrained to/.test(l)), lines.join('\n'));
+    const t1 = (rs: typeof whole.teachers) => rs.find((t) => t.seed === 1)!;
+    assert.deepEqual([t1(extended.teachers).validation, t1(extended.teachers).test], [t1(whole.teachers).validation, t1(whole.teachers).test]);
+    assert.equal(extended.teachers.filter((t) => t.seed === 1).length, 1);
   });
 });
 
@@ -234,6 +278,16 @@ describe('study config', () => {
     assert.throws(bad((c) => (c.arms[2]!.stage1!.pairs = [3])), /arms\[2\]\.stage1\.pairs/);
     assert.throws(bad((c) => (c.arms[3]!.name = 'fsp')), /'fsp' is used twice/);
     assert.throws(bad((c) => (c.arms[1]!.compareTo = 'fsp-few')), /not a scratch arm/);
+    assert.doesNotThrow(bad((c) => (c.arms[1]!.compareAtEqualTime = 'scratch')), 'equal iterations is an equal-time base too');
+    assert.throws(bad((c) => (c.arms[1]!.compareAtEqualTime = 'scratch-few')), /arms\[1\]\.compareAtEqualTime: 'scratch-few' trains on other images/);
+    assert.throws(bad((c) => (c.arms[0]!.compareAtEqualTime = 'scratch')), /compareAtEqualTime: 'scratch' is itself a scratch arm/);
+    assert.throws(
+      bad((c) => {
+        c.arms.push({ name: 'short', student: { depth: 8, width: 1 }, stage2: { iterations: 3 } });
+        c.arms[1]!.compareAtEqualTime = 'short';
+      }),
+      /compareAtEqualTime: 'short' trains 3 iterations, fewer than 'fsp' \(4\)/,
+    );
   });
 });
 
@@ -245,6 +299,8 @@ describe('the finding the demo states', () => {
     const cmp = (arm: string, d: ReturnType<typeof interval>): Comparison => ({
       arm,
       scratch: 'scratch',
+      basis: 'iterations',
+      cpu_ratio: null,
       seeds: Array.from({ length: d.n }, (_, i) => i + 1),
       test_difference: d,
       validation_difference: d,
@@ -275,6 +331,10 @@ describe('the finding the demo states', () => {
     assert.match(line(study(interval(-0.01, 0.005, 5), interval(0.003, 0.002, 5))), /; Hinton KD \(kd\) beat scratch at equal iterations: \+0\.30 ± 0\.20 points/);
     assert.match(line(study(interval(-0.01, 0.005, 5)), false), /This demo ran another configuration than the study's choice \(fsp\)/);
     assert.match(findingLine(null, { file: 'x.json', ranChosen: false }), /^No study summary at x\.json/);
+    // The finding is the comparison at equal iterations; one at equal time beside it does not change it.
+    const both = study(interval(-0.012, 0.005, 5));
+    both.summary.comparisons.push({ ...both.summary.comparisons[0]!, basis: 'time', scratch: 'scratch-long', test_difference: interval(0.02, 0.005, 5), verdict: 'better' });
+    assert.match(line(both), /was worse than scratch at equal iterations: −1\.20 ± 0\.50 points.*FSP did not help at this scale\./);
     // A tie on validation: both arms' findings, and a verdict only when they agree.
     const tie = study(interval(-0.012, 0.005, 5), interval(0.01, 0.004, 5));
     tie.summary.groups[0]!.tied = ['kd'];

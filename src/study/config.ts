@@ -55,8 +55,14 @@ export interface ArmSpec {
   trainImages?: number;
   stage1?: Stage1Spec;
   stage2: Stage2Spec;
-  /** The scratch arm this one is compared with. */
+  /** The scratch arm this one is compared with at equal total iterations (stage 1 counted). */
   compareTo?: string;
+  /**
+   * A scratch arm with more iterations, sized so that it costs what this arm costs (a teacher forward per
+   * stage-1 or KD step makes this arm's steps dearer): the comparison at equal time. The summary shows the
+   * measured CPU-time ratio of the pair, so the reader sees how equal the times came out.
+   */
+  compareAtEqualTime?: string;
   /** Alternatives of one choice; the summary picks the best on validation. */
   group?: string;
 }
@@ -152,14 +158,25 @@ export function checkStudyConfig(c: StudyConfig): StudyConfig {
       throw new RangeError(`${f}.teacher: stage 1 and KD need a teacher from 'teachers' (${Object.keys(c.teachers).join(', ') || 'none defined'}), got ${JSON.stringify(a.teacher)}`);
     }
   });
+  // A comparison pairs runs by seed: same architecture (same initial weights), same images, a scratch base.
+  const pairable = (a: ArmSpec, field: string, name: string): ArmSpec => {
+    const base = c.arms.find((b) => b.name === name);
+    if (!base) throw new RangeError(`${field}: no arm named ${JSON.stringify(name)}`);
+    if (!isScratch(base)) throw new RangeError(`${field}: '${base.name}' is not a scratch arm (it has stage 1 or KD)`);
+    if (base.student.depth !== a.student.depth || base.student.width !== a.student.width) throw new RangeError(`${field}: '${base.name}' has another architecture`);
+    if ((base.trainImages ?? null) !== (a.trainImages ?? null)) throw new RangeError(`${field}: '${base.name}' trains on other images (trainImages)`);
+    return base;
+  };
   c.arms.forEach((a, i) => {
-    if (a.compareTo === undefined) return;
-    const base = c.arms.find((b) => b.name === a.compareTo);
-    if (!base) throw new RangeError(`arms[${i}].compareTo: no arm named ${JSON.stringify(a.compareTo)}`);
-    if (!isScratch(base)) throw new RangeError(`arms[${i}].compareTo: '${base.name}' is not a scratch arm (it has stage 1 or KD)`);
-    if (base.student.depth !== a.student.depth || base.student.width !== a.student.width) throw new RangeError(`arms[${i}].compareTo: '${base.name}' has another architecture`);
-    if (armIterations(base) !== armIterations(a)) throw new RangeError(`arms[${i}].compareTo: '${base.name}' trains ${armIterations(base)} iterations, '${a.name}' ${armIterations(a)} (stage 1 counted): compare at equal iterations`);
-    if ((base.trainImages ?? null) !== (a.trainImages ?? null)) throw new RangeError(`arms[${i}].compareTo: '${base.name}' trains on other images (trainImages)`);
+    if (a.compareTo !== undefined) {
+      const base = pairable(a, `arms[${i}].compareTo`, a.compareTo);
+      if (armIterations(base) !== armIterations(a)) throw new RangeError(`arms[${i}].compareTo: '${base.name}' trains ${armIterations(base)} iterations, '${a.name}' ${armIterations(a)} (stage 1 counted): compare at equal iterations`);
+    }
+    if (a.compareAtEqualTime !== undefined) {
+      if (isScratch(a)) throw new RangeError(`arms[${i}].compareAtEqualTime: '${a.name}' is itself a scratch arm`);
+      const base = pairable(a, `arms[${i}].compareAtEqualTime`, a.compareAtEqualTime);
+      if (armIterations(base) < armIterations(a)) throw new RangeError(`arms[${i}].compareAtEqualTime: '${base.name}' trains ${armIterations(base)} iterations, fewer than '${a.name}' (${armIterations(a)}), whose steps cost more`);
+    }
   });
   return c;
 }

@@ -26,6 +26,9 @@ export function readStudyFile(file: string): StudyFile | null {
   }
 }
 
+/** The comparisons at equal iterations (summaries written before 2026-12-07 have no basis: all are). */
+const atEqualIterations = (study: StudyFile) => study.summary.comparisons.filter((c) => (c.basis ?? 'iterations') === 'iterations');
+
 /** The arm chosen on validation in `group`, or null when the group has no runs yet. */
 export function chosenArm(study: StudyFile, group: string): ArmSpec | null {
   const g = study.summary.groups.find((x) => x.group === group);
@@ -64,15 +67,16 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
     return `No study summary at ${options.file}: one run of each cannot say whether FSP helps; the study's findings are in docs/EXPERIMENTS.md (a source checkout reruns it: npm run study -- bench/study/a-fast-opt.json).`;
   }
   const arm = chosenArm(study, group);
-  const fsp = arm && study.summary.comparisons.find((c) => c.arm === arm.name);
+  const comparisons = atEqualIterations(study);
+  const fsp = arm && comparisons.find((c) => c.arm === arm.name);
   if (!arm || !fsp) return `The study ${study.study} has no finished FSP runs yet: whether FSP helps at this scale is not established.`;
   const tied = study.summary.groups.find((x) => x.group === group)?.tied ?? [];
   const parts = [comparisonClause(fsp, `FSP (${arm.name}, chosen on validation${tied.length ? `, tied there with ${tied.join(', ')}` : ''})`)];
   for (const t of tied) {
-    const c = study.summary.comparisons.find((x) => x.arm === t);
+    const c = comparisons.find((x) => x.arm === t);
     if (c) parts.push(comparisonClause(c, `FSP (${t})`));
   }
-  const kd = study.summary.comparisons
+  const kd = comparisons
     .filter((c) => {
       const a = study.config.arms.find((x) => x.name === c.arm);
       return a?.stage2.kd && !a.stage1;
@@ -80,7 +84,7 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
     .sort((x, y) => y.validation_difference.mean - x.validation_difference.mean)[0];
   if (kd) parts.push(comparisonClause(kd, `Hinton KD (${kd.arm})`));
   // A verdict on FSP only when every arm the choice could have been agrees.
-  const chosen = [fsp, ...tied.flatMap((t) => study.summary.comparisons.filter((x) => x.arm === t))];
+  const chosen = [fsp, ...tied.flatMap((t) => comparisons.filter((x) => x.arm === t))];
   const verdictOnFsp = chosen.some((c) => c.seeds.length < MIN_SEEDS)
     ? ''
     : chosen.every((c) => c.verdict === 'better')

@@ -5,3 +5,4 @@ export * from './data.js';
 export * from './runner.js';
 export * from './summary.js';
 export * from './finding.js';
+export * from './import.js';

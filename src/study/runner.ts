@@ -41,6 +41,8 @@ export interface TeacherRecord {
   validation: Evaluated;
   test: Evaluated;
   wall_s: number;
+  /** CPU time of the process (every thread) while training; steadier than wall time on a shared machine. Absent in records before 2026-12-07. */
+  cpu_s?: number;
   ms_per_step: number;
   finished_at: string;
 }
@@ -56,6 +58,8 @@ export interface RunRecord {
   test: Evaluated;
   /** Student training time, both stages (the teacher's training is in its own record). */
   wall_s: number;
+  /** CPU time of the process (every thread) over both stages. Absent in records before 2026-12-07. */
+  cpu_s?: number;
   ms_per_step: number;
   stage1?: { wall_s: number; first_loss: number; final_loss: number; teacher_hits: number; teacher_misses: number };
   stage2: { wall_s: number; final_loss: number };
@@ -103,8 +107,8 @@ export function studyContext(config: StudyConfig): StudyContext {
   return { dataset: config.dataset, validation: config.validation, batchSize: config.batchSize };
 }
 
-const runFile = (dir: string, arm: string, seed: number) => path.join(dir, 'runs', `${arm}-seed${seed}.json`);
-const teacherFile = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.json`);
+export const runFile = (dir: string, arm: string, seed: number) => path.join(dir, 'runs', `${arm}-seed${seed}.json`);
+export const teacherFile = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.json`);
 const teacherWeights = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.ckpt`);
 
 /** Writes `text` to `file` so that a reader sees the old file or the whole new one. */
@@ -192,7 +196,8 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
     for (const arm of config.arms) {
       if (done.has(`${arm.name}#${seed}`) || (hooks.arms && !hooks.arms.includes(arm.name))) continue;
       pendingRuns.push({ seed, arm });
-      if (arm.teacher && !done.has(`teacher:${arm.teacher}#${seed}`)) pendingTeachers.add(`${arm.teacher}#${seed}`);
+      const teacherReady = (key: string) => done.has(`teacher:${key}#${seed}`) && fs.existsSync(teacherWeights(dir, key, seed));
+      if (arm.teacher && (arm.stage1 || arm.stage2.kd) && !teacherReady(arm.teacher)) pendingTeachers.add(`${arm.teacher}#${seed}`);
     }
   }
   const progress = new StudyProgress(
@@ -207,6 +212,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
   // after every step, so that a signal handler can ask.
   const train = async (run: string, seed: number, trainer: Trainer, steps: number, from: number, tb: ScalarWriter | null, onResult?: (r: StepResult) => void) => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let last: StepResult | undefined;
     for (let i = 1; i <= steps; i++) {
       const s0 = performance.now();
@@ -218,7 +224,8 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.shouldStop?.()) throw new StudyInterrupted(`stopped during ${run} seed ${seed} (${trainer.stage} step ${i}/${steps}); finished runs are kept`);
     }
-    return { wall_s: (performance.now() - t0) / 1000, last: last! };
+    const cpu = process.cpuUsage(cpu0);
+    return { wall_s: (performance.now() - t0) / 1000, cpu_s: (cpu.user + cpu.system) / 1e6, last: last! };
   };
 
   const writerFor = (run: string, seed: number) => (hooks.logdir ? openScalarWriter(path.join(hooks.logdir, run.replace(':', '-'), `seed${seed}`)) : Promise.resolve(null));
@@ -247,8 +254,9 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       log(`teacher '${key}' seed ${seed}: ResNet-${spec.depth} ×${spec.width}, ${spec.iterations} iterations on ${data.pool.size} images`);
       const tb = await writerFor(`teacher:${key}`, seed);
       let wall_s: number;
+      let cpu_s: number;
       try {
-        wall_s = (await train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb)).wall_s;
+        ({ wall_s, cpu_s } = await train(`teacher:${key}`, seed, tt, spec.iterations, 0, tb));
       } catch (err) {
         tb?.close();
         tt.dispose();
@@ -264,11 +272,19 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
         validation: evaluated(tt.evaluate(data.validation, { batchSize: evalBatch })),
         test: evaluated(tt.evaluate(data.test, { batchSize: evalBatch })),
         wall_s,
+        cpu_s,
         ms_per_step: (wall_s * 1000) / spec.iterations,
         finished_at: new Date().toISOString(),
       };
       tt.dispose();
       logEnd(tb, spec.iterations, record.validation, record.test);
+      // A teacher whose record was imported without its weights (importRecords) is trained again; runs are
+      // deterministic for their seed, so it should come out the same: say so when it does not.
+      const earlier = have.teachers.find((t) => t.teacher === key && t.seed === seed);
+      if (earlier && (earlier.validation.accuracy !== record.validation.accuracy || earlier.test.accuracy !== record.test.accuracy)) {
+        log(`teacher '${key}' seed ${seed}: retrained to validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)}; its earlier record had ${pct(earlier.validation.accuracy)}, ${pct(earlier.test.accuracy)}`);
+      }
+      if (earlier) have.teachers.splice(have.teachers.indexOf(earlier), 1);
       writeFileAtomic(teacherFile(dir, key, seed), `${JSON.stringify(record, null, 2)}\n`);
       done.add(`teacher:${id}`);
       have.teachers.push(record);
@@ -321,6 +337,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       try {
         log(`${arm.name} seed ${seed}: ResNet-${arm.student.depth} ×${arm.student.width}, ${s1 ? `stage 1 ${s1.iterations} + ` : ''}stage 2 ${arm.stage2.iterations} iterations on ${trainSet.size} images`);
         let stage1: RunRecord['stage1'];
+        let stage1Cpu: number | undefined;
         if (s1) {
           let first = NaN;
           const losses: number[] = [];
@@ -333,11 +350,13 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
             misses += x.teacherMisses ?? 0;
           });
           const tail = losses.slice(-10);
+          stage1Cpu = r.cpu_s;
           stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
           trainer.setStage('task');
         }
         const r2 = await train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
         const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
+        const cpu = (stage1Cpu ?? 0) + r2.cpu_s;
         const record: RunRecord = {
           arm: arm.name,
           seed,
@@ -348,6 +367,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           validation: evaluated(trainer.evaluate(data.validation, { model: 'student', batchSize: evalBatch })),
           test: evaluated(trainer.evaluate(data.test, { model: 'student', batchSize: evalBatch })),
           wall_s: wall,
+          cpu_s: cpu,
           ms_per_step: (wall * 1000) / armIterations(arm),
           ...(stage1 ? { stage1 } : {}),
           stage2: { wall_s: r2.wall_s, final_loss: r2.last.loss },

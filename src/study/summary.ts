@@ -32,12 +32,16 @@ export type Verdict = 'better' | 'worse' | 'no difference established' | 'too fe
 export interface Comparison {
   arm: string;
   scratch: string;
+  /** 'iterations': the scratch arm trains as many iterations (compareTo); 'time': more, sized to cost the same (compareAtEqualTime). */
+  basis: 'iterations' | 'time';
   seeds: number[];
   /** arm − scratch, test accuracy (fraction), paired by seed. */
   test_difference: Interval;
   validation_difference: Interval;
   /** arm wall time / scratch wall time (student training only; the teacher's is extra). */
   wall_ratio: Interval;
+  /** The same for CPU time, when every paired record has it (records before 2026-12-07 do not). */
+  cpu_ratio: Interval | null;
   /** From the test-difference interval: above 0, below 0, or containing 0. */
   verdict: Verdict;
 }
@@ -116,23 +120,28 @@ export function summarizeStudy(config: StudyConfig, records: StudyRecords): Stud
       wall_s: interval(recs.map((t) => t.wall_s)),
     }));
   const comparisons: Comparison[] = [];
-  for (const a of config.arms) {
-    if (!a.compareTo) continue;
-    const mine = runsOf(a.name);
-    const base = new Map(runsOf(a.compareTo).map((r) => [r.seed, r]));
-    const paired = mine.filter((r) => base.has(r.seed));
-    if (paired.length === 0) continue;
+  const compare = (a: ArmSpec, scratch: string, basis: Comparison['basis']) => {
+    const base = new Map(runsOf(scratch).map((r) => [r.seed, r]));
+    const paired = runsOf(a.name).filter((r) => base.has(r.seed));
+    if (paired.length === 0) return;
     const other = paired.map((r) => base.get(r.seed)!) as RunRecord[];
     const test = pairedInterval(paired.map((r) => r.test.accuracy), other.map((r) => r.test.accuracy));
+    const haveCpu = [...paired, ...other].every((r) => r.cpu_s !== undefined);
     comparisons.push({
       arm: a.name,
-      scratch: a.compareTo,
+      scratch,
+      basis,
       seeds: paired.map((r) => r.seed),
       test_difference: test,
       validation_difference: pairedInterval(paired.map((r) => r.validation.accuracy), other.map((r) => r.validation.accuracy)),
       wall_ratio: interval(paired.map((r, i) => r.wall_s / other[i]!.wall_s)),
+      cpu_ratio: haveCpu ? interval(paired.map((r, i) => r.cpu_s! / other[i]!.cpu_s!)) : null,
       verdict: verdictOf(test),
     });
+  };
+  for (const a of config.arms) {
+    if (a.compareTo) compare(a, a.compareTo, 'iterations');
+    if (a.compareAtEqualTime) compare(a, a.compareAtEqualTime, 'time');
   }
   const groups: GroupChoice[] = [];
   for (const g of new Set(config.arms.flatMap((a) => (a.group ? [a.group] : [])))) {
@@ -167,8 +176,10 @@ export function studyTables(s: StudySummary): string {
   out.push(line(['arm', 'training', 'images', 'seeds', 'validation accuracy', 'test accuracy', 'wall time']), line(['---', '---', '---', '---', '---', '---', '---']));
   for (const a of s.arms) out.push(line([a.arm, a.kind, String(a.train_images), String(a.seeds.length), pp(a.validation_accuracy), pp(a.test_accuracy), secs(a.wall_s)]));
   if (s.comparisons.length) {
-    out.push('', line(['arm − scratch (paired by seed)', 'seeds', 'validation Δ (points)', 'test Δ (points)', 'wall-time ratio', 'reading']), line(['---', '---', '---', '---', '---', '---']));
-    for (const c of s.comparisons) out.push(line([`${c.arm} − ${c.scratch}`, String(c.seeds.length), dpp(c.validation_difference), dpp(c.test_difference), ratio(c.wall_ratio), c.verdict]));
+    out.push('', line(['arm − scratch (paired by seed)', 'at equal', 'seeds', 'validation Δ (points)', 'test Δ (points)', 'wall-time ratio', 'CPU-time ratio', 'reading']), line(['---', '---', '---', '---', '---', '---', '---', '---']));
+    for (const c of s.comparisons) {
+      out.push(line([`${c.arm} − ${c.scratch}`, c.basis, String(c.seeds.length), dpp(c.validation_difference), dpp(c.test_difference), ratio(c.wall_ratio), c.cpu_ratio ? ratio(c.cpu_ratio) : '—', c.verdict]));
+    }
   }
   if (s.groups.length) {
     out.push('');
