@@ -29,6 +29,13 @@ const SHAPES: Shape[] = [
 const LAYOUTS: Layout[] = ['NHWC', 'NCHW'];
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 5 : 15;
+/**
+ * Rounds per shape: torch, the kernel and the API are measured one after the other in each round, and each
+ * ratio is the median of its per-round ratios. This VM's speed drifts by tens of percent within a minute; a
+ * ratio of two measurements taken seconds apart in the same round is steadier than one of two taken a
+ * minute apart.
+ */
+const ROUNDS = quick ? 1 : 3;
 const threads = os.availableParallelism();
 /** Targets of the bench (issue 11): API ≤ 1.15× kernel; kernel ≥ 0.70 of the roofline; API vs torch. */
 const TARGET = { apiOverKernel: 1.15, roofline: 0.7, torchOverApi: { forward: 1.2, 'loss+grad': 1.5 } };
@@ -43,6 +50,9 @@ interface Row {
   bound: 'compute' | 'memory';
   api_ms: number;
   api_async_ms: number;
+  /** Medians over rounds of api / kernel and torch / api within a round. */
+  api_over_kernel: number;
+  torch_over_api?: number;
   torch_ms?: number;
   ts_ms?: number;
   tfjs_ms?: number;
@@ -102,38 +112,66 @@ async function main() {
   for (const shape of SHAPES) {
     const [batch, c1, c2, height, width] = shape;
     const hw = height * width;
-    const kernel = kernelRun(exe, shape);
-    peaks.push(kernel.peak_gflops);
-    bandwidths.push(kernel.bandwidth_gbps);
-    const torch = torchRun(shape);
-    if ('error' in torch) torchError = torch.error;
-    else torchVersion = torch.version;
-
     const firstData = random(batch * hw * c1, 1);
     const secondData = random(batch * hw * c2, 2);
     const teacher = random(batch * c1 * c2, 3);
-    for (const layout of LAYOUTS) {
-      // The same numbers read in either layout: the same cost.
+    // The same numbers read in either layout: the same cost.
+    const mapsIn = (layout: Layout) => {
       const map = (data: Float32Array, c: number): FeatureMap => ({ data, layout, shape: layout === 'NHWC' ? [batch, height, width, c] : [batch, c, height, width] });
-      const first = map(firstData, c1);
-      const second = map(secondData, c2);
-      const k = kernel.results.find((r) => r.layout === layout)!;
-      const t = 'rows' in torch ? torch.rows.find((r) => r.layout === layout) : undefined;
-      const reps = { min: RUNS, budget: quick ? 200 : 1500 };
+      return { first: map(firstData, c1), second: map(secondData, c2) };
+    };
+    const reps = { min: RUNS, budget: quick ? 200 : 500 };
+    const apiTime = async (fn: () => unknown) => (await time(fn, reps.min, reps.budget, 50, turn)).ms;
+    // Per layout and op, one sample per round of each column.
+    type Samples = { kernel: number[]; roofline: number[]; bound: Row['bound']; api: number[]; async: number[]; torch: number[] };
+    const samples = new Map<string, Samples>();
+    const add = (layout: Layout, op: Op, x: Omit<Samples, 'kernel' | 'roofline' | 'api' | 'async' | 'torch'> & { kernel: number; roofline: number; api: number; async: number; torch?: number }) => {
+      const key = `${layout} ${op}`;
+      const s = samples.get(key) ?? { kernel: [], roofline: [], bound: x.bound, api: [], async: [], torch: [] };
+      s.kernel.push(x.kernel);
+      s.roofline.push(x.roofline);
+      s.api.push(x.api);
+      s.async.push(x.async);
+      if (x.torch !== undefined) s.torch.push(x.torch);
+      samples.set(key, s);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const torch = torchRun(shape);
+      if ('error' in torch) torchError = torch.error;
+      else torchVersion = torch.version;
+      const kernel = kernelRun(exe, shape);
+      peaks.push(kernel.peak_gflops);
+      bandwidths.push(kernel.bandwidth_gbps);
+      for (const layout of LAYOUTS) {
+        const { first, second } = mapsIn(layout);
+        const k = kernel.results.find((r) => r.layout === layout)!;
+        const t = 'rows' in torch ? torch.rows.find((r) => r.layout === layout) : undefined;
+        add(layout, 'forward', {
+          kernel: k.forward_ms, roofline: k.forward_roofline_ms, bound: k.forward_bound, torch: t?.forward_ms,
+          api: await apiTime(() => api.fspForward(first, second)),
+          async: await apiTime(() => api.fspForwardAsync(first, second)),
+        });
+        add(layout, 'loss+grad', {
+          kernel: k.loss_grad_ms, roofline: k.loss_grad_roofline_ms, bound: k.loss_grad_bound, torch: t?.loss_grad_ms,
+          api: await apiTime(() => api.fspLoss([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
+          async: await apiTime(() => api.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
+        });
+      }
+    }
+    for (const layout of LAYOUTS) {
+      const { first, second } = mapsIn(layout);
+      const rowOf = (op: Op): Row => {
+        const s = samples.get(`${layout} ${op}`)!;
+        const torched = s.torch.length === s.api.length;
+        return {
+          shape, layout, op, kernel_ms: median(s.kernel), roofline_ms: median(s.roofline), bound: s.bound, api_ms: median(s.api), api_async_ms: median(s.async),
+          api_over_kernel: median(s.api.map((a, i) => a / s.kernel[i]!)),
+          ...(torched ? { torch_ms: median(s.torch), torch_over_api: median(s.torch.map((t, i) => t / s.api[i]!)) } : {}),
+        };
+      };
+      const forward = rowOf('forward');
+      const loss = rowOf('loss+grad');
       const lossOf = (b: KernelBackend) => () => b.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true });
-      const apiTime = async (fn: () => unknown) => (await time(fn, reps.min, reps.budget, 50, turn)).ms;
-      const forward: Row = {
-        shape, layout, op: 'forward', kernel_ms: k.forward_ms, roofline_ms: k.forward_roofline_ms, bound: k.forward_bound,
-        api_ms: await apiTime(() => api.fspForward(first, second)),
-        api_async_ms: await apiTime(() => api.fspForwardAsync(first, second)),
-        torch_ms: t?.forward_ms,
-      };
-      const loss: Row = {
-        shape, layout, op: 'loss+grad', kernel_ms: k.loss_grad_ms, roofline_ms: k.loss_grad_roofline_ms, bound: k.loss_grad_bound,
-        api_ms: await apiTime(() => api.fspLoss([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
-        api_async_ms: await apiTime(lossOf(api)),
-        torch_ms: t?.loss_grad_ms,
-      };
       if (layout === 'NHWC' && !quick) {
         forward.ts_ms = (await time(() => tsKernels.fspForwardAsync(first, second), 3, 2000)).ms;
         loss.ts_ms = (await time(lossOf(tsKernels), 3, 2000)).ms;
@@ -154,6 +192,11 @@ async function main() {
   console.log(`\n${md}\n\nwrote ${file}`);
   if (!quick) updateBenchmarksDoc('bench:fsp', md);
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 /** One turn of the event loop: Node runs the finalisers that return collected outputs to the pool. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -176,16 +219,16 @@ const label = (s: Shape) => `(${s[0]},${s[1]},${s[2]},${s[3]}×${s[4]})`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 function line(r: Row): string {
-  const torch = r.torch_ms === undefined ? '' : `  torch ${r.torch_ms.toFixed(3)} ms (${ratio(r.torch_ms, r.api_ms)} api)`;
-  return `${label(r.shape).padEnd(20)} ${r.layout} ${r.op.padEnd(9)} kernel ${r.kernel_ms.toFixed(3).padStart(8)} ms (${(100 * r.roofline_ms / r.kernel_ms).toFixed(0)}% of ${r.bound} roofline)  api ${r.api_ms.toFixed(3).padStart(8)} ms (${ratio(r.api_ms, r.kernel_ms)} kernel), async ${r.api_async_ms.toFixed(3)} ms${torch}`;
+  const torch = r.torch_ms === undefined ? '' : `  torch ${r.torch_ms.toFixed(3)} ms (${r.torch_over_api!.toFixed(2)}× api)`;
+  return `${label(r.shape).padEnd(20)} ${r.layout} ${r.op.padEnd(9)} kernel ${r.kernel_ms.toFixed(3).padStart(8)} ms (${(100 * r.roofline_ms / r.kernel_ms).toFixed(0)}% of ${r.bound} roofline)  api ${r.api_ms.toFixed(3).padStart(8)} ms (${r.api_over_kernel.toFixed(2)}× kernel), async ${r.api_async_ms.toFixed(3)} ms${torch}`;
 }
 
 function report(rows: Row[], peak: number, bandwidth: number, simd: string, torchNote: string): string {
   const met = (ok: boolean) => (ok ? '' : ' ✗');
   const table = rows.map((r) => {
     const roof = r.roofline_ms / r.kernel_ms;
-    const overKernel = r.api_ms / r.kernel_ms;
-    const vsTorch = r.torch_ms === undefined ? undefined : r.torch_ms / r.api_ms;
+    const overKernel = r.api_over_kernel;
+    const vsTorch = r.torch_over_api;
     return [
       label(r.shape),
       r.layout,
@@ -212,16 +255,18 @@ function report(rows: Row[], peak: number, bandwidth: number, simd: string, torc
       'kernel: the C++ kernels alone with reused outputs (fsp_bench); roofline: max(flops / peak, bytes / bandwidth) over the kernel time ' +
       '(forward: 2·B·C1·C2·hw flops, reads both maps and writes G; loss+grad against given teacher matrices: three such products, reads both maps ' +
       'and T, writes both gradients). api: `getKernels()`-style validated addon calls, each returning fresh arrays (the output pool recycles ' +
-      'collected ones): sync calls with a turn of the event loop between them, and async calls (their time over the kernel\'s in brackets). torch: `torch.bmm` forward under no_grad, and the same loss with autograd backward to both maps. ms are medians. ' +
+      'collected ones): sync calls with a turn of the event loop between them, and async calls (their time over the kernel\'s in brackets). torch: `torch.bmm` forward under no_grad, and the same loss with autograd backward to both maps. ' +
+      `Each shape is measured in ${ROUNDS} rounds (torch, kernel, api one after the other); ms are medians over the rounds of each round's median, ` +
+      'and api / kernel and torch / api are medians of the per-round ratios (this VM drifts within a minute). ' +
       `✗ marks a missed target (kernel ≥ ${TARGET.roofline} of the roofline; api ≤ ${TARGET.apiOverKernel}× kernel; ` +
       `torch/api ≥ ${TARGET.torchOverApi.forward}× forward, ≥ ${TARGET.torchOverApi['loss+grad']}× loss+grad). ts, tfjs: their time over api's (NHWC). Raw records: \`bench/results/fsp-cpu.json\`.`,
     '',
     markdownTable(['shape (B,C1,C2,h×w)', 'layout', 'op', 'kernel ms', 'of roofline', 'api ms', 'api / kernel', 'async api ms', 'torch ms', 'torch / api', 'ts / api', 'tfjs / api'], table),
     '',
     `Met: kernel ≥ ${TARGET.roofline} of roofline ${count((r) => r.roofline_ms / r.kernel_ms >= TARGET.roofline)}; ` +
-      `api ≤ ${TARGET.apiOverKernel}× kernel ${count((r) => r.api_ms / r.kernel_ms <= TARGET.apiOverKernel)}; ` +
+      `api ≤ ${TARGET.apiOverKernel}× kernel ${count((r) => r.api_over_kernel <= TARGET.apiOverKernel)}; ` +
       (withTorch.length
-        ? `api faster than torch by the target ${withTorch.filter((r) => r.torch_ms! / r.api_ms >= TARGET.torchOverApi[r.op]).length}/${withTorch.length}.`
+        ? `api faster than torch by the target ${withTorch.filter((r) => r.torch_over_api! >= TARGET.torchOverApi[r.op]).length}/${withTorch.length}.`
         : 'torch not measured.'),
   ].join('\n');
 }
