@@ -1,24 +1,11 @@
 // `fspd doctor`: what this process found (kernels, addon build, machine) and why it chose it.
 import os from 'node:os';
 import { backendInfo, type BackendInfo } from '../models/backend.js';
-import { nativeInfo } from '../native/index.js';
+import { nativeInfo, type NativeInfo } from '../native/index.js';
 
 export interface DoctorReport {
-  native: {
-    variant: 'cpu' | 'cuda' | 'ts';
-    reason: string;
-    simd: string;
-    threads: number;
-    cudaCompiled: boolean;
-    cudaDevices: number;
-    cudaDeviceNames: string[];
-    /** Why no CUDA device is used ('' when one is). */
-    cudaReason: string;
-    addonPath: string;
-    version?: string;
-    compiler?: string;
-    loadError?: string;
-  };
+  /** The kernels chosen (NativeInfo), with the addon's build flattened to its version and compiler. */
+  native: Omit<NativeInfo, 'build'> & { version?: string; compiler?: string };
   /** The TensorFlow.js backend in use (FSPD_BACKEND) and why. */
   backend: Omit<BackendInfo, 'tensorflow'>;
   /** What was found of libtensorflow for @tensorflow/tfjs-node (npm run setup:tensorflow). */
@@ -28,22 +15,10 @@ export interface DoctorReport {
 }
 
 export async function doctorReport(): Promise<DoctorReport> {
-  const info = nativeInfo();
+  const { build, ...withoutBuild } = nativeInfo();
   const { tensorflow, ...backend } = await backendInfo({ logger: () => {} });
   return {
-    native: {
-      variant: info.variant,
-      reason: info.reason,
-      simd: info.simd,
-      threads: info.threads,
-      cudaCompiled: info.cudaCompiled,
-      cudaDevices: info.cudaDevices,
-      cudaDeviceNames: info.cudaDeviceNames,
-      cudaReason: info.cudaReason,
-      addonPath: info.addonPath,
-      ...(info.build ? { version: info.build.version, compiler: info.build.compiler } : {}),
-      ...(info.loadError ? { loadError: info.loadError } : {}),
-    },
+    native: { ...withoutBuild, ...(build ? { version: build.version, compiler: build.compiler } : {}) },
     backend,
     tensorflow,
     machine: {
