@@ -20,6 +20,7 @@
 #include "cuda/runtime.h"
 #include "fspd/cuda.h"
 #include "fspd/fsp.h"
+#include "timing.h"
 
 namespace {
 
@@ -61,19 +62,6 @@ double median_event_ms(int runs, cudaStream_t s, const Fn& fn) {
   FSPD_CUDA_CHECK(cudaGetLastError());
   cudaEventDestroy(a);
   cudaEventDestroy(b);
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-template <class Fn>
-double median_wall_ms(int runs, const Fn& fn) {
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
 }
@@ -159,12 +147,12 @@ void end_to_end(const Shape& s, Layout layout, int runs, std::mt19937& rng) {
   o.grad_first = {dx.data()};
   o.grad_second = {dy.data()};
   const cu::TeacherHandle handle = cu::upload_teacher_matrices({t.data()}, {{s.b, s.c1, s.c2}});
-  const double gpu_loss = median_wall_ms(runs, [&] { cu::fsp_loss({{a, b}}, handle, {}, o); });
-  const double gpu_loss_host_t = median_wall_ms(runs, [&] { cu::fsp_loss({{a, b}}, {}, {t.data()}, {}, o); });
-  const double gpu_fwd = median_wall_ms(runs, [&] { cu::fsp_forward(a, b, g.data()); });
+  const double gpu_loss = median_ms(runs, 1, [&] { cu::fsp_loss({{a, b}}, handle, {}, o); });
+  const double gpu_loss_host_t = median_ms(runs, 1, [&] { cu::fsp_loss({{a, b}}, {}, {t.data()}, {}, o); });
+  const double gpu_fwd = median_ms(runs, 1, [&] { cu::fsp_forward(a, b, g.data()); });
   const int cpu_runs = std::max(3, runs / 4);
-  const double cpu_loss = median_wall_ms(cpu_runs, [&] { fspd::fsp_loss({{a, b}}, {}, {t.data()}, {}, o); });
-  const double cpu_fwd = median_wall_ms(cpu_runs, [&] { fspd::fsp_forward(a, b, g.data()); });
+  const double cpu_loss = median_ms(cpu_runs, 1, [&] { fspd::fsp_loss({{a, b}}, {}, {t.data()}, {}, o); });
+  const double cpu_fwd = median_ms(cpu_runs, 1, [&] { fspd::fsp_forward(a, b, g.data()); });
   const double mb = 4.0 * (n1 + n2 + n1 + n2) / 1e6;
   out("%-18s %-5s %12.3f %12.3f %10.3f %8.2fx %9.3f %9.3f %7.2fx %8.1f\n",
       (std::to_string(s.b) + "," + std::to_string(s.c1) + "," + std::to_string(s.c2) + "," + std::to_string(s.h) + "x" +

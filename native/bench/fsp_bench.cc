@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fspd/fsp.h"
+#include "timing.h"
 
 namespace {
 
@@ -35,19 +36,6 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   std::vector<float> v(n);
   for (float& x : v) x = d(rng);
   return v;
-}
-
-template <class Fn>
-double median_ms(int runs, const Fn& fn) {
-  for (int i = 0; i < 2; ++i) fn();  // warm-up: pages touched, caches and frequency settled
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
 }
 
 struct Result {
@@ -84,11 +72,11 @@ Result measure(const Shape& s, fspd::Layout layout, const Options& o, std::mt199
   const fspd::MapView first{x.data(), s.b, s.h, s.w, s.c1, layout}, second{y.data(), s.b, s.h, s.w, s.c2, layout};
   const fspd::Context ctx{o.threads};
   Result r{s, layout, 0, 0};
-  r.forward_ms = median_ms(o.runs, [&] { fspd::fsp_forward(first, second, g.data(), ctx); });
+  r.forward_ms = median_ms(o.runs, 2, [&] { fspd::fsp_forward(first, second, g.data(), ctx); });
   fspd::LossOutputs outputs;
   outputs.grad_first = {dx.data()};
   outputs.grad_second = {dy.data()};
-  r.loss_ms = median_ms(o.runs, [&] {
+  r.loss_ms = median_ms(o.runs, 2, [&] {
     fspd::fsp_loss({{first, second}}, {}, {teacher.data()}, fspd::LossOptions{}, outputs, ctx);
   });
   return r;
