@@ -189,6 +189,9 @@ describe('a tiny study', () => {
     await assert.rejects(runStudy(config, splits(), dir, { arms: ['nope'] }), /arms: no arm named "nope" in study tiny/);
     const onlyScratch = await runStudy(config, splits(), dir, { seedLimit: 3, arms: ['scratch'] });
     assert.deepEqual(onlyScratch.runs.filter((r) => r.seed === 3).map(key), ['scratch#3'], 'a piece of one arm');
+    // What only the summary reads (comparisons, group) may change; what decides the run may not.
+    Object.assign(config.arms[1]!, { compareAtEqualTime: 'scratch', group: 'h' });
+    assert.equal(readRecords(config, dir).runs.filter((r) => r.arm === 'fsp').length, 2);
     config.arms[0]!.stage2.lr = 0.05;
     assert.throws(() => readRecords(config, dir), /scratch-seed1\.json: arm 'scratch' seed 1 was run with other settings/);
   });

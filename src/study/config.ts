@@ -85,6 +85,15 @@ export const MIN_SEEDS = 5;
 /** Total iterations of an arm, stage 1 counted. */
 export const armIterations = (arm: ArmSpec) => (arm.stage1?.iterations ?? 0) + arm.stage2.iterations;
 
+/**
+ * What decides an arm's runs: its spec without what only the summary reads (the arms it is compared with,
+ * its group), so that adding a comparison to a finished arm keeps its records.
+ */
+export function trainingSpec(arm: ArmSpec): Omit<ArmSpec, 'compareTo' | 'compareAtEqualTime' | 'group'> {
+  const { compareTo: _c, compareAtEqualTime: _t, group: _g, ...rest } = arm;
+  return rest;
+}
+
 /** Scratch: no teacher involved at all. */
 export const isScratch = (arm: ArmSpec) => !arm.stage1 && !arm.stage2.kd;
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import type { StudyConfig } from './config.js';
+import { trainingSpec, type StudyConfig } from './config.js';
 import { runFile, studyContext, teacherFile, type RunRecord, type TeacherRecord } from './runner.js';
 
 export interface ImportCount {
@@ -39,7 +39,7 @@ export async function importRecords(config: StudyConfig, resultsFile: string, di
   fs.mkdirSync(path.join(dir, 'teachers'), { recursive: true });
   for (const r of parsed.runs) {
     const arm = config.arms.find((a) => a.name === r.arm);
-    if (!arm || !same(arm, r.spec) || JSON.stringify(r.context) !== context || !(r.seed >= 1 && r.seed <= config.seeds)) count.skipped++;
+    if (!arm || !same(trainingSpec(arm), trainingSpec(r.spec)) || JSON.stringify(r.context) !== context || !(r.seed >= 1 && r.seed <= config.seeds)) count.skipped++;
     else await put(runFile(dir, r.arm, r.seed), r, 'runs');
   }
   for (const t of parsed.teachers) {

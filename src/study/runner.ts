@@ -17,7 +17,7 @@ import { buildResNet, type TappedModel } from '../models/index.js';
 import { scheduleFor, duration } from '../report/fast-opt.js';
 import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { readCheckpointFile, STAGE_NAMES, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
-import { armIterations, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
+import { armIterations, trainingSpec, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
 import { poolSubset, type StudySplits } from './data.js';
 
 /** What every record was made under; a change invalidates the records. */
@@ -132,7 +132,8 @@ export function writeFileAtomic(file: string, text: string): void {
 /** The records in `dir` (a study's state folder), checked against the config. */
 export function readRecords(config: StudyConfig, dir: string): StudyRecords {
   const context = JSON.stringify(studyContext(config));
-  const read = <T extends { spec: unknown; context: StudyContext }>(file: string, spec: unknown, what: string): T | null => {
+  // `decisive` keeps the part of a spec that decides the run (for arms: trainingSpec).
+  const read = <T extends { spec: unknown; context: StudyContext }>(file: string, spec: unknown, what: string, decisive: (s: never) => unknown = (s) => s): T | null => {
     if (!fs.existsSync(file)) return null;
     let rec: T;
     try {
@@ -140,7 +141,7 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
     } catch (err) {
       throw new Error(`${file}: unreadable study record (${(err as Error).message}); delete it to redo the run`);
     }
-    if (JSON.stringify(rec.spec) !== JSON.stringify(spec) || JSON.stringify(rec.context) !== context) {
+    if (JSON.stringify(decisive(rec.spec as never)) !== JSON.stringify(decisive(spec as never)) || JSON.stringify(rec.context) !== context) {
       throw new Error(`${file}: ${what} was run with other settings than the config has now; give the changed arm a new name, or delete the record to redo it`);
     }
     return rec;
@@ -153,7 +154,7 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
       if (r) teachers.push(r);
     }
     for (const arm of config.arms) {
-      const r = read<RunRecord>(runFile(dir, arm.name, seed), arm, `arm '${arm.name}' seed ${seed}`);
+      const r = read<RunRecord>(runFile(dir, arm.name, seed), arm, `arm '${arm.name}' seed ${seed}`, trainingSpec);
       if (r) runs.push(r);
     }
   }
