@@ -72,7 +72,7 @@ describe('fast-opt logic', () => {
     assert.deepEqual(scaledIterations(1e-9), { teacherIterations: 1, stage1Iterations: 1, stage2Iterations: 1 });
     assert.deepEqual(scheduleFor('teacher', 640), { values: [0.1, 0.01, 0.001], boundaries: [320, 480], total: 640 });
     assert.deepEqual(scheduleFor('fsp', 210), { values: [1e-3, 1e-4, 1e-5], boundaries: [110, 160], total: 210 });
-    assert.deepEqual(scheduleFor('task', 210), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
+    assert.deepEqual(scheduleFor('cross_entropy', 210), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
     assert.deepEqual(scheduleFor('teacher', 420), { values: [0.1, 0.01, 0.001], boundaries: [210, 315], total: 420 }, 'the baseline: the teacher recipe over S1 + S2');
     assert.deepEqual(scheduleFor('teacher', 64_000).boundaries, [32_000, 48_000], 'scale 1 is the paper');
   });

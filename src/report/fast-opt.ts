@@ -119,7 +119,7 @@ export interface FastOptResult {
   experiment: 'fast-opt';
   dataset: FastOptDataset;
   config: FastOptConfig;
-  schedules: { teacher: Schedule; fsp: Schedule; task: Schedule; baseline: Schedule };
+  schedules: { teacher: Schedule; fsp: Schedule; cross_entropy: Schedule; baseline: Schedule };
   train_samples: number;
   test_samples: number;
   teacher: RunSummary & { model: string; iterations_to_final_accuracy: number | null };
@@ -170,7 +170,7 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   const T = config.teacherIterations;
   const S1 = config.stage1Iterations;
   const S2 = config.stage2Iterations;
-  const schedules = { teacher: scheduleFor('teacher', T), fsp: scheduleFor('fsp', S1), task: scheduleFor('task', S2), baseline: scheduleFor('teacher', S1 + S2) };
+  const schedules = { teacher: scheduleFor('teacher', T), fsp: scheduleFor('fsp', S1), cross_entropy: scheduleFor('cross_entropy', S2), baseline: scheduleFor('teacher', S1 + S2) };
   const build = (depth: number, seed: number, name: string): TappedModel =>
     buildResNet({ depth, widthMultiplier: config.width, numClasses: train.numClasses, inputShape: [h, w, c], seed, name });
   const evalPoints = (total: number, from = 0) => Math.ceil((total - from) / config.evalEvery) + 1;
@@ -216,8 +216,8 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
     teacher,
     student: fspStudent,
     stage: 'fsp',
-    schedules: { fsp: schedules.fsp, task: schedules.task },
-    data: { ...data0(2), augment: { fsp: false, task: config.augment } },
+    schedules: { fsp: schedules.fsp, cross_entropy: schedules.cross_entropy },
+    data: { ...data0(2), augment: { fsp: false, cross_entropy: config.augment } },
   });
   log(`fsp student: ResNet-${config.studentDepth} ×${config.width}, stage 1 ${S1} + stage 2 ${S2} iterations`);
   const lossCurve: { iteration: number; loss: number }[] = [];
@@ -230,14 +230,14 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   });
   const fspCurve: CurvePoint[] = [];
   evaluate('stage1', ft, 'student', S1, fspCurve); // the classifier is still at its initial weights here
-  ft.setStage('task');
+  ft.setStage('cross_entropy');
   const s2Time = steps('stage2', ft, S2, S1, fspCurve);
   ft.dispose();
 
   // 3. Baseline student: same architecture and initial weights, cross-entropy for S1 + S2 iterations.
   const baseStudent = build(config.studentDepth, config.seed + 1, `baseline_student_resnet${config.studentDepth}`);
   const baseCurve: CurvePoint[] = [];
-  const bt = new Trainer({ student: baseStudent, stage: 'task', schedules: { task: schedules.baseline }, data: { ...data0(2), augment: { task: config.augment } } });
+  const bt = new Trainer({ student: baseStudent, stage: 'cross_entropy', schedules: { cross_entropy: schedules.baseline }, data: { ...data0(2), augment: { cross_entropy: config.augment } } });
   log(`baseline student: ResNet-${config.studentDepth} ×${config.width}, ${S1 + S2} iterations`);
   const bTime = steps('baseline', bt, S1 + S2, 0, baseCurve);
   bt.dispose();

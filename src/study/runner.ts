@@ -161,7 +161,7 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
 }
 
 
-const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, task: 0.1 };
+const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, cross_entropy: 0.1 };
 
 /** The paper's schedule shape for `stage` over `iterations`, its rates scaled so the first is `lr`. */
 export function studySchedule(stage: Stage, iterations: number, lr = SCHEDULE_BASE[stage]): Schedule {
@@ -326,12 +326,12 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       const trainer = new Trainer({
         ...(teacher ? { teacher } : {}),
         student,
-        stage: s1 ? 'fsp' : 'task',
-        schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), task: studySchedule('task', arm.stage2.iterations, arm.stage2.lr) },
+        stage: s1 ? 'fsp' : 'cross_entropy',
+        schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), cross_entropy: studySchedule('cross_entropy', arm.stage2.iterations, arm.stage2.lr) },
         ...(s1?.reduction ? { reduction: s1.reduction } : {}),
         ...(arm.stage2.kd ? { distillation: arm.stage2.kd } : {}),
         ...(s1?.pairs && teacher ? { pairWeights: teacher.pairs.map((_, i) => (s1.pairs!.includes(i) ? 1 : 0)) } : {}),
-        data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, task: true } },
+        data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, cross_entropy: true } },
       });
       const tb = await writerFor(arm.name, seed);
       try {
@@ -352,7 +352,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           const tail = losses.slice(-10);
           stage1Cpu = r.cpu_s;
           stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
-          trainer.setStage('task');
+          trainer.setStage('cross_entropy');
         }
         const r2 = await train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
         const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
