@@ -13,6 +13,7 @@ import { loadCifar10, loadMnist, StridedSubset, type Dataset } from '../data/ind
 import { buildResNet, type TappedModel } from '../models/index.js';
 import { paperSchedule, scaleSchedule, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { linePlotSvg } from './plot.js';
+import { Progress } from './progress.js';
 
 export const FAST_OPT_DATASETS = ['mnist', 'cifar10'] as const;
 export type FastOptDataset = (typeof FAST_OPT_DATASETS)[number];
@@ -174,7 +175,12 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   const build = (depth: number, seed: number, name: string): TappedModel =>
     buildResNet({ depth, widthMultiplier: config.width, numClasses: train.numClasses, inputShape: [h, w, c], seed, name });
   const evalPoints = (total: number, from = 0) => Math.ceil((total - from) / config.evalEvery) + 1;
-  const progress = new Progress(T + 2 * (S1 + S2), evalPoints(T) + evalPoints(S1 + S2, S1) + 1 + evalPoints(S1 + S2), log);
+  const progress = new Progress({ steps: T + 2 * (S1 + S2), evaluations: evalPoints(T) + evalPoints(S1 + S2, S1) + 1 + evalPoints(S1 + S2) });
+  const progressLine = (run: string, i: number, total: number, r: StepResult) => {
+    const acc = r.accuracy === undefined ? '' : `  batch acc ${(100 * r.accuracy).toFixed(1)}%`;
+    const cache = r.teacherHits === undefined ? '' : `  teacher cache ${r.teacherHits}/${r.batchSize}`;
+    log(`${run.padEnd(8)} step ${String(i).padStart(6)}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr}${acc}${cache}  | ${progress.summary()}`);
+  };
   const data0 = (seedOffset: number) => ({ dataset: train, batchSize: config.batchSize, seed: config.seed * 1000 + seedOffset });
   const started = performance.now();
 
@@ -182,7 +188,7 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   const evaluate = (run: string, trainer: Trainer, model: 'teacher' | 'student', iteration: number, curve: CurvePoint[]) => {
     const t0 = performance.now();
     const r = trainer.evaluate(test, { model, batchSize: config.evalBatchSize });
-    progress.evalDone(performance.now() - t0);
+    progress.evaluationDone(performance.now() - t0);
     curve.push({ iteration, accuracy: r.accuracy, loss: r.loss });
     log(`${run.padEnd(8)} eval @ ${String(iteration).padStart(6)}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (loss ${r.loss.toFixed(4)})`);
   };
@@ -195,7 +201,7 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
       progress.stepDone(performance.now() - s0);
       onStep?.(r);
       const it = from + i;
-      if (i % config.progressEvery === 0 || i === steps) progress.line(run, i, steps, r);
+      if (i % config.progressEvery === 0 || i === steps) progressLine(run, i, steps, r);
       if (curve && (it % config.evalEvery === 0 || i === steps)) evaluate(run, trainer, trainedModelOf(trainer), it, curve);
     }
     return { wall_s: (performance.now() - t0) / 1000, ms_per_step: (performance.now() - t0) / steps };
@@ -296,47 +302,6 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
 }
 
 const trainedModelOf = (t: Trainer): 'teacher' | 'student' => (t.stage === 'teacher' ? 'teacher' : 'student');
-
-/** Step and evaluation counting for progress lines with an ETA over the whole experiment. */
-class Progress {
-  private stepsDone = 0;
-  private stepMs = 0;
-  private evalsDone = 0;
-  private evalMs = 0;
-  private readonly start = performance.now();
-  constructor(
-    private readonly stepsPlanned: number,
-    private readonly evalsPlanned: number,
-    private readonly log: (line: string) => void,
-  ) {}
-  stepDone(ms: number) {
-    this.stepsDone++;
-    this.stepMs += ms;
-  }
-  evalDone(ms: number) {
-    this.evalsDone++;
-    this.evalMs += ms;
-  }
-  line(run: string, i: number, total: number, r: StepResult) {
-    const perStep = this.stepMs / this.stepsDone;
-    const perEval = this.evalsDone ? this.evalMs / this.evalsDone : perStep * 4;
-    const eta = Math.max(0, this.stepsPlanned - this.stepsDone) * perStep + Math.max(0, this.evalsPlanned - this.evalsDone) * perEval;
-    const acc = r.accuracy === undefined ? '' : `  batch acc ${(100 * r.accuracy).toFixed(1)}%`;
-    const cache = r.teacherHits === undefined ? '' : `  teacher cache ${r.teacherHits}/${r.batchSize}`;
-    this.log(
-      `${run.padEnd(8)} step ${String(i).padStart(6)}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr}${acc}${cache}  | ${perStep.toFixed(0)} ms/step` +
-        `  elapsed ${duration(performance.now() - this.start)}  ETA ${duration(eta)}`,
-    );
-  }
-}
-
-/** 75000 → "1m15s". */
-export function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
 
 /** Figure 3: test accuracy vs iteration for the teacher, the FSP student (both stages) and the baseline. */
 export function fastOptPlot(r: FastOptResult): string {
