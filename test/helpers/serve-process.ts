@@ -12,6 +12,7 @@ export interface Serving {
 export interface ServeProcess {
   child: ChildProcess;
   serving: Serving;
+  /** Resolves once it exited and its output is read to the end (`lines` is then complete). */
   exited: Promise<number | null>;
   /** The JSON log lines so far. */
   lines: string[];
@@ -21,7 +22,7 @@ export interface ServeProcess {
 export async function spawnServe(command: string, args: string[], options: SpawnOptions = {}): Promise<ServeProcess> {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const serving = await new Promise<Serving>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
