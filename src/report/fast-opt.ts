@@ -11,7 +11,7 @@
 // iteration counts with scaleSchedule (the paper: T = 64k, S1 = S2 = 21k, batch 128 on CIFAR-10).
 import { loadCifar10, loadMnist, StridedSubset, type Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
-import { paperSchedule, scaleSchedule, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
+import { paperSchedule, scaleSchedule, trainedModel, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { linePlotSvg } from './plot.js';
 import { Progress } from './progress.js';
 
@@ -202,7 +202,7 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
       onStep?.(r);
       const it = from + i;
       if (i % config.progressEvery === 0 || i === steps) progressLine(run, i, steps, r);
-      if (curve && (it % config.evalEvery === 0 || i === steps)) evaluate(run, trainer, trainedModelOf(trainer), it, curve);
+      if (curve && (it % config.evalEvery === 0 || i === steps)) evaluate(run, trainer, trainedModel(trainer.stage), it, curve);
     }
     return { wall_s: (performance.now() - t0) / 1000, ms_per_step: (performance.now() - t0) / steps };
   };
@@ -300,8 +300,6 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
     total_wall_s: (performance.now() - started) / 1000,
   };
 }
-
-const trainedModelOf = (t: Trainer): 'teacher' | 'student' => (t.stage === 'teacher' ? 'teacher' : 'student');
 
 /** Figure 3: test accuracy vs iteration for the teacher, the FSP student (both stages) and the baseline. */
 export function fastOptPlot(r: FastOptResult): string {
