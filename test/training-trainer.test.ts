@@ -233,6 +233,9 @@ describe('errors', () => {
     assert.throws(() => both.step(batch, { expectStage: 'cross_entropy' }), (e: Error) => e instanceof StageError && e.message === "the trainer is in stage 'fsp', not 'cross_entropy'; call setStage('cross_entropy') first");
     assert.equal(both.stepsTaken, 0, 'nothing happened');
     assert.throws(() => both.setStage('stage2' as never), /^RangeError: stage: expected one of teacher, fsp, cross_entropy, got "stage2"$/);
+    const flat = { values: [0.1], boundaries: [], total: 10 };
+    assert.throws(() => new Trainer({ student, schedules: { task: flat } as never }), /^RangeError: schedules: expected one of teacher, fsp, cross_entropy, got "task"$/);
+    assert.throws(() => new Trainer({ student, data: { dataset: toyDataset(3), batchSize: 3, seed: 1, augment: { stage2: true } as never } }), /^RangeError: data\.augment: expected one of .*, got "stage2"$/);
 
     const wide = resnet(3, 2);
     assert.throws(() => new Trainer({ teacher, student: wide }), (e: Error) => e instanceof StageError && /pair 0 is 16×16 in the teacher but 32×32 in the student/.test(e.message));

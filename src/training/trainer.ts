@@ -183,6 +183,10 @@ export class Trainer {
     this.pooling = options.pooling ?? 'max';
     if (this.reduction !== 'paper' && this.reduction !== 'mean') throw new RangeError(`reduction: expected paper or mean, got ${JSON.stringify(this.reduction)}`);
     if (this.pooling !== 'max' && this.pooling !== 'avg') throw new RangeError(`pooling: expected max or avg, got ${JSON.stringify(this.pooling)}`);
+    // Per-stage options name stages: an unknown key (a typo, or stage 2's old name 'task') would be ignored.
+    for (const [field, byStage] of [['schedules', options.schedules], ['data.augment', options.data?.augment]] as const) {
+      for (const key of Object.keys(byStage ?? {})) parseStage(key, field);
+    }
     this.schedules = Object.fromEntries(
       STAGES.map((s) => [s, checkSchedule(options.schedules?.[s] ?? defaultSchedule(s), `schedules.${s}`)]),
     ) as Record<Stage, Schedule>;
