@@ -11,7 +11,6 @@ import { nativeInfo } from '../src/native/index.js';
 import {
   checkFastOptConfig,
   defaultFastOptConfig,
-  duration,
   FAST_OPT_DATASETS,
   fastOptPlot,
   fastOptTable,
@@ -21,6 +20,7 @@ import {
   type FastOptConfig,
   type FastOptDataset,
 } from '../src/report/fast-opt.js';
+import { duration } from '../src/report/progress.js';
 import { machineLine, repoRoot } from './lib.js';
 
 const HELP = `usage: npm run experiment:fast-opt -- [flags]

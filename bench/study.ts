@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../src/data/index.js';
 import { initBackend } from '../src/models/backend.js';
 import { nativeInfo } from '../src/native/index.js';
-import { duration } from '../src/report/fast-opt.js';
-import { carveValidation, importRecords, loadStudyConfig, readRecords, runStudy, StudyInterrupted, studyPlot, studyTables, summarizeStudy, writeFileAtomic, type StudyConfig } from '../src/study/index.js';
+import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { duration } from '../src/report/progress.js';
+import { carveValidation, importRecords, loadStudyConfig, readRecords, runStudy, StudyInterrupted, studyPlot, studyTables, summarizeStudy, type StudyConfig } from '../src/study/index.js';
 import { machineLine, repoRoot } from './lib.js';
 
 const HELP = `usage: npm run study -- <config.json> [flags]
@@ -30,13 +31,13 @@ const HELP = `usage: npm run study -- <config.json> [flags]
 Ctrl-C stops after the current step; finished runs are kept and the next start continues.
 `;
 
-function writeSummary(config: StudyConfig, state: string, out: string, extra: Record<string, unknown>) {
+async function writeSummary(config: StudyConfig, state: string, out: string, extra: Record<string, unknown>) {
   const records = readRecords(config, state);
   const summary = summarizeStudy(config, records);
   fs.mkdirSync(out, { recursive: true });
   const base = path.join(out, `study-${config.name}`);
-  writeFileAtomic(`${base}.json`, `${JSON.stringify({ study: config.name, ...extra, config, summary, teachers: records.teachers, runs: records.runs }, null, 2)}\n`);
-  writeFileAtomic(`${base}.svg`, studyPlot(config, summary));
+  await writeFileAtomic(`${base}.json`, `${JSON.stringify({ study: config.name, ...extra, config, summary, teachers: records.teachers, runs: records.runs }, null, 2)}\n`);
+  await writeFileAtomic(`${base}.svg`, studyPlot(config, summary));
   return { summary, files: [`${base}.json`, `${base}.svg`] };
 }
 
@@ -83,7 +84,7 @@ async function main() {
     console.log(`imported from ${file}: ${n.runs} runs, ${n.teachers} teachers (${n.present} already there, ${n.skipped} not in this config or with other settings)`);
   }
   if (values['summary-only']) {
-    const { summary, files } = writeSummary(config, state, out, extra);
+    const { summary, files } = await writeSummary(config, state, out, extra);
     console.log(`\n${studyTables(summary)}\n\nwrote ${files.join(' and ')}`);
     return;
   }
@@ -101,9 +102,9 @@ async function main() {
       log: (line) => console.log(line),
       shouldStop: () => stop,
       startNextRun: () => maxRuns === undefined || finished < maxRuns,
-      onRunDone: () => {
+      onRunDone: async () => {
         finished++;
-        writeSummary(config, state, out, extra);
+        await writeSummary(config, state, out, extra);
       },
       ...(seedLimit ? { seedLimit } : {}),
       ...(values.arms ? { arms: values.arms.split(',').map((a) => a.trim()) } : {}),
@@ -115,7 +116,7 @@ async function main() {
     console.log(err.message);
     process.exitCode = 130;
   }
-  const { summary, files } = writeSummary(config, state, out, extra);
+  const { summary, files } = await writeSummary(config, state, out, extra);
   console.log(`\n${studyTables(summary)}\n\n${finished} runs finished in ${duration(performance.now() - t0)}; wrote ${files.join(' and ')}`);
 }
 

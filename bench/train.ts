@@ -109,7 +109,7 @@ function benchBackend(backend: string): { recs: Record[]; breakdown: Breakdown }
   const ids = Array.from({ length: batch }, (_, i) => `bench:${i}`);
   const cache = new TeacherFspCache();
   const trainers: { [m in Mode]: Trainer } = {
-    plain: new Trainer({ student, stage: 'task', schedules: { task: FLAT } }),
+    plain: new Trainer({ student, stage: 'cross_entropy', schedules: { cross_entropy: FLAT } }),
     'fsp-recomputed': new Trainer({ teacher, student, cache: null, schedules: { fsp: FLAT } }),
     'fsp-cached': new Trainer({ teacher, student, cache, teacherId: 'bench-teacher', schedules: { fsp: FLAT } }),
   };

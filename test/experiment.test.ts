@@ -13,7 +13,6 @@ import { datasetFromArrays } from '../src/data/index.js';
 import {
   checkFastOptConfig,
   defaultFastOptConfig,
-  duration,
   fastOptPlot,
   fastOptTable,
   iterationsToReach,
@@ -23,6 +22,7 @@ import {
   type FastOptResult,
 } from '../src/report/fast-opt.js';
 import { escapeXml, linePlotSvg, niceTicks } from '../src/report/plot.js';
+import { duration, Progress } from '../src/report/progress.js';
 
 const count = (s: string, sub: string) => s.split(sub).length - 1;
 
@@ -72,7 +72,7 @@ describe('fast-opt logic', () => {
     assert.deepEqual(scaledIterations(1e-9), { teacherIterations: 1, stage1Iterations: 1, stage2Iterations: 1 });
     assert.deepEqual(scheduleFor('teacher', 640), { values: [0.1, 0.01, 0.001], boundaries: [320, 480], total: 640 });
     assert.deepEqual(scheduleFor('fsp', 210), { values: [1e-3, 1e-4, 1e-5], boundaries: [110, 160], total: 210 });
-    assert.deepEqual(scheduleFor('task', 210), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
+    assert.deepEqual(scheduleFor('cross_entropy', 210), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
     assert.deepEqual(scheduleFor('teacher', 420), { values: [0.1, 0.01, 0.001], boundaries: [210, 315], total: 420 }, 'the baseline: the teacher recipe over S1 + S2');
     assert.deepEqual(scheduleFor('teacher', 64_000).boundaries, [32_000, 48_000], 'scale 1 is the paper');
   });
@@ -88,6 +88,22 @@ describe('fast-opt logic', () => {
     assert.throws(() => defaultFastOptConfig('svhn' as 'mnist'), /dataset/);
     assert.equal(duration(75_000), '1m15s');
     assert.equal(duration(3_725_000), '1h02m');
+  });
+
+  it('Progress: time left = steps and evaluations still planned at their mean time so far', () => {
+    const p = new Progress({ steps: 10, evaluations: 2 });
+    assert.equal(p.etaMs, 0, 'nothing timed yet');
+    p.stepDone(50);
+    p.stepDone(150);
+    assert.equal(p.msPerStep, 100);
+    assert.equal(p.etaMs, 8 * 100 + 2 * (4 * 100), 'an evaluation not yet timed counts as 4 steps');
+    p.evaluationDone(300);
+    assert.equal(p.etaMs, 8 * 100 + 1 * 300);
+    assert.match(p.summary(), /^100 ms\/step, elapsed 0s, ETA 1s$/);
+    for (let i = 0; i < 9; i++) p.stepDone(100);
+    p.evaluationDone(300);
+    assert.equal(p.etaMs, 0, 'past the plan: nothing left, never negative');
+    assert.deepEqual(new Progress({ steps: 3 }).etaMs, 0);
   });
 
   it('subsetDataset: evenly spaced samples with their original ids, in-order evaluation batches', async () => {

@@ -214,17 +214,30 @@ describe('bad input gives a clear error and the process survives', () => {
     });
   }
 
+  // Unvalidated, the addon checks types and lengths against the declared shapes itself (memory safety) and
+  // leaves every other rule to the C++ core's checks (native/core/src/checks.cc), which run before any kernel.
   it('the addon itself rejects bad input without crashing (the last line of defence)', { skip }, async () => {
     const raw = addon!;
     const small = { data: new Float32Array(3), shape: [1, 1, 1, 4], layout: 'NHWC' } as unknown as FeatureMap;
-    assert.throws(() => raw.fspForward(small, small, 0), /first\.data: length 3 does not match shape/);
-    assert.throws(() => raw.fspForward(a, { ...b, data: new Int32Array(160) } as never, 0), TypeError);
-    assert.throws(() => raw.fspForward(a, map(3, 4, 4, 5), 0), RangeError);
-    assert.throws(() => raw.fspForward(a, map(2, 2, 2, 5), 0), RangeError);
-    assert.throws(() => raw.poolTo(a, 9, 1, 'max', 0), RangeError);
-    assert.throws(() => raw.fspLoss([pair], [], [new Float32Array(29)], { weights: [], reduction: 'paper', pooling: 'max', returnGradients: false, returnTeacherMatrices: false }, 0), RangeError);
-    assert.throws(() => raw.fspLoss([pair], [], [new Float32Array(30)], { weights: [Infinity], reduction: 'paper', pooling: 'max', returnGradients: true, returnTeacherMatrices: false }, 0), /weights\[0\]/);
+    const options = { weights: [], reduction: 'paper', pooling: 'max', returnGradients: false, returnTeacherMatrices: false } as const;
+    const m30 = () => new Float32Array(30);
+    const fails = (call: () => unknown, type: ErrorConstructor, message: RegExp) => assert.throws(call, (e: Error) => e instanceof type && message.test(e.message), String(message));
+    // The binding's own checks: types, and lengths against the declared shapes.
+    fails(() => raw.fspForward(small, small, 0), RangeError, /^first\.data: length 3 does not match shape \(4 elements\)$/);
+    fails(() => raw.fspForward(a, { ...b, data: new Int32Array(160) } as never, 0), TypeError, /^second\.data: expected a Float32Array$/);
+    fails(() => raw.fspLoss([pair], [], [new Float32Array(29)], options, 0), RangeError, /^teacherMatrices\[0\]: expected 30 elements, got 29$/);
+    fails(() => raw.fspLoss([pair], [], [m30()], { ...options, returnGradients: true, gradientsInto: [] }, 0), TypeError, /^options\.gradientsInto\[0\]: expected \{first, second\}$/);
+    fails(() => raw.fspLoss([pair], [], [m30()], { ...options, returnGradients: true, gradientsInto: [{ first: new Float32Array(96), second: new Float32Array(3) }] }, 0), RangeError, /^options\.gradientsInto\[0\]\.second: expected 160 elements, got 3$/);
+    // The core's: the rules validate.ts states for users, checked again.
+    fails(() => raw.fspForward(a, map(3, 4, 4, 5), 0), RangeError, /^second: batch 3 does not match first batch 2$/);
+    fails(() => raw.fspForward(a, map(2, 2, 2, 5), 0), RangeError, /^second: height x width 2x2 does not match first 4x4$/);
+    fails(() => raw.poolTo(a, 9, 1, 'max', 0), RangeError, /^out_height: 9 exceeds input height 4$/);
+    fails(() => raw.fspLoss([], [], [], options, 0), RangeError, /^student: no pairs$/);
+    fails(() => raw.fspLoss([pair], [], [], options, 0), TypeError, /^teacher: give teacher pairs or teacher_matrices$/);
+    fails(() => raw.fspLoss([pair], [], [m30(), m30()], options, 0), RangeError, /^teacher_matrices: 2 entries for 1 student pairs$/);
+    fails(() => raw.fspLoss([pair], [], [m30()], { ...options, weights: [Infinity], returnGradients: true }, 0), RangeError, /^weights\[0\]: must be finite, got inf$/);
     await assert.rejects(raw.fspForwardAsync(a, map(2, 2, 2, 5), 0), RangeError);
+    await assert.rejects(raw.poolToAsync(a, 9, 1, 'max', 0), /^RangeError: out_height: 9 exceeds input height 4$/);
   });
 });
 

@@ -1,23 +1,21 @@
 // The server around the FSP handlers: auth, message-size limit, health, reflection, metrics, unix socket,
 // TLS and mTLS, graceful shutdown, and `fspd serve` exiting 0 on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import { LOADER_OPTIONS, loadHealthDefinition } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
+import { serveChild } from './helpers/child-server.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
 import { expectStatus, fspClient, pairMessage, startTestServer } from './helpers/server.js';
 import { makeTestPki, tlsSkipReason, type TestPki } from './helpers/tls.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 
 function lossRequest(seed = 1, batch = 2): FspLossRequest {
   const rng = seededRandom(seed);
@@ -248,32 +246,16 @@ describe('TLS', { skip: tlsSkipReason() }, () => {
 
 describe('fspd serve', () => {
   it('prints its config with the token masked, serves, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'], {
-      cwd: root,
-      env: { ...process.env, FSPD_TOKEN: 'tok-123', FSPD_SHUTDOWN_GRACE: '5' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines: Array<Record<string, unknown>> = [];
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const serve = await serveChild([], { env: { FSPD_TOKEN: 'tok-123', FSPD_SHUTDOWN_GRACE: '5' } });
+    const c = fspClient(serve.address, { token: 'tok-123' });
     try {
-      const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout }).on('line', (line) => {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          lines.push(entry);
-          if (entry.msg === 'serving') resolve(entry);
-        });
-        void exited.then((code) => reject(new Error(`fspd serve exited early (${code}): ${JSON.stringify(lines)}`)));
-      });
-      const address = (serving.addresses as string[])[0]!;
-      const c = fspClient(address, { token: 'tok-123' });
       assert.ok((await c.fspLoss(lossRequest())).loss > 0, 'served a call');
-      c.close();
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, 'exit code');
     } finally {
-      clearTimeout(kill);
+      c.close();
+      serve.child.kill('SIGTERM');
     }
+    assert.equal((await serve.exited).code, 0, 'exit code');
+    const lines = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const config = lines.find((l) => l.msg === 'config')?.config as Record<string, unknown> | undefined;
     assert.equal(config?.token, '***', 'token masked in the printed config');
     assert.doesNotMatch(JSON.stringify(lines), /tok-123/, 'the token never appears in the logs');

@@ -11,7 +11,9 @@ import { pino } from 'pino';
 import { FspdClient, toBatch, type Batch, type RunResponse } from '../src/client/index.js';
 import { DEFAULT_CONFIG } from '../src/server/config.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.js';
 import { serveChild } from './helpers/child-server.js';
+import { stateWithOldStageName, withOldStageName } from './helpers/old-stage-name.js';
 
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
 const DIGITS = { depth: 8, inputShape: [28, 28, 1] };
@@ -92,6 +94,53 @@ describe('SaveCheckpoint and RestoreCheckpoint', () => {
     assert.ok((await weightsOf(client, 'rs-student')).equals(studentAtSave), 'student weights as saved');
     assert.ok((await weightsOf(client, 'rs-teacher')).equals(teacherNow), 'teacher weights untouched');
     await client.deleteSession('rs-teacher-trainer');
+  });
+});
+
+describe('state written before stage 2 was renamed', () => {
+  it("a session whose session.json and checkpoints say 'task' comes back in STAGE_CROSS_ENTROPY, and restores", async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-old-stage-'));
+    const config = { ...DEFAULT_CONFIG, addresses: ['127.0.0.1:0'], metricsAddress: '127.0.0.1:0', shutdownGraceMs: 2000, checkpointDir: state };
+    let old = await startServer(config, pino({ level: 'silent' }));
+    let c = new FspdClient({ address: old.addresses[0]!, deadlineMs: 60_000 });
+    try {
+      await c.createModel({ modelId: 'old-student', resnet: { ...TINY, seed: 9 } });
+      await c.createSession({ sessionId: 'old', spec: { studentModelId: 'old-student', seed: 10 } });
+      await c.trainStep('old', batchOf(4, 1));
+      await c.saveCheckpoint('old', 'one');
+      const weightsAtOne = await weightsOf(c, 'old-student');
+      await c.trainStep('old', batchOf(4, 2));
+      const weightsAtShutdown = await weightsOf(c, 'old-student');
+      c.close();
+      await old.shutdown(); // checkpoints the session (step-2)
+
+      // Rewrite the session's files as the fspd before the rename wrote them.
+      const sessionDir = path.join(state, 'sessions', 'old');
+      const record = path.join(sessionDir, 'session.json');
+      fs.writeFileSync(record, JSON.stringify(withOldStageName(JSON.parse(fs.readFileSync(record, 'utf8'))), null, 2));
+      assert.match(fs.readFileSync(record, 'utf8'), /"stage": "task"/);
+      const checkpoints = fs.readdirSync(sessionDir).filter((f) => f.endsWith('.ckpt'));
+      assert.deepEqual(checkpoints.sort(), ['one.ckpt', 'step-2.ckpt']);
+      for (const f of checkpoints) {
+        const file = path.join(sessionDir, f);
+        fs.writeFileSync(file, encodeCheckpoint(stateWithOldStageName(decodeCheckpoint(fs.readFileSync(file)).state)));
+        assert.ok(!fs.readFileSync(file).includes('cross_entropy'), `${f} carries the old name only`);
+      }
+
+      old = await startServer(config, pino({ level: 'silent' }));
+      c = new FspdClient({ address: old.addresses[0]!, deadlineMs: 60_000 });
+      const s = await c.getSession('old');
+      assert.deepEqual([s.stage, s.step], ['STAGE_CROSS_ENTROPY', 2]);
+      assert.deepEqual(s.checkpoints.map((k) => [k.checkpointId, k.stage]), [['one', 'STAGE_CROSS_ENTROPY'], ['step-2', 'STAGE_CROSS_ENTROPY']]);
+      assert.ok((await weightsOf(c, 'old-student')).equals(weightsAtShutdown), 'resumed from the last checkpoint');
+      await c.restoreCheckpoint('old', 'one');
+      assert.ok((await weightsOf(c, 'old-student')).equals(weightsAtOne), 'an older checkpoint restores too');
+      assert.equal((await c.trainStep('old', batchOf(4, 2))).stage, 'STAGE_CROSS_ENTROPY');
+    } finally {
+      c.close();
+      await old.shutdown();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
   });
 });
 

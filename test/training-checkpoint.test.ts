@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { datasetFromArrays } from '../src/data/index.js';
 import { buildResNet, type TappedModel } from '../src/models/index.js';
-import { readCheckpointFile, restoreCheckpoint, saveCheckpoint } from '../src/training/checkpoint.js';
+import { encodeCheckpoint, readCheckpointFile, restoreCheckpoint, saveCheckpoint } from '../src/training/checkpoint.js';
 import { Trainer, type StepResult } from '../src/training/trainer.js';
+import { stateWithOldStageName } from './helpers/old-stage-name.js';
 
 const SIDE = 4;
 let tmp: string;
@@ -36,8 +37,8 @@ function makeTrainer(seeds: [number, number]): { trainer: Trainer; teacher: Tapp
     teacher,
     student,
     shuffle: { seed: 3 },
-    schedules: { fsp: { values: [1e-3, 1e-4], boundaries: [3], total: 5 }, task: { values: [0.1, 0.01], boundaries: [2], total: 4 } },
-    data: { dataset, batchSize: 4, seed: 21, augment: { task: { pad: 1, flip: true } } },
+    schedules: { fsp: { values: [1e-3, 1e-4], boundaries: [3], total: 5 }, cross_entropy: { values: [0.1, 0.01], boundaries: [2], total: 4 } },
+    data: { dataset, batchSize: 4, seed: 21, augment: { cross_entropy: { pad: 1, flip: true } } },
   });
   return { trainer, teacher, student };
 }
@@ -46,7 +47,7 @@ function makeTrainer(seeds: [number, number]): { trainer: Trainer; teacher: Tapp
 function run(trainer: Trainer, from: number, to: number): StepResult[] {
   const out: StepResult[] = [];
   for (let i = from; i < to; i++) {
-    if (i === 5) trainer.setStage('task');
+    if (i === 5) trainer.setStage('cross_entropy');
     out.push(trainer.nextStep());
   }
   return out;
@@ -77,7 +78,7 @@ describe('checkpoint resume', () => {
       const b = makeTrainer([101, 102]); // other initial weights
       assert.notDeepEqual(snapshot(b.student), snapshot(a.student), 'the fresh student starts elsewhere');
       await restoreCheckpoint(b.trainer, file);
-      assert.deepEqual([b.trainer.stepsTaken, b.trainer.stage], [cut, cut <= 5 ? 'fsp' : 'task'], 'counters and stage restored');
+      assert.deepEqual([b.trainer.stepsTaken, b.trainer.stage], [cut, cut <= 5 ? 'fsp' : 'cross_entropy'], 'counters and stage restored');
       const rest = run(b.trainer, cut, 9);
       rest.forEach((r, i) => assert.deepEqual(comparable(r), comparable(reference.results[cut + i]!), `step ${cut + i + 1} after the restore`));
       assert.deepEqual(snapshot(b.teacher), reference.teacher, 'teacher weights bit-identical');
@@ -142,6 +143,26 @@ describe('checkpoint files', () => {
     await assert.rejects(readCheckpointFile(path.join(tmp, 'other')), /not an fspd checkpoint/);
     await assert.rejects(readCheckpointFile(path.join(tmp, 'missing')), /cannot read checkpoint \(ENOENT\)/);
     trainer.dispose();
+  });
+
+  it("written before stage 2 was renamed ('task', not 'cross_entropy') restore to the same state", async () => {
+    const a = makeTrainer([1, 2]);
+    run(a.trainer, 0, 7); // in stage 2, with momentum buffers of both stages
+    const state = a.trainer.exportState();
+    const old = stateWithOldStageName(state);
+    assert.ok([...old.arrays.keys()].some((k) => k.startsWith('opt.task#')), 'the old file has stage-2 momentum buffers');
+    const file = path.join(tmp, 'old-stage-name.fspckpt');
+    await fs.writeFile(file, encodeCheckpoint(old));
+    const header = (await fs.readFile(file)).toString('latin1');
+    assert.ok(header.includes('"stage":"task"') && !header.includes('cross_entropy'), 'the file carries the old name only');
+
+    const b = makeTrainer([101, 102]);
+    await restoreCheckpoint(b.trainer, file);
+    assert.equal(b.trainer.stage, 'cross_entropy');
+    assert.deepEqual(b.trainer.exportState(), state, 'the same meta and arrays as the trainer that was saved');
+    assert.deepEqual(run(b.trainer, 7, 9).map(comparable), run(a.trainer, 7, 9).map(comparable), 'and the same next steps');
+    a.trainer.dispose();
+    b.trainer.dispose();
   });
 
   it('refuse to restore into a trainer that does not fit, changing nothing', async () => {

@@ -100,7 +100,7 @@ describe('Trainer stage 2 with distillation', () => {
     const teacherBefore = weights(teacher);
     const step = (options: { distillation?: { temperature: number; alpha: number } }) => {
       const student = net(2);
-      const trainer = new Trainer({ teacher, student, stage: 'task', ...options });
+      const trainer = new Trainer({ teacher, student, stage: 'cross_entropy', ...options });
       const b = batch();
       const r = trainer.step(b);
       b.images.dispose();
@@ -128,8 +128,8 @@ describe('Trainer stage 2 with distillation', () => {
     assert.throws(() => new Trainer({ student, distillation: { temperature: 2, alpha: 0.5 } }), /distillation: knowledge distillation needs a teacher/);
     assert.throws(() => new Trainer({ teacher, student, distillation: { temperature: 0, alpha: 0.5 } }), /distillation\.temperature/);
     assert.throws(() => new Trainer({ teacher, student, distillation: { temperature: 2, alpha: 1.5 } }), /distillation\.alpha/);
-    const a = new Trainer({ teacher, student, stage: 'task', distillation: { temperature: 2, alpha: 0.5 } });
-    const b = new Trainer({ teacher, student, stage: 'task' });
+    const a = new Trainer({ teacher, student, stage: 'cross_entropy', distillation: { temperature: 2, alpha: 0.5 } });
+    const b = new Trainer({ teacher, student, stage: 'cross_entropy' });
     assert.throws(() => b.importState(a.exportState()), /checkpoint: distillation \{"temperature":2,"alpha":0.5\} differs/);
     a.dispose();
     b.dispose();

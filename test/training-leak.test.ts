@@ -47,13 +47,13 @@ describe('no tensor leaks', () => {
     const trainer = new Trainer({ teacher, student, shuffle: { seed: 1 }, cacheBytes: 1500, data: { dataset, batchSize: 4, seed: 5, augment: { fsp: false } } });
     const external = dataset.gather([0, 1, 2, 3]);
     // Warm-up: one step per stage creates each stage's momentum buffers (kept for the trainer's life).
-    for (const s of ['teacher', 'task', 'fsp'] as Stage[]) {
+    for (const s of ['teacher', 'cross_entropy', 'fsp'] as Stage[]) {
       trainer.setStage(s);
       trainer.nextStep();
     }
     const baseline = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
-    const plan: Stage[] = [...Array(200).fill('fsp'), ...Array(100).fill('task'), ...Array(100).fill('teacher'), ...Array(100).fill('fsp')];
+    const plan: Stage[] = [...Array(200).fill('fsp'), ...Array(100).fill('cross_entropy'), ...Array(100).fill('teacher'), ...Array(100).fill('fsp')];
     const drift: string[] = [];
     let hits = 0;
     plan.forEach((stage, i) => {
@@ -84,7 +84,7 @@ describe('no tensor leaks', () => {
       data: { dataset, batchSize: 4, seed: 5 },
     });
     const counts: number[] = [];
-    for (const s of ['teacher', 'task', 'fsp'] as Stage[]) {
+    for (const s of ['teacher', 'cross_entropy', 'fsp'] as Stage[]) {
       trainer.setStage(s);
       trainer.nextStep(); // creates this stage's buffers
       const c = tf.memory().numTensors;

@@ -23,15 +23,15 @@ describe('paper schedules', () => {
     assert.equal(c100.total, 32_000);
   });
 
-  it('stage 2 (task): 0.1 / 0.01 / 0.001 until 11k / 16k / 21k', () => {
-    const s = paperSchedule('task');
+  it('stage 2 (cross_entropy): 0.1 / 0.01 / 0.001 until 11k / 16k / 21k', () => {
+    const s = paperSchedule('cross_entropy');
     assert.deepEqual(at(s, [0, 10_999, 11_000, 15_999, 16_000, 20_999]), [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
     assert.equal(s.total, 21_000);
   });
 
   it('defaultSchedule is the paper schedule, scaled on request', () => {
     assert.deepEqual(defaultSchedule('fsp'), paperSchedule('fsp'));
-    assert.deepEqual(defaultSchedule('task', { scale: 0.01 }), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
+    assert.deepEqual(defaultSchedule('cross_entropy', { scale: 0.01 }), { values: [0.1, 0.01, 0.001], boundaries: [110, 160], total: 210 });
   });
 });
 
@@ -64,7 +64,7 @@ describe('checkSchedule', () => {
   });
 
   it('returns a copy', () => {
-    const s = paperSchedule('task');
+    const s = paperSchedule('cross_entropy');
     const c = checkSchedule(s);
     c.boundaries[0] = 1;
     assert.equal(s.boundaries[0], 11_000, 'the original is untouched');
@@ -73,10 +73,14 @@ describe('checkSchedule', () => {
 
 describe('stages', () => {
   it('parses the three stage names and says which model each trains', () => {
-    assert.deepEqual([...STAGES], ['teacher', 'fsp', 'task']);
-    assert.deepEqual(STAGES.map((s) => parseStage(s)), ['teacher', 'fsp', 'task']);
+    assert.deepEqual([...STAGES], ['teacher', 'fsp', 'cross_entropy']);
+    assert.deepEqual(STAGES.map((s) => parseStage(s)), ['teacher', 'fsp', 'cross_entropy']);
     assert.deepEqual(STAGES.map(trainedModel), ['teacher', 'student', 'student']);
-    assert.throws(() => parseStage('stage1'), /^RangeError: stage: expected one of teacher, fsp, task, got "stage1"$/);
+    assert.throws(() => parseStage('stage1'), /^RangeError: stage: expected one of teacher, fsp, cross_entropy, got "stage1"$/);
     assert.throws(() => parseStage(undefined, 'request.stage'), /^RangeError: request\.stage: expected one of/);
+  });
+
+  it("does not take 'task', stage 2's old name (only files written before the rename are read with it)", () => {
+    assert.throws(() => parseStage('task'), /^RangeError: stage: expected one of teacher, fsp, cross_entropy, got "task"$/);
   });
 });

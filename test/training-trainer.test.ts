@@ -88,17 +88,17 @@ describe('stage fsp (stage 1)', () => {
   });
 });
 
-describe('stage task (stage 2)', () => {
+describe('stage cross_entropy (stage 2)', () => {
   it('lowers the cross-entropy on the student only', () => {
     const teacher = resnet(1);
     const student = resnet(2);
     const teacherBefore = weightsOf(teacher);
-    const trainer = new Trainer({ teacher, student, stage: 'task', schedules: { task: { values: [0.05], boundaries: [], total: 100 } } });
+    const trainer = new Trainer({ teacher, student, stage: 'cross_entropy', schedules: { cross_entropy: { values: [0.05], boundaries: [], total: 100 } } });
     const batch = fixedBatch(toyDataset(6), 6);
     const results = Array.from({ length: 10 }, () => trainer.step(batch));
     const losses = results.map((r) => r.loss);
     assert.ok(losses.at(-1)! < 0.7 * losses[0]!, `cross-entropy ${losses.map((l) => l.toFixed(3)).join(' → ')}`);
-    assert.ok(results.every((r) => r.stage === 'task' && r.lr === 0.05 && r.teacherHits === undefined && typeof r.accuracy === 'number'), 'task results');
+    assert.ok(results.every((r) => r.stage === 'cross_entropy' && r.lr === 0.05 && r.teacherHits === undefined && typeof r.accuracy === 'number'), 'stage 2 results');
     weightsOf(teacher).forEach((w, i) => assert.deepEqual(w, teacherBefore[i], 'teacher untouched'));
     trainer.dispose();
     batch.images.dispose();
@@ -134,15 +134,15 @@ describe('schedules and the data stream', () => {
     const trainer = new Trainer({
       teacher: resnet(1),
       student: resnet(2),
-      schedules: { fsp: { values: [1e-3, 1e-4], boundaries: [2], total: 3 }, task: { values: [0.1, 0.01], boundaries: [1], total: 2 } },
+      schedules: { fsp: { values: [1e-3, 1e-4], boundaries: [2], total: 3 }, cross_entropy: { values: [0.1, 0.01], boundaries: [1], total: 2 } },
       data: { dataset: toyDataset(6), batchSize: 3, seed: 1 },
     });
     assert.equal(trainer.remaining, 3);
     const lrs = trainer.train().map((r) => r.lr);
     assert.deepEqual(lrs, [1e-3, 1e-3, 1e-4], 'train() runs the rest of the schedule');
     assert.equal(trainer.remaining, 0);
-    trainer.setStage('task');
-    assert.deepEqual(trainer.train().map((r) => [r.stage, r.lr, r.stageStep, r.step]), [['task', 0.1, 1, 4], ['task', 0.01, 2, 5]]);
+    trainer.setStage('cross_entropy');
+    assert.deepEqual(trainer.train().map((r) => [r.stage, r.lr, r.stageStep, r.step]), [['cross_entropy', 0.1, 1, 4], ['cross_entropy', 0.01, 2, 5]]);
     trainer.setStage('fsp');
     assert.deepEqual([trainer.learningRate(), trainer.stageStep()], [1e-4, 3], 'past the end the last rate holds');
     trainer.dispose();
@@ -219,24 +219,27 @@ describe('errors', () => {
     const teacher = resnet(1);
     const student = resnet(2);
     const onlyStudent = new Trainer({ student });
-    assert.equal(onlyStudent.stage, 'task');
+    assert.equal(onlyStudent.stage, 'cross_entropy');
     assert.throws(() => onlyStudent.setStage('fsp'), (e: Error) => e instanceof StageError && /^stage 'fsp' needs a teacher, and this trainer has none$/.test(e.message));
     assert.throws(() => onlyStudent.setStage('teacher'), (e: Error) => e instanceof StageError && /stage 'teacher' needs a teacher/.test(e.message));
     assert.throws(() => onlyStudent.evaluate(toyDataset(3), { model: 'teacher' }), (e: Error) => e instanceof StageError && e.message === "evaluate (model 'teacher') needs a teacher, and this trainer has none");
     const onlyTeacher = new Trainer({ teacher });
     assert.equal(onlyTeacher.stage, 'teacher');
-    assert.throws(() => onlyTeacher.setStage('task'), (e: Error) => e instanceof StageError && /stage 'task' needs a student/.test(e.message));
+    assert.throws(() => onlyTeacher.setStage('cross_entropy'), (e: Error) => e instanceof StageError && /stage 'cross_entropy' needs a student/.test(e.message));
     assert.throws(() => new Trainer({ teacher, stage: 'fsp' }), (e: Error) => e instanceof StageError && /stage 'fsp' needs a student/.test(e.message));
 
     const both = new Trainer({ teacher, student });
     const batch = fixedBatch(toyDataset(3), 3);
-    assert.throws(() => both.step(batch, { expectStage: 'task' }), (e: Error) => e instanceof StageError && e.message === "the trainer is in stage 'fsp', not 'task'; call setStage('task') first");
+    assert.throws(() => both.step(batch, { expectStage: 'cross_entropy' }), (e: Error) => e instanceof StageError && e.message === "the trainer is in stage 'fsp', not 'cross_entropy'; call setStage('cross_entropy') first");
     assert.equal(both.stepsTaken, 0, 'nothing happened');
-    assert.throws(() => both.setStage('stage2' as never), /^RangeError: stage: expected one of teacher, fsp, task, got "stage2"$/);
+    assert.throws(() => both.setStage('stage2' as never), /^RangeError: stage: expected one of teacher, fsp, cross_entropy, got "stage2"$/);
+    const flat = { values: [0.1], boundaries: [], total: 10 };
+    assert.throws(() => new Trainer({ student, schedules: { task: flat } as never }), /^RangeError: schedules: expected one of teacher, fsp, cross_entropy, got "task"$/);
+    assert.throws(() => new Trainer({ student, data: { dataset: toyDataset(3), batchSize: 3, seed: 1, augment: { stage2: true } as never } }), /^RangeError: data\.augment: expected one of .*, got "stage2"$/);
 
     const wide = resnet(3, 2);
     assert.throws(() => new Trainer({ teacher, student: wide }), (e: Error) => e instanceof StageError && /pair 0 is 16×16 in the teacher but 32×32 in the student/.test(e.message));
-    const baseline = new Trainer({ teacher, student: wide, stage: 'task' });
+    const baseline = new Trainer({ teacher, student: wide, stage: 'cross_entropy' });
     assert.throws(() => baseline.setStage('fsp'), StageError, 'incompatible pairs are checked on every switch to fsp');
     assert.throws(() => both.nextStep(), /nextStep: this trainer has no data stream/);
     assert.throws(() => new Trainer({}), /give a teacher, a student or both/);
@@ -245,11 +248,11 @@ describe('errors', () => {
   });
 
   it('checks batches against the model and the stage', () => {
-    const trainer = new Trainer({ teacher: resnet(1), student: resnet(2), stage: 'task' });
+    const trainer = new Trainer({ teacher: resnet(1), student: resnet(2), stage: 'cross_entropy' });
     const good = fixedBatch(toyDataset(3), 3);
     const wrongShape = tf.zeros([3, 5, 5, 1]) as tf.Tensor4D;
     assert.throws(() => trainer.step({ images: wrongShape, labels: [0, 1, 2] }), /^RangeError: images: shape \[3,5,5,1\] does not fit the model input \[batch, 4, 4, 1\]$/);
-    assert.throws(() => trainer.step({ images: good.images }), /^RangeError: labels: stage 'task' \(cross-entropy\) and evaluation need labels$/);
+    assert.throws(() => trainer.step({ images: good.images }), /^RangeError: labels: stage 'cross_entropy' \(cross-entropy\) and evaluation need labels$/);
     assert.throws(() => trainer.step({ images: good.images, labels: [0, 1] }), /labels: 2 labels for 3 images/);
     assert.throws(() => trainer.step({ images: good.images, labels: [0, 1, 3] }), /labels\[2\]: 3 is not a class in 0\.\.2/);
     assert.throws(() => trainer.step({ images: good.images, labels: [0, 1, 2], ids: ['a'] }), /ids: 1 ids for 3 images/);

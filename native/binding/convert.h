@@ -1,6 +1,9 @@
-// JS values -> core views, with TypeError/RangeError naming the argument. The TypeScript layer
-// (src/native/validate.ts) checks everything first with friendlier messages; these checks are the
-// last line that keeps bad input from reaching memory it does not own.
+// JS values -> core views, with TypeError/RangeError naming the argument. Who checks what:
+//   src/native/validate.ts  every input rule, with the messages users see (the one authority);
+//   this binding            only what converting needs and memory safety: value types, enum strings, positive
+//                           integer dimensions, and array lengths against the declared shapes (a kernel reads
+//                           and writes exactly what the shapes say, so these keep it inside the arrays);
+//   the core (checks.cc)    the rules again on the views, before any kernel runs: the last line of defence.
 #pragma once
 
 #include <napi.h>

@@ -1,5 +1,7 @@
 // Argument checks at the kernel boundary, sharp-style: every error names the argument and says what
-// was expected, so the kernels (native or TS) only ever see well-formed input.
+// was expected, so the kernels (native or TS) only ever see well-formed input. This is the one place the
+// input rules are stated: the native binding checks only types and lengths against declared shapes (memory
+// safety, native/binding/convert.h), and the C++ core re-checks the rules as the last line of defence.
 // TypeError: the wrong kind of value. RangeError: the right kind with a wrong size or value.
 import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, PairGradients, Pooling, Teacher } from './types.js';
 import { dimsOf, type MapDims } from './types.js';

@@ -11,8 +11,9 @@
 // iteration counts with scaleSchedule (the paper: T = 64k, S1 = S2 = 21k, batch 128 on CIFAR-10).
 import { loadCifar10, loadMnist, StridedSubset, type Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
-import { paperSchedule, scaleSchedule, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
+import { paperSchedule, scaleSchedule, trainedModel, Trainer, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { linePlotSvg } from './plot.js';
+import { Progress } from './progress.js';
 
 export const FAST_OPT_DATASETS = ['mnist', 'cifar10'] as const;
 export type FastOptDataset = (typeof FAST_OPT_DATASETS)[number];
@@ -119,7 +120,7 @@ export interface FastOptResult {
   experiment: 'fast-opt';
   dataset: FastOptDataset;
   config: FastOptConfig;
-  schedules: { teacher: Schedule; fsp: Schedule; task: Schedule; baseline: Schedule };
+  schedules: { teacher: Schedule; fsp: Schedule; cross_entropy: Schedule; baseline: Schedule };
   train_samples: number;
   test_samples: number;
   teacher: RunSummary & { model: string; iterations_to_final_accuracy: number | null };
@@ -170,11 +171,16 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   const T = config.teacherIterations;
   const S1 = config.stage1Iterations;
   const S2 = config.stage2Iterations;
-  const schedules = { teacher: scheduleFor('teacher', T), fsp: scheduleFor('fsp', S1), task: scheduleFor('task', S2), baseline: scheduleFor('teacher', S1 + S2) };
+  const schedules = { teacher: scheduleFor('teacher', T), fsp: scheduleFor('fsp', S1), cross_entropy: scheduleFor('cross_entropy', S2), baseline: scheduleFor('teacher', S1 + S2) };
   const build = (depth: number, seed: number, name: string): TappedModel =>
     buildResNet({ depth, widthMultiplier: config.width, numClasses: train.numClasses, inputShape: [h, w, c], seed, name });
   const evalPoints = (total: number, from = 0) => Math.ceil((total - from) / config.evalEvery) + 1;
-  const progress = new Progress(T + 2 * (S1 + S2), evalPoints(T) + evalPoints(S1 + S2, S1) + 1 + evalPoints(S1 + S2), log);
+  const progress = new Progress({ steps: T + 2 * (S1 + S2), evaluations: evalPoints(T) + evalPoints(S1 + S2, S1) + 1 + evalPoints(S1 + S2) });
+  const progressLine = (run: string, i: number, total: number, r: StepResult) => {
+    const acc = r.accuracy === undefined ? '' : `  batch acc ${(100 * r.accuracy).toFixed(1)}%`;
+    const cache = r.teacherHits === undefined ? '' : `  teacher cache ${r.teacherHits}/${r.batchSize}`;
+    log(`${run.padEnd(8)} step ${String(i).padStart(6)}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr}${acc}${cache}  | ${progress.summary()}`);
+  };
   const data0 = (seedOffset: number) => ({ dataset: train, batchSize: config.batchSize, seed: config.seed * 1000 + seedOffset });
   const started = performance.now();
 
@@ -182,7 +188,7 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   const evaluate = (run: string, trainer: Trainer, model: 'teacher' | 'student', iteration: number, curve: CurvePoint[]) => {
     const t0 = performance.now();
     const r = trainer.evaluate(test, { model, batchSize: config.evalBatchSize });
-    progress.evalDone(performance.now() - t0);
+    progress.evaluationDone(performance.now() - t0);
     curve.push({ iteration, accuracy: r.accuracy, loss: r.loss });
     log(`${run.padEnd(8)} eval @ ${String(iteration).padStart(6)}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (loss ${r.loss.toFixed(4)})`);
   };
@@ -195,8 +201,8 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
       progress.stepDone(performance.now() - s0);
       onStep?.(r);
       const it = from + i;
-      if (i % config.progressEvery === 0 || i === steps) progress.line(run, i, steps, r);
-      if (curve && (it % config.evalEvery === 0 || i === steps)) evaluate(run, trainer, trainedModelOf(trainer), it, curve);
+      if (i % config.progressEvery === 0 || i === steps) progressLine(run, i, steps, r);
+      if (curve && (it % config.evalEvery === 0 || i === steps)) evaluate(run, trainer, trainedModel(trainer.stage), it, curve);
     }
     return { wall_s: (performance.now() - t0) / 1000, ms_per_step: (performance.now() - t0) / steps };
   };
@@ -216,8 +222,8 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
     teacher,
     student: fspStudent,
     stage: 'fsp',
-    schedules: { fsp: schedules.fsp, task: schedules.task },
-    data: { ...data0(2), augment: { fsp: false, task: config.augment } },
+    schedules: { fsp: schedules.fsp, cross_entropy: schedules.cross_entropy },
+    data: { ...data0(2), augment: { fsp: false, cross_entropy: config.augment } },
   });
   log(`fsp student: ResNet-${config.studentDepth} ×${config.width}, stage 1 ${S1} + stage 2 ${S2} iterations`);
   const lossCurve: { iteration: number; loss: number }[] = [];
@@ -230,14 +236,14 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
   });
   const fspCurve: CurvePoint[] = [];
   evaluate('stage1', ft, 'student', S1, fspCurve); // the classifier is still at its initial weights here
-  ft.setStage('task');
+  ft.setStage('cross_entropy');
   const s2Time = steps('stage2', ft, S2, S1, fspCurve);
   ft.dispose();
 
   // 3. Baseline student: same architecture and initial weights, cross-entropy for S1 + S2 iterations.
   const baseStudent = build(config.studentDepth, config.seed + 1, `baseline_student_resnet${config.studentDepth}`);
   const baseCurve: CurvePoint[] = [];
-  const bt = new Trainer({ student: baseStudent, stage: 'task', schedules: { task: schedules.baseline }, data: { ...data0(2), augment: { task: config.augment } } });
+  const bt = new Trainer({ student: baseStudent, stage: 'cross_entropy', schedules: { cross_entropy: schedules.baseline }, data: { ...data0(2), augment: { cross_entropy: config.augment } } });
   log(`baseline student: ResNet-${config.studentDepth} ×${config.width}, ${S1 + S2} iterations`);
   const bTime = steps('baseline', bt, S1 + S2, 0, baseCurve);
   bt.dispose();
@@ -293,49 +299,6 @@ export function runFastOpt(config: FastOptConfig, data: FastOptData, hooks: Fast
     },
     total_wall_s: (performance.now() - started) / 1000,
   };
-}
-
-const trainedModelOf = (t: Trainer): 'teacher' | 'student' => (t.stage === 'teacher' ? 'teacher' : 'student');
-
-/** Step and evaluation counting for progress lines with an ETA over the whole experiment. */
-class Progress {
-  private stepsDone = 0;
-  private stepMs = 0;
-  private evalsDone = 0;
-  private evalMs = 0;
-  private readonly start = performance.now();
-  constructor(
-    private readonly stepsPlanned: number,
-    private readonly evalsPlanned: number,
-    private readonly log: (line: string) => void,
-  ) {}
-  stepDone(ms: number) {
-    this.stepsDone++;
-    this.stepMs += ms;
-  }
-  evalDone(ms: number) {
-    this.evalsDone++;
-    this.evalMs += ms;
-  }
-  line(run: string, i: number, total: number, r: StepResult) {
-    const perStep = this.stepMs / this.stepsDone;
-    const perEval = this.evalsDone ? this.evalMs / this.evalsDone : perStep * 4;
-    const eta = Math.max(0, this.stepsPlanned - this.stepsDone) * perStep + Math.max(0, this.evalsPlanned - this.evalsDone) * perEval;
-    const acc = r.accuracy === undefined ? '' : `  batch acc ${(100 * r.accuracy).toFixed(1)}%`;
-    const cache = r.teacherHits === undefined ? '' : `  teacher cache ${r.teacherHits}/${r.batchSize}`;
-    this.log(
-      `${run.padEnd(8)} step ${String(i).padStart(6)}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr}${acc}${cache}  | ${perStep.toFixed(0)} ms/step` +
-        `  elapsed ${duration(performance.now() - this.start)}  ETA ${duration(eta)}`,
-    );
-  }
-}
-
-/** 75000 → "1m15s". */
-export function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Figure 3: test accuracy vs iteration for the teacher, the FSP student (both stages) and the baseline. */

@@ -7,7 +7,7 @@
 // (every step, save, restore, stage change and the deletion queue on it, so a SaveCheckpoint called during
 // a Run, or eight at once, runs between two steps, and session.json is never written by two at a time).
 //
-// Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'task' (stage 2);
+// Stages: the proto's STAGE_FSP is the trainer's 'fsp' (stage 1), STAGE_CROSS_ENTROPY its 'cross_entropy' (stage 2);
 // every name of a stage is in src/training/stage.ts's STAGE_NAMES.
 // A session always trains its student; to train a teacher, make it the student of a session without a
 // teacher (stage 2 only), then use it as the teacher of another session.
@@ -52,6 +52,7 @@ import {
   type StepResult,
   type TrainerState,
 } from '../training/index.js';
+import { storedStageName } from '../training/stage.js';
 import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { mib } from './limits.js';
@@ -61,7 +62,7 @@ import type { DecodedBatch } from './sessions-data.js';
 import { Mutex } from './mutex.js';
 import { alreadyExists, failedPrecondition, invalid, limitExceeded, notFound, quote, RpcError } from './status.js';
 
-export type SessionStage = 'fsp' | 'task';
+export type SessionStage = 'fsp' | 'cross_entropy';
 
 /** A session's checkpoints hold and restore its student only (the teacher belongs to the registry). */
 const STUDENT_ONLY = { models: ['student'] } as const;
@@ -178,7 +179,7 @@ export class Session {
       student: { ...student.tapped, pairs: spec.pairs.map((p) => p.student) },
       ...(teacher ? { teacher: { ...teacher.tapped, pairs: spec.pairs.map((p) => p.teacher) } } : {}),
       stage,
-      schedules: { fsp: toSchedule(spec.fspSchedule), task: toSchedule(spec.crossEntropySchedule) },
+      schedules: { fsp: toSchedule(spec.fspSchedule), cross_entropy: toSchedule(spec.crossEntropySchedule) },
       momentum: spec.optimizer.momentum,
       weightDecay: spec.optimizer.weightDecay,
       ...(teacher ? { pairWeights: spec.weights } : {}),
@@ -276,7 +277,7 @@ export class SessionManager {
     if (trainedBy) {
       throw failedPrecondition('IN_USE', `spec.student_model_id: model '${student.id}' is already the student of session '${trainedBy.id}'; delete that session first`);
     }
-    const initial = stage ?? (teacher ? 'fsp' : 'task');
+    const initial = stage ?? (teacher ? 'fsp' : 'cross_entropy');
     if (initial === 'fsp' && !teacher) throw failedPrecondition('WRONG_STAGE', 'stage: STAGE_FSP needs a teacher (spec.teacher_model_id)');
     const held = this.reserve(id, spec, student, teacher, (bytes, what, kind) => memory.reserve(bytes, what, kind));
     this.pending.add(id);
@@ -513,7 +514,7 @@ export class SessionManager {
       const file = path.join(this.dirOf(id), 'session.json');
       await removeStaleTemps(this.dirOf(id));
       try {
-        const record = JSON.parse(await fs.readFile(file, 'utf8')) as SessionFile;
+        const record = withCurrentStageNames(JSON.parse(await fs.readFile(file, 'utf8')) as SessionFile);
         if (record.version !== 1 || record.sessionId !== id || !ID_PATTERN.test(id)) throw new Error(`${file} does not describe session '${id}'`);
         const { registry } = this.options;
         const student = registry.find(record.spec.studentModelId);
@@ -670,6 +671,13 @@ export class SessionManager {
   }
 }
 
+
+/** Session files written before stage 2 was renamed 'cross_entropy' call it 'task' (storedStageName maps it). */
+function withCurrentStageNames(record: SessionFile): SessionFile {
+  const current = (stage: SessionStage) => storedStageName(stage) as SessionStage;
+  if (typeof record !== 'object' || record === null || !Array.isArray(record.checkpoints)) return record; // the checks below report it
+  return { ...record, stage: current(record.stage), checkpoints: record.checkpoints.map((c) => ({ ...c, stage: current(c.stage) })) };
+}
 
 const mapOf = (t: tf.Tensor4D): FeatureMap => ({ data: t.dataSync() as Float32Array, shape: t.shape, layout: 'NHWC' });
 

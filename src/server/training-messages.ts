@@ -19,7 +19,7 @@ import { invalid, list, RpcError } from './status.js';
 export const PAPER_FSP_SCHEDULE: ScheduleRecord = { learningRates: [1e-3, 1e-4, 1e-5], untilSteps: [11_000, 16_000, 21_000] };
 export const PAPER_CROSS_ENTROPY_SCHEDULE: ScheduleRecord = { learningRates: [0.1, 0.01, 0.001], untilSteps: [11_000, 16_000, 21_000] };
 
-const SESSION_STAGES: readonly SessionStage[] = ['fsp', 'task'];
+const SESSION_STAGES: readonly SessionStage[] = ['fsp', 'cross_entropy'];
 
 /** A request's Stage enum as the session's stage (STAGE_NAMES is the one mapping). */
 export function stageOf(value: unknown, field: string): SessionStage {

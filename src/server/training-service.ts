@@ -66,7 +66,7 @@ export function trainingServiceHandlers(ctx: TrainingContext): TrainingServiceHa
 
     TrainStep: unary(log, async (request, call) => {
       const session = sessions.get(request.sessionId);
-      const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+      const batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'cross_entropy' && 'stage STAGE_CROSS_ENTROPY');
       checkBatch(ctx.admission.limits, batch.shape[0], 'batch.images');
       const holder = session.acquire('a TrainStep call');
       try {
@@ -136,7 +136,7 @@ async function train(ctx: TrainingContext, call: grpc.ServerDuplexStream<TrainRe
       checkCall(call);
       let batch: ReturnType<typeof decodeBatch>;
       try {
-        batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'task' && 'stage STAGE_CROSS_ENTROPY');
+        batch = decodeBatch(request.batch, session.student, 'batch', session.stage === 'cross_entropy' && 'stage STAGE_CROSS_ENTROPY');
         checkBatch(ctx.admission.limits, batch.shape[0], 'batch.images');
       } catch (err) {
         throw index > 0 && err instanceof RpcError ? err.withNote(`in message ${index} of the stream`) : err;

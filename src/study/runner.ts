@@ -11,10 +11,11 @@
 // the reported numbers).
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Dataset } from '../data/index.js';
 import { buildResNet, type TappedModel } from '../models/index.js';
-import { scheduleFor, duration } from '../report/fast-opt.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { scheduleFor } from '../report/fast-opt.js';
+import { duration, Progress } from '../report/progress.js';
 import { openScalarWriter, stepScalars, type ScalarWriter } from '../report/tensorboard.js';
 import { readCheckpointFile, STAGE_NAMES, Trainer, writeCheckpointFile, type EvalResult, type Schedule, type Stage, type StepResult } from '../training/index.js';
 import { armIterations, trainingSpec, type ArmSpec, type NetSpec, type StudyConfig, type TeacherSpec } from './config.js';
@@ -84,7 +85,8 @@ export interface StepEvent {
 export interface StudyHooks {
   log?: (line: string) => void;
   onStep?: (e: StepEvent) => void;
-  onRunDone?: (e: { run: string; seed: number; record: RunRecord | TeacherRecord }) => void;
+  /** Awaited before the next run starts. */
+  onRunDone?: (e: { run: string; seed: number; record: RunRecord | TeacherRecord }) => void | Promise<void>;
   /** Checked after every step: true stops the study (StudyInterrupted) without writing the run in progress. */
   shouldStop?: () => boolean;
   /** Checked before each run: false ends this piece of the study cleanly (between runs). */
@@ -110,24 +112,6 @@ export function studyContext(config: StudyConfig): StudyContext {
 export const runFile = (dir: string, arm: string, seed: number) => path.join(dir, 'runs', `${arm}-seed${seed}.json`);
 export const teacherFile = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.json`);
 const teacherWeights = (dir: string, key: string, seed: number) => path.join(dir, 'teachers', `${key}-seed${seed}.ckpt`);
-
-/** Writes `text` to `file` so that a reader sees the old file or the whole new one. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** The records in `dir` (a study's state folder), checked against the config. */
 export function readRecords(config: StudyConfig, dir: string): StudyRecords {
@@ -162,7 +146,7 @@ export function readRecords(config: StudyConfig, dir: string): StudyRecords {
 }
 
 
-const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, task: 0.1 };
+const SCHEDULE_BASE: Record<Stage, number> = { teacher: 0.1, fsp: 1e-3, cross_entropy: 0.1 };
 
 /** The paper's schedule shape for `stage` over `iterations`, its rates scaled so the first is `lr`. */
 export function studySchedule(stage: Stage, iterations: number, lr = SCHEDULE_BASE[stage]): Schedule {
@@ -181,7 +165,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
   fs.mkdirSync(path.join(dir, 'runs'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'teachers'), { recursive: true });
   // Studies may share a state folder (and so their teachers and identical arms): one config file each.
-  writeFileAtomic(path.join(dir, `config-${config.name}.json`), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, `config-${config.name}.json`), `${JSON.stringify(config, null, 2)}\n`);
   const have = readRecords(config, dir);
   const done = new Set([...have.runs.map((r) => `${r.arm}#${r.seed}`), ...have.teachers.map((t) => `teacher:${t.teacher}#${t.seed}`)]);
   const evalBatch = config.evalBatchSize ?? 500;
@@ -201,12 +185,12 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       if (arm.teacher && (arm.stage1 || arm.stage2.kd) && !teacherReady(arm.teacher)) pendingTeachers.add(`${arm.teacher}#${seed}`);
     }
   }
-  const progress = new StudyProgress(
-    pendingRuns.reduce((a, r) => a + armIterations(r.arm), 0) + [...pendingTeachers].reduce((a, k) => a + config.teachers[k.split('#')[0]!]!.iterations, 0),
-    pendingRuns.length + pendingTeachers.size,
-    log,
-    hooks.progressEvery ?? 50,
-  );
+  const progress = new Progress({
+    steps: pendingRuns.reduce((a, r) => a + armIterations(r.arm), 0) + [...pendingTeachers].reduce((a, k) => a + config.teachers[k.split('#')[0]!]!.iterations, 0),
+  });
+  const runsPlanned = pendingRuns.length + pendingTeachers.size;
+  let runsDone = 0;
+  const progressEvery = hooks.progressEvery ?? 50;
   log(`study ${config.name}: seeds 1..${seeds} of ${config.seeds}; ${have.runs.length} runs and ${have.teachers.length} teachers already done, ${pendingRuns.length} runs and ${pendingTeachers.size} teachers to go`);
 
   // Steps of one stage; stops the study when asked (nothing of the run is written). Turns the event loop
@@ -218,7 +202,10 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
     for (let i = 1; i <= steps; i++) {
       const s0 = performance.now();
       last = trainer.nextStep();
-      progress.step(performance.now() - s0, run, seed, trainer.stage, i, steps, last);
+      progress.stepDone(performance.now() - s0);
+      if (i % progressEvery === 0 || i === steps) {
+        log(`  ${run} seed ${seed} ${trainer.stage} ${i}/${steps}  loss ${last.loss.toPrecision(4)}  lr ${last.lr.toPrecision(3)}  | runs ${runsDone}/${runsPlanned}, ${progress.summary()}`);
+      }
       onResult?.(last);
       if (tb) for (const { tag, value } of stepScalars(last)) tb.scalar(`${STAGE_NAMES[trainer.stage].tensorboard}/${tag}`, value, from + i);
       hooks.onStep?.({ run, seed, iteration: from + i, result: last });
@@ -286,12 +273,12 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
         log(`teacher '${key}' seed ${seed}: retrained to validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)}; its earlier record had ${pct(earlier.validation.accuracy)}, ${pct(earlier.test.accuracy)}`);
       }
       if (earlier) have.teachers.splice(have.teachers.indexOf(earlier), 1);
-      writeFileAtomic(teacherFile(dir, key, seed), `${JSON.stringify(record, null, 2)}\n`);
+      await writeFileAtomic(teacherFile(dir, key, seed), `${JSON.stringify(record, null, 2)}\n`);
       done.add(`teacher:${id}`);
       have.teachers.push(record);
-      progress.runDone();
+      runsDone++;
       log(`teacher '${key}' seed ${seed}: validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)} (${duration(wall_s * 1000)})`);
-      hooks.onRunDone?.({ run: `teacher:${key}`, seed, record });
+      await hooks.onRunDone?.({ run: `teacher:${key}`, seed, record });
     }
     teachers.set(id, model);
     return model;
@@ -308,7 +295,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
         const theirs = readRecords({ ...config, arms: [arm], teachers: {} }, dir).runs.find((r) => r.seed === seed);
         if (theirs) {
           have.runs.push(theirs);
-          progress.runDone();
+          runsDone++;
           log(`${arm.name} seed ${seed}: finished meanwhile by another piece; skipped`);
           continue;
         }
@@ -327,12 +314,12 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
       const trainer = new Trainer({
         ...(teacher ? { teacher } : {}),
         student,
-        stage: s1 ? 'fsp' : 'task',
-        schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), task: studySchedule('task', arm.stage2.iterations, arm.stage2.lr) },
+        stage: s1 ? 'fsp' : 'cross_entropy',
+        schedules: { ...(s1 ? { fsp: studySchedule('fsp', s1.iterations, s1.lr) } : {}), cross_entropy: studySchedule('cross_entropy', arm.stage2.iterations, arm.stage2.lr) },
         ...(s1?.reduction ? { reduction: s1.reduction } : {}),
         ...(arm.stage2.kd ? { distillation: arm.stage2.kd } : {}),
         ...(s1?.pairs && teacher ? { pairWeights: teacher.pairs.map((_, i) => (s1.pairs!.includes(i) ? 1 : 0)) } : {}),
-        data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, task: true } },
+        data: { dataset: trainSet, batchSize: config.batchSize, seed: seed * 1000 + 2, augment: { fsp: s1?.augment ?? false, cross_entropy: true } },
       });
       const tb = await writerFor(arm.name, seed);
       try {
@@ -353,7 +340,7 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           const tail = losses.slice(-10);
           stage1Cpu = r.cpu_s;
           stage1 = { wall_s: r.wall_s, first_loss: first, final_loss: tail.reduce((a, b) => a + b, 0) / tail.length, teacher_hits: hits, teacher_misses: misses };
-          trainer.setStage('task');
+          trainer.setStage('cross_entropy');
         }
         const r2 = await train(arm.name, seed, trainer, arm.stage2.iterations, s1?.iterations ?? 0, tb);
         const wall = (stage1?.wall_s ?? 0) + r2.wall_s;
@@ -375,11 +362,11 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
           finished_at: new Date().toISOString(),
         };
         logEnd(tb, record.iterations, record.validation, record.test);
-        writeFileAtomic(runFile(dir, arm.name, seed), `${JSON.stringify(record, null, 2)}\n`);
+        await writeFileAtomic(runFile(dir, arm.name, seed), `${JSON.stringify(record, null, 2)}\n`);
         have.runs.push(record);
-        progress.runDone();
+        runsDone++;
         log(`${arm.name} seed ${seed}: validation ${pct(record.validation.accuracy)}, test ${pct(record.test.accuracy)} (${duration(wall * 1000)})`);
-        hooks.onRunDone?.({ run: arm.name, seed, record });
+        await hooks.onRunDone?.({ run: arm.name, seed, record });
       } finally {
         tb?.close();
         trainer.dispose();
@@ -393,31 +380,3 @@ export async function runStudy(config: StudyConfig, data: StudySplits, dir: stri
 }
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
-
-/** Steps and runs left, ms per step so far, and an ETA line every `every` steps. */
-class StudyProgress {
-  private steps = 0;
-  private ms = 0;
-  private runs = 0;
-  private readonly start = performance.now();
-  constructor(
-    private readonly stepsPlanned: number,
-    private readonly runsPlanned: number,
-    private readonly log: (line: string) => void,
-    private readonly every: number,
-  ) {}
-  step(ms: number, run: string, seed: number, stage: Stage, i: number, total: number, r: StepResult) {
-    this.steps++;
-    this.ms += ms;
-    if (i % this.every !== 0 && i !== total) return;
-    const per = this.ms / this.steps;
-    const eta = Math.max(0, this.stepsPlanned - this.steps) * per;
-    this.log(
-      `  ${run} seed ${seed} ${stage} ${i}/${total}  loss ${r.loss.toPrecision(4)}  lr ${r.lr.toPrecision(3)}` +
-        `  | runs ${this.runs}/${this.runsPlanned}, ${per.toFixed(0)} ms/step, elapsed ${duration(performance.now() - this.start)}, ETA ${duration(eta)}`,
-    );
-  }
-  runDone() {
-    this.runs++;
-  }
-}

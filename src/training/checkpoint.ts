@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { storedStageName, type Stage } from './stage.js';
 import type { Trainer, TrainerMeta, TrainerState } from './trainer.js';
 
 const MAGIC = Buffer.from('FSPDCKPT', 'latin1');
@@ -100,7 +101,29 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { st
     new Uint8Array(a.buffer).set(data.subarray(offset, offset + 4 * length));
     arrays.set(key, a);
   }
-  return { state: { meta: header.meta, arrays }, createdAt: header.createdAt };
+  return { state: withCurrentStageNames({ meta: header.meta, arrays }), createdAt: header.createdAt };
+}
+
+/**
+ * The state with every stage name in today's vocabulary. Checkpoints written before stage 2 was renamed
+ * 'cross_entropy' call it 'task' in the stage, the keys of stageSteps, schedules and optimizers, and the
+ * optimiser arrays' keys (`opt.<stage>#<i>`); they keep restoring (storedStageName maps the name).
+ */
+function withCurrentStageNames(state: TrainerState): TrainerState {
+  const { meta, arrays } = state;
+  if (typeof meta !== 'object' || meta === null) return state; // importState reports it
+  const rekey = <T>(byStage: Partial<Record<Stage, T>> | undefined) =>
+    byStage && (Object.fromEntries(Object.entries(byStage).map(([stage, v]) => [storedStageName(stage), v])) as Record<Stage, T>);
+  return {
+    meta: {
+      ...meta,
+      stage: storedStageName(meta.stage) as Stage,
+      stageSteps: rekey(meta.stageSteps)!,
+      schedules: rekey(meta.schedules)!,
+      optimizers: rekey(meta.optimizers)!,
+    },
+    arrays: new Map([...arrays].map(([key, a]) => [key.replace(/^opt\.([^#]+)#/, (_, stage: string) => `opt.${storedStageName(stage)}#`), a])),
+  };
 }
 
 export async function writeCheckpointFile(file: string, state: TrainerState): Promise<CheckpointInfo> {

@@ -25,7 +25,7 @@ export function paperSchedule(stage: Stage, dataset: PaperDataset = 'cifar10'): 
       return dataset === 'cifar100'
         ? { values: [1e-3, 1e-4, 1e-5], boundaries: [16_000, 24_000], total: 32_000 }
         : { values: [1e-3, 1e-4, 1e-5], boundaries: [11_000, 16_000], total: 21_000 };
-    case 'task':
+    case 'cross_entropy':
       return { values: [0.1, 0.01, 0.001], boundaries: [11_000, 16_000], total: 21_000 };
   }
 }

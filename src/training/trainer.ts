@@ -1,10 +1,10 @@
 // The two-stage FSP trainer (docs/PAPER.md#algorithm-1) over a teacher and a student tapped model:
-//   teacher  trains the TEACHER with softmax cross-entropy (so one trainer can make the teacher first)
-//   fsp      stage 1: trains the student with the FSP loss only; the teacher is frozen (inference mode, its
-//            weights and BatchNorm statistics never change) and its matrices come from the cache when possible
-//   task     stage 2: trains the student with softmax cross-entropy (no FSP term); with `distillation` and a
-//            teacher, plus Hinton KD against the frozen teacher's soft targets (distillation.ts)
-// Either model may be absent when no stage needs it (a baseline student: student only, stage task).
+//   teacher        trains the TEACHER with softmax cross-entropy (so one trainer can make the teacher first)
+//   fsp            stage 1: trains the student with the FSP loss only; the teacher is frozen (inference mode, its
+//                  weights and BatchNorm statistics never change) and its matrices come from the cache when possible
+//   cross_entropy  stage 2: trains the student with softmax cross-entropy (no FSP term); with `distillation` and a
+//                  teacher, plus Hinton KD against the frozen teacher's soft targets (distillation.ts)
+// Either model may be absent when no stage needs it (a baseline student: student only, stage cross_entropy).
 //
 // Each stage has its own learning-rate schedule (counted in that stage's steps) and its own SGD state
 // (momentum 0.9, weight decay 1e-4): stage 2 starts from fresh momentum, as a new optimiser per stage
@@ -34,14 +34,14 @@ export interface TrainerDataOptions {
   /** Reshuffle every epoch. Default true. */
   shuffle?: boolean;
   dropLast?: boolean;
-  /** Per stage: true = the dataset's default augmentation. Default: teacher and task true, fsp false (cache hits). */
+  /** Per stage: true = the dataset's default augmentation. Default: teacher and cross_entropy true, fsp false (cache hits). */
   augment?: Partial<Record<Stage, boolean | AugmentConfig>>;
 }
 
 export interface TrainerOptions {
   teacher?: TappedModel;
   student?: TappedModel;
-  /** Default: fsp with both models, teacher with only a teacher, task with only a student. */
+  /** Default: fsp with both models, teacher with only a teacher, cross_entropy with only a student. */
   stage?: Stage;
   /** Per stage; default the paper's (defaultSchedule). */
   schedules?: Partial<Record<Stage, Schedule>>;
@@ -79,15 +79,15 @@ export interface StepResult {
   stageStep: number;
   /** The learning rate this step used. */
   lr: number;
-  /** Cross-entropy (teacher, task) or FSP loss (fsp) of the batch, before the update. */
+  /** Cross-entropy (teacher, cross_entropy) or FSP loss (fsp) of the batch, before the update. */
   loss: number;
   /** fsp: each pair's λ-weighted part of loss, in pair order. */
   pairLosses?: number[];
   batchSize: number;
-  /** task with distillation: the unweighted parts of loss, mean cross-entropy and mean T²·KL to the teacher. */
+  /** cross_entropy with distillation: the unweighted parts of loss, mean cross-entropy and mean T²·KL to the teacher. */
   crossEntropy?: number;
   softTargetLoss?: number;
-  /** Top-1 accuracy on the batch (teacher, task; training-mode forward). */
+  /** Top-1 accuracy on the batch (teacher, cross_entropy; training-mode forward). */
   accuracy?: number;
   /** fsp: samples whose teacher matrices came from the cache / were computed by the teacher. */
   teacherHits?: number;
@@ -161,7 +161,7 @@ export class Trainer {
   readonly distillation: Distillation | undefined;
   private currentStage: Stage;
   private schedules: Record<Stage, Schedule>;
-  private stageSteps: Record<Stage, number> = { teacher: 0, fsp: 0, task: 0 };
+  private stageSteps: Record<Stage, number> = { teacher: 0, fsp: 0, cross_entropy: 0 };
   private steps = 0;
   /** Teacher-stage steps taken: part of the cache key, so matrices of an older teacher are never served. */
   private teacherRevision = 0;
@@ -183,6 +183,10 @@ export class Trainer {
     this.pooling = options.pooling ?? 'max';
     if (this.reduction !== 'paper' && this.reduction !== 'mean') throw new RangeError(`reduction: expected paper or mean, got ${JSON.stringify(this.reduction)}`);
     if (this.pooling !== 'max' && this.pooling !== 'avg') throw new RangeError(`pooling: expected max or avg, got ${JSON.stringify(this.pooling)}`);
+    // Per-stage options name stages: an unknown key (a typo, or stage 2's old name 'task') would be ignored.
+    for (const [field, byStage] of [['schedules', options.schedules], ['data.augment', options.data?.augment]] as const) {
+      for (const key of Object.keys(byStage ?? {})) parseStage(key, field);
+    }
     this.schedules = Object.fromEntries(
       STAGES.map((s) => [s, checkSchedule(options.schedules?.[s] ?? defaultSchedule(s), `schedules.${s}`)]),
     ) as Record<Stage, Schedule>;
@@ -209,12 +213,12 @@ export class Trainer {
         ? checkPermutations(options.shuffle, channels)
         : channelPermutations(channels, (options.shuffle as { seed: number }).seed);
     }
-    this.augment = { teacher: true, fsp: false, task: true, ...options.data?.augment };
+    this.augment = { teacher: true, fsp: false, cross_entropy: true, ...options.data?.augment };
     if (options.data) {
       const { dataset, batchSize, seed, shuffle, dropLast } = options.data;
       this.sampler = new BatchSampler(dataset, { batchSize, seed, ...(shuffle === undefined ? {} : { shuffle }), ...(dropLast === undefined ? {} : { dropLast }) });
     }
-    const initial = options.stage ?? (teacher && student ? 'fsp' : teacher ? 'teacher' : 'task');
+    const initial = options.stage ?? (teacher && student ? 'fsp' : teacher ? 'teacher' : 'cross_entropy');
     this.currentStage = this.checkStage(parseStage(initial));
   }
 
@@ -305,7 +309,7 @@ export class Trainer {
       result = { stage, lr, loss, pairLosses, batchSize, teacherHits: t.hits, teacherMisses: t.misses, teacherMs, ...(this.cache ? { cache: this.cache.stats() } : {}) };
     } else {
       const labels = batch.labels!;
-      const kd = stage === 'task' ? this.distillation : undefined;
+      const kd = stage === 'cross_entropy' ? this.distillation : undefined;
       let correct = 0;
       let parts: [number, number] | undefined;
       const loss = tf.tidy(() => {

@@ -1,6 +1,5 @@
 // This repository's `fspd serve` as a child process on free ports (spawnServe), for tests that signal or
-// kill the server: its first gRPC address, its exit code and signal, and a SIGKILL after `limitMs`
-// whatever happens.
+// kill the server: its first gRPC address, its exit code and signal.
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnServe } from './serve-process.js';
@@ -17,15 +16,12 @@ export interface ChildServer {
 }
 
 /** Starts `fspd serve` with `args` after the address flags; resolves once it serves. */
-export async function serveChild(args: string[], { env = {}, limitMs = 120_000 }: { env?: Record<string, string>; limitMs?: number } = {}): Promise<ChildServer> {
+export async function serveChild(args: string[], { env = {}, limitMs }: { env?: Record<string, string>; limitMs?: number } = {}): Promise<ChildServer> {
   const serve = await spawnServe(process.execPath, ['bin/fspd.js', 'serve', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', ...args], {
     cwd: root,
     env: { ...process.env, ...env },
+    limitMs,
   });
-  const limit = setTimeout(() => serve.child.kill('SIGKILL'), limitMs);
-  const exited = serve.exited.then((code) => {
-    clearTimeout(limit);
-    return { code, signal: serve.child.signalCode };
-  });
+  const exited = serve.exited.then((code) => ({ code, signal: serve.child.signalCode }));
   return { child: serve.child, address: serve.serving.addresses[0]!, exited, lines: serve.lines };
 }
