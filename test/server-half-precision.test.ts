@@ -111,6 +111,25 @@ describe('float32 → bfloat16, round to nearest even', () => {
   });
 });
 
+describe('two results per store', () => {
+  it('odd lengths and views at an offset convert every element, and only theirs', () => {
+    const all = cases();
+    for (const [start, length] of [[0, 1], [1, 3], [3, 7], [5, 1000], [2, 1001]] as const) {
+      const view = all.subarray(start, start + length);
+      const half = toFloat16(view);
+      const bf = toBfloat16(view);
+      assert.equal(half.length, length);
+      assert.equal(bf.length, length);
+      for (let i = 0; i < length; i++) {
+        const x = view[i]!;
+        if (Number.isNaN(x)) continue;
+        assert.equal(half[i], refHalf(x), `float16 [${start} + ${i}]`);
+        assert.equal(bf[i], refBfloat16(x), `bfloat16 [${start} + ${i}]`);
+      }
+    }
+  });
+});
+
 describe('encodeFloat', () => {
   it('float16 and bfloat16 tensors decode (codec) to the rounded values; float32 is a view', () => {
     const x = Float32Array.from([0.1, -2.5, 1e-6, 70000, 3.14159]);
