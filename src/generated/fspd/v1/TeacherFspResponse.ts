@@ -14,6 +14,15 @@ export interface TeacherFspResponse {
    * How many of the batch's samples came from the cache.
    */
   'cacheHits'?: (number);
+  /**
+   * Identifies the teacher these matrices came from, as the server holds it now: a digest of the model's
+   * architecture, taps, pairs and weights (an opaque string, the same on every server that holds the same
+   * model). It changes when the model's weights change (a training step, a checkpoint restore) or when
+   * the id names another model (deleted and uploaded again); the same fingerprint, sample id, pairs,
+   * pooling and matrices_dtype mean the same matrices. A client that keeps matrices across calls drops
+   * those of another fingerprint. Empty from servers older than this field.
+   */
+  'modelFingerprint'?: (string);
 }
 
 /**
@@ -28,4 +37,13 @@ export interface TeacherFspResponse__Output {
    * How many of the batch's samples came from the cache.
    */
   'cacheHits': (number);
+  /**
+   * Identifies the teacher these matrices came from, as the server holds it now: a digest of the model's
+   * architecture, taps, pairs and weights (an opaque string, the same on every server that holds the same
+   * model). It changes when the model's weights change (a training step, a checkpoint restore) or when
+   * the id names another model (deleted and uploaded again); the same fingerprint, sample id, pairs,
+   * pooling and matrices_dtype mean the same matrices. A client that keeps matrices across calls drops
+   * those of another fingerprint. Empty from servers older than this field.
+   */
+  'modelFingerprint': (string);
 }

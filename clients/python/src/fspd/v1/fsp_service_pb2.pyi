@@ -72,9 +72,11 @@ class TeacherFspRequest(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., images: _Optional[_Union[_types_pb2.Tensor, _Mapping]] = ..., sample_ids: _Optional[_Iterable[str]] = ..., pairs: _Optional[_Iterable[_Union[_types_pb2.TapPair, _Mapping]]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., matrices_dtype: _Optional[_Union[_types_pb2.DataType, str]] = ...) -> None: ...
 
 class TeacherFspResponse(_message.Message):
-    __slots__ = ("matrices", "cache_hits")
+    __slots__ = ("matrices", "cache_hits", "model_fingerprint")
     MATRICES_FIELD_NUMBER: _ClassVar[int]
     CACHE_HITS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     matrices: _containers.RepeatedCompositeFieldContainer[_types_pb2.Tensor]
     cache_hits: int
-    def __init__(self, matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ..., cache_hits: _Optional[int] = ...) -> None: ...
+    model_fingerprint: str
+    def __init__(self, matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ..., cache_hits: _Optional[int] = ..., model_fingerprint: _Optional[str] = ...) -> None: ...
