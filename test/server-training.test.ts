@@ -573,12 +573,32 @@ describe('TeacherFsp', () => {
     assert.equal(after.cacheHits, 2, 'the refused call counted and stored nothing; the resent one computes the two misses');
   });
 
-  it('a model trained since is not served from stale cache entries', async () => {
+  it('a model trained since is not served from stale cache entries, and reports another fingerprint', async () => {
     const id = await session({ teacher: false });
-    await client.teacherFsp({ modelId: `${id}-model`, images: images(2), sampleIds: ['p', 'q'] });
+    const before = await client.teacherFsp({ modelId: `${id}-model`, images: images(2), sampleIds: ['p', 'q'] });
     await client.trainStep(id, batchOf(2, 1));
-    assert.equal((await client.teacherFsp({ modelId: `${id}-model`, images: images(2), sampleIds: ['p', 'q'] })).cacheHits, 0);
+    const after = await client.teacherFsp({ modelId: `${id}-model`, images: images(2), sampleIds: ['p', 'q'] });
+    assert.equal(after.cacheHits, 0);
+    assert.match(before.modelFingerprint, /^sha256:[0-9a-f]{64}$/);
+    assert.notEqual(after.modelFingerprint, before.modelFingerprint, 'new weights, new fingerprint');
     await drop(id);
+  });
+
+  it('model_fingerprint: the same for the same model content, another for a model made again with other weights', async () => {
+    const ask = (modelId: string) => client.teacherFsp({ modelId, images: images(2), sampleIds: ['f0', 'f1'] });
+    const first = await ask('teacher');
+    assert.equal((await client.teacherFsp({ modelId: 'teacher', sampleIds: ['f0', 'f1'] })).modelFingerprint, first.modelFingerprint, 'from the cache: the same');
+    // Another id holding the same architecture and weights (same seed): the same content, the same fingerprint.
+    await client.createModel({ modelId: 'fp-twin', resnet: { ...TINY, seed: 1 } });
+    assert.equal((await ask('fp-twin')).modelFingerprint, first.modelFingerprint);
+    // The id deleted and made again with other weights: neither the server's cache nor the fingerprint carry over.
+    await client.deleteModel('fp-twin');
+    await client.createModel({ modelId: 'fp-twin', resnet: { ...TINY, seed: 9 } });
+    const other = await ask('fp-twin');
+    assert.equal(other.cacheHits, 0);
+    assert.notEqual(other.modelFingerprint, first.modelFingerprint);
+    assert.notDeepEqual(fromFloatTensor(other.matrices[0]).data, fromFloatTensor(first.matrices[0]).data, 'other weights, other matrices');
+    await client.deleteModel('fp-twin');
   });
 
   it('NOT_FOUND and INVALID_ARGUMENT name the field', async () => {

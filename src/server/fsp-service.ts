@@ -1,7 +1,8 @@
 // FspService: decode and validate (fsp-request.ts), compute with src/fsp's async functions (the kernels
 // run on the libuv pool, so health checks and other calls keep being answered), encode. TeacherFsp runs a
 // registry model (ModelService) on the images, synchronously (a forward pass), and caches each sample's
-// matrices by caller namespace and sample id in one TeacherFspCache (--teacher-cache-namespace). Tensors may lie in registered
+// matrices by caller namespace and sample id in one TeacherFspCache (--teacher-cache-namespace); its answer
+// names the model's content fingerprint (model-fingerprint.ts) for clients that keep matrices too. Tensors may lie in registered
 // shared-memory regions (shared-memory.ts): they are resolved into views before decoding, and FspLoss
 // writes gradients into a region when asked to (gradients_to).
 import * as grpc from '@grpc/grpc-js';
@@ -25,6 +26,7 @@ import { tapChannels, teacherFspMatrices, UncachedSamplesError, type TeacherFspC
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
 import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
+import { modelFingerprint } from './model-fingerprint.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
 import type { Admission } from './admission.js';
@@ -131,7 +133,11 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
       { cache, teacherKey, pooling },
     );
     onLookup?.(r.hits, request.sampleIds.length ? r.misses : 0);
-    return { matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)), cacheHits: r.hits };
+    return {
+      matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)),
+      cacheHits: r.hits,
+      modelFingerprint: modelFingerprint(model), // of the weights just used: both read in this one synchronous turn
+    };
   } catch (err) {
     if (err instanceof UncachedSamplesError) {
       throw failedPrecondition('SAMPLES_NOT_CACHED', `images: missing, and ${err.uncached} of ${err.batch} samples are not cached: send the images`, {
