@@ -9,7 +9,9 @@ What crosses the wire depends on how the teacher is given:
   reduction), and autograd does the backward pass. A TeacherRef fetches the teacher's matrices [B, C1, C2]
   from TeacherFsp (cached by sample id on the server): with ``sample_ids`` it sends the ids alone first and
   the images only if the server lacks a sample; ``matrices_dtype="float16"`` / ``"bfloat16"`` halves the
-  bytes of the matrices. Given matrices send nothing at all.
+  bytes of the matrices. Given matrices send nothing at all. ``FSPLoss(..., client_cache_bytes=N)`` keeps the
+  matrices here as well (:class:`TeacherMatrixCache`, for a frozen teacher): a batch of samples seen before
+  makes no call at all.
 - **The teacher as feature pairs** (``teacher=[(t_in, t_out), ...]``), or ``compute="server"``: the student's
   maps go to FspLoss (as bytes, or through ``shared_memory``), the loss and dL/d(maps) come back, and
   backward() hands those gradients to autograd.
@@ -21,6 +23,7 @@ What crosses the wire depends on how the teacher is given:
     loss = loss_fn(pairs, teacher=[(t_in1, t_out1), (t_in2, t_out2)])              # maps to the server
     loss.backward()
     loss_fn.prefetch(images=x_next, sample_ids=ids_next)   # the next batch's matrices, fetched in the background
+    loss_fn = fspd.torch.FSPLoss(client, teacher_model_id="teacher", client_cache_bytes=2**30)  # + kept here, ≤ 1 GiB
 
 The loss is computed in float32 (float64 for float64 maps; autocast is off inside), as the server computes
 in float32; gradients reach each map in its own dtype and device. The teacher is never differentiated.
@@ -42,10 +45,12 @@ from torch import nn
 from . import errors
 from .client import Client, FspLossResult
 from .shared_memory import SharedMemory
+from .teacher_cache import TeacherMatrixCache
 from .v1 import fsp_service_pb2 as fsp_pb
 from .v1 import types_pb2 as types_pb
 
-__all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "fsp_loss", "fsp_matrix", "local_fsp_loss", "fetch_teacher_matrices", "tensor_of"]
+__all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "TeacherMatrixCache", "fsp_loss", "fsp_matrix", "local_fsp_loss", "fetch_teacher_matrices",
+           "tensor_of"]
 
 TensorPair = Tuple[torch.Tensor, torch.Tensor]
 
@@ -209,27 +214,79 @@ def fetch_teacher_matrices(
     matrices_dtype: str = "float32",
     device: Union[torch.device, str, None] = None,
     timeout: Optional[float] = None,
+    cache: Optional[TeacherMatrixCache] = None,
 ) -> Tuple[List[torch.Tensor], int]:
     """The teacher's FSP matrices for a TeacherRef's batch, as torch tensors in the wire dtype on ``device``,
     and TeacherFsp's cache_hits. With sample ids and ``teacher.ids_first``, the ids go alone first; the images
-    follow only if the server lacks a sample."""
+    follow only if the server lacks a sample. ``cache``: a :class:`TeacherMatrixCache` to serve samples from
+    and keep the fetched ones in (with sample ids): only the samples it lacks are asked for, and none when it
+    has them all (its ``hits`` count those)."""
+    matrices, server_hits, _ = _fetch(client, teacher, pooling, matrices_dtype, device, timeout, cache)
+    return matrices, server_hits
+
+
+def _fetch(
+    client: Client, teacher: TeacherRef, pooling: str, matrices_dtype: str, device: Union[torch.device, str, None],
+    timeout: Optional[float], cache: Optional[TeacherMatrixCache],
+) -> Tuple[List[torch.Tensor], int, int]:
+    """fetch_teacher_matrices, and how many samples came from ``cache`` (the third count)."""
     ids = [str(s) for s in teacher.sample_ids] if teacher.sample_ids is not None else None
-    common = dict(sample_ids=ids, pairs=teacher.pairs, pooling=pooling, dtype=matrices_dtype)
-    res: Optional[fsp_pb.TeacherFspResponse] = None
-    if ids and (teacher.ids_first or teacher.images is None):
+    common = dict(pairs=teacher.pairs, pooling=pooling, dtype=matrices_dtype)
+    if cache is None or not ids:
+        res = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
+        return [tensor_of(m, device) for m in res.matrices], int(res.cache_hits), 0
+
+    pairs = None if teacher.pairs is None else tuple((int(a), int(b)) for a, b in teacher.pairs)
+    head = (teacher.model_id, pairs, pooling, matrices_dtype)
+    found, fingerprint = cache.lookup(teacher.model_id, head, ids)
+    missing = [i for i, e in enumerate(found) if e is None]
+    if not missing:  # every sample here: no call
+        return [torch.stack([e[p] for e in found]).to(device) for p in range(len(found[0]))], 0, len(ids)  # type: ignore[index]
+    asked = [ids[i] for i in missing]
+    images = teacher.images if teacher.images is None or len(missing) == len(ids) else _rows(teacher.images, missing)
+    res = _teacher_fsp(client, teacher, asked, images, common, timeout)
+    fetched = [tensor_of(m) for m in res.matrices]
+    cache.store(teacher.model_id, head, res.model_fingerprint, asked, fetched)
+    if len(missing) == len(ids):
+        return [m.to(device) for m in fetched], int(res.cache_hits), 0
+    if res.model_fingerprint != fingerprint:
+        # The samples found here came from another teacher than the one that just answered: ask for them all.
+        res = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
+        fetched = [tensor_of(m) for m in res.matrices]
+        cache.store(teacher.model_id, head, res.model_fingerprint, ids, fetched)
+        return [m.to(device) for m in fetched], int(res.cache_hits), 0
+    hit = torch.tensor([i for i, e in enumerate(found) if e is not None])
+    out = []
+    for p, m in enumerate(fetched):
+        whole = torch.empty((len(ids), *m.shape[1:]), dtype=m.dtype)
+        whole[hit] = torch.stack([e[p] for e in found if e is not None])
+        whole[torch.tensor(missing)] = m
+        out.append(whole.to(device))
+    return out, int(res.cache_hits), len(ids) - len(missing)
+
+
+def _teacher_fsp(client: Client, teacher: TeacherRef, ids: Optional[List[str]], images: Any, common: dict, timeout: Optional[float]) -> fsp_pb.TeacherFspResponse:
+    """TeacherFsp for the samples ``ids`` with their ``images`` (the TeacherRef's layout): ids alone first
+    when the TeacherRef says so, then with the images if the server lacks one."""
+    if ids and (teacher.ids_first or images is None):
         try:
-            res = client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, None, **common), timeout=timeout)
+            return client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, None, sample_ids=ids, **common), timeout=timeout)
         except errors.FailedPrecondition as err:
-            if err.reason != "SAMPLES_NOT_CACHED" or teacher.images is None:
+            if err.reason != "SAMPLES_NOT_CACHED" or images is None:
                 raise
-    if res is None:
-        if teacher.images is None:
-            raise ValueError("TeacherRef: images=None needs sample_ids")
-        images = _np(teacher.images)
-        if teacher.images_layout.upper() == "NCHW":
-            images = np.ascontiguousarray(images.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
-        res = client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, images, **common), timeout=timeout)
-    return [tensor_of(m, device) for m in res.matrices], int(res.cache_hits)
+    if images is None:
+        raise ValueError("TeacherRef: images=None needs sample_ids")
+    nhwc = _np(images)
+    if teacher.images_layout.upper() == "NCHW":
+        nhwc = np.ascontiguousarray(nhwc.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
+    return client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, nhwc, sample_ids=ids, **common), timeout=timeout)
+
+
+def _rows(images: Any, index: List[int]) -> Any:
+    """The images of the samples at ``index`` (a torch tensor or an array, first axis = sample)."""
+    if isinstance(images, torch.Tensor):
+        return images[torch.tensor(index, device=images.device)]
+    return np.asarray(images)[index]
 
 
 # -- the loss ---------------------------------------------------------------------------------------------------
@@ -293,9 +350,18 @@ class FSPLoss(nn.Module):
     ``matrices_dtype``: the server teacher's matrices on the wire ('float32', 'float16', 'bfloat16');
     ``compute``: 'auto' (the loss here, unless the teacher comes as feature pairs) or 'server' (maps to
     FspLoss); see the module docstring for what moves in each case. ``cache_hits``: TeacherFsp's count of
-    the last forward with a server teacher (None before). :meth:`prefetch` fetches a coming batch's teacher
-    matrices in the background (the teacher does not depend on the student), hiding the call's time behind
-    the student's own work."""
+    the last forward with a server teacher (0 when it made no call; None before). :meth:`prefetch` fetches a
+    coming batch's teacher matrices in the background (the teacher does not depend on the student), hiding
+    the call's time behind the student's own work.
+
+    ``client_cache_bytes``: > 0 keeps the server teacher's matrices here too, per sample id, up to that many
+    bytes of matrices (a :class:`TeacherMatrixCache`, least recently used out first; Σ C1·C2·bytes per element
+    over the pairs per sample): a batch whose samples are all kept makes no call, one with some kept asks
+    only for the others. For a frozen teacher (distillation's first stage) with sample ids that always mean
+    the same input. A teacher changed on the server is noticed at the next call (a step that misses a
+    sample), whose answer carries another ``model_fingerprint``: the kept matrices of that model are dropped.
+    ``client_cache_hits``: samples of the last forward served from it. :meth:`clear_client_cache`,
+    :meth:`set_client_cache_bytes` (0 turns it off)."""
 
     def __init__(
         self,
@@ -310,6 +376,7 @@ class FSPLoss(nn.Module):
         shared_memory: Optional[SharedMemory] = None,
         matrices_dtype: str = "float32",
         compute: str = "auto",
+        client_cache_bytes: int = 0,
     ):
         super().__init__()
         self.client = client
@@ -323,8 +390,28 @@ class FSPLoss(nn.Module):
         self.matrices_dtype = matrices_dtype
         self.compute = compute
         self.cache_hits: Optional[int] = None
+        self.client_cache: Optional[TeacherMatrixCache] = None
+        self.client_cache_hits: Optional[int] = None
+        self.set_client_cache_bytes(client_cache_bytes)
         self._pool: Optional[ThreadPoolExecutor] = None
         self._prefetched: Dict[tuple, Deque[Future]] = {}
+
+    def set_client_cache_bytes(self, max_bytes: int) -> None:
+        """Turns the client-side teacher cache on with a bound of ``max_bytes`` (a new bound for the one there:
+        least recently used samples go until the rest fits), or off with 0 (its matrices are dropped)."""
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ValueError(f"client_cache_bytes: expected an integer >= 0, got {max_bytes!r}")
+        if max_bytes == 0:
+            self.client_cache = None
+        elif self.client_cache is None:
+            self.client_cache = TeacherMatrixCache(max_bytes)
+        else:
+            self.client_cache.resize(max_bytes)
+
+    def clear_client_cache(self) -> None:
+        """Drops the matrices the client-side cache holds (e.g. after changing the teacher yourself)."""
+        if self.client_cache is not None:
+            self.client_cache.clear()
 
     def prefetch(self, images: Optional[Any] = None, sample_ids: Optional[Sequence[str]] = None, *, device: Union[torch.device, str, None] = None) -> None:
         """Starts fetching the server teacher's matrices for a later batch (``sample_ids`` required: they
@@ -337,8 +424,7 @@ class FSPLoss(nn.Module):
         ref = TeacherRef(self.teacher_model_id, images, list(sample_ids), self.teacher_pairs)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fspd-prefetch")
-        future = self._pool.submit(fetch_teacher_matrices, self.client, ref, pooling=self.pooling, matrices_dtype=self.matrices_dtype,
-                                   device=device, timeout=self.timeout)
+        future = self._pool.submit(_fetch, self.client, ref, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache)
         self._prefetched.setdefault(tuple(str(i) for i in sample_ids), deque()).append(future)
 
     def close(self) -> None:
@@ -363,15 +449,15 @@ class FSPLoss(nn.Module):
                 future = queue.popleft()
                 if not queue:
                     del self._prefetched[tuple(str(i) for i in sample_ids)]
-                teacher_matrices, self.cache_hits = future.result()
+                teacher_matrices, self.cache_hits, self.client_cache_hits = future.result()
         if teacher is None and teacher_matrices is None and self.teacher_model_id is not None:
             if images is None and not sample_ids:
                 raise ValueError("FSPLoss: a server-side teacher needs the batch's images (images=...) or sample_ids")
             teacher = TeacherRef(self.teacher_model_id, images, sample_ids, self.teacher_pairs)
         if isinstance(teacher, TeacherRef):
             device = student[0][0].device if (student and self.compute == "auto") else None
-            teacher_matrices, self.cache_hits = fetch_teacher_matrices(
-                self.client, teacher, pooling=self.pooling, matrices_dtype=self.matrices_dtype, device=device, timeout=self.timeout)
+            teacher_matrices, self.cache_hits, self.client_cache_hits = _fetch(
+                self.client, teacher, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache)
             teacher = None
         return fsp_loss(
             self.client, student, teacher, teacher_matrices=teacher_matrices, weights=self.weights,
@@ -381,5 +467,6 @@ class FSPLoss(nn.Module):
 
     def extra_repr(self) -> str:
         t = f", teacher_model_id={self.teacher_model_id!r}" if self.teacher_model_id else ""
+        c = f", client_cache_bytes={self.client_cache.max_bytes}" if self.client_cache is not None else ""
         return (f"address={self.client.address!r}, reduction={self.reduction!r}, pooling={self.pooling!r}, "
-                f"compute={self.compute!r}, matrices_dtype={self.matrices_dtype!r}{t}")
+                f"compute={self.compute!r}, matrices_dtype={self.matrices_dtype!r}{t}{c}")
