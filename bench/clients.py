@@ -9,6 +9,9 @@ matrices, and dL/d(both student maps). Modes:
   matrices fspd.torch.FSPLoss with a TeacherRef: TeacherFsp sends the teacher's matrices (float32, float16 or
            bfloat16 on the wire) for sample ids the server has cached (warm: the ids alone go up), and
            the loss and its backward run here in torch.
+  client cache  the same FSPLoss with client_cache_bytes (fspd.torch.TeacherMatrixCache): the batch's matrices
+           are held in the client after one warm-up step, so a timed step makes no call (float32 or bfloat16
+           held), and the loss and backward run in torch.
 The server's teacher is a built-in ResNet-8 (width 1, 32×32×3 inputs: taps stem 32×32×16, section1
 32×32×16, section2 16×16×32, section3 8×8×64) with per-shape tap pairs whose matrices have the shape's
 [B, C1, C2]. Bytes on the wire per step: serialised request + response messages (a client interceptor,
@@ -49,6 +52,7 @@ SHAPES = [  # batch, c1, c2, height, width (bench/fsp.ts)
 # 2 section2 32, 3 section3 64).
 TEACHER_PAIRS = {(16, 16): (0, 1), (32, 32): (2, 2), (64, 64): (3, 3), (16, 32): (1, 2)}
 WIRE_DTYPES = ("float32", "float16", "bfloat16")
+CLIENT_CACHE_DTYPES = ("float32", "bfloat16")
 
 
 class ByteCounter:
@@ -165,6 +169,12 @@ def main() -> None:
                     prefetched_ms[dt], _ = timed(pipelined, min_runs, budget)
                     assert loss_fn.cache_hits == batch
                     loss_fn.close()
+                client_cache_ms = {}
+                for dt in CLIENT_CACHE_DTYPES:
+                    # Held here after timed()'s warm-up step: every timed step is served without a call.
+                    loss_fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt, client_cache_bytes=1 << 30)
+                    client_cache_ms[dt], _ = timed(lambda: matrices_step(loss_fn, a, b, images, ids), min_runs, budget)
+                    assert loss_fn.client_cache_hits == batch, f"client cache: {loss_fn.client_cache_hits} of {batch} held"
                 local2_ms, _ = timed(lambda: local_fsp_step(a, b, gt), min_runs, budget)  # again, after: drift check
 
                 # Bytes on the wire per step, one untimed step of each mode through the counting client.
@@ -175,6 +185,11 @@ def main() -> None:
                 for dt in WIRE_DTYPES:
                     fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
                     wire[f"matrices_{dt}"] = counter.measure(lambda: matrices_step(fn, a, b, images, ids))
+                for dt in CLIENT_CACHE_DTYPES:  # a step on a held batch (the first step, which fills it, moves what matrices_<dt> does)
+                    fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt, client_cache_bytes=1 << 30)
+                    matrices_step(fn, a, b, images, ids)
+                    wire[f"client_cache_{dt}"] = counter.measure(lambda: matrices_step(fn, a, b, images, ids))
+                    wire[f"client_cache_{dt}"]["held_bytes"] = fn.client_cache.bytes
                 for v in wire.values():
                     v.pop("calls", None)
 
@@ -183,19 +198,23 @@ def main() -> None:
                 records.append({
                     "shape": {"batch": batch, "c1": c1, "c2": c2, "height": h, "width": w}, "teacher_pair": list(pair),
                     "client_ms": client_full_ms, "client_prepared_request_ms": rpc_ms, "client_shared_memory_ms": shm_ms,
-                    "matrices_ms": matrices_ms, "matrices_prefetched_ms": prefetched_ms, "torch_local_ms": base, "torch_local_ms_before_after": [local_ms, local2_ms],
+                    "matrices_ms": matrices_ms, "matrices_prefetched_ms": prefetched_ms, "client_cache_ms": client_cache_ms,
+                    "torch_local_ms": base, "torch_local_ms_before_after": [local_ms, local2_ms],
                     "ratio": client_full_ms / base, "ratio_shared_memory": shm_ms / base,
                     "ratio_matrices": {dt: matrices_ms[dt] / base for dt in WIRE_DTYPES},
                     "ratio_matrices_prefetched": {dt: prefetched_ms[dt] / base for dt in WIRE_DTYPES},
+                    "ratio_client_cache": {dt: client_cache_ms[dt] / base for dt in CLIENT_CACHE_DTYPES},
                     "request_mib": mib, "wire_bytes_per_step": wire, "runs": {"client": client_runs, "torch": local_runs},
                 })
                 r = records[-1]
                 print(f"[{batch:>3}, {c1:>2}, {c2:>2}, {h:>2}, {w:>2}]  inline {client_full_ms:7.1f}  shm {shm_ms:6.1f}  "
                       + "  ".join(f"mat-{dt} {matrices_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
                       + "  " + "  ".join(f"pre-{dt} {prefetched_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
+                      + "  " + "  ".join(f"held-{dt} {client_cache_ms[dt]:6.2f}" for dt in CLIENT_CACHE_DTYPES)
                       + f"  torch {local_ms:6.2f}/{local2_ms:6.2f} ms  ratios {r['ratio']:.1f}x / {r['ratio_shared_memory']:.2f}x / "
                       + " / ".join(f"{r['ratio_matrices'][dt]:.2f}x" for dt in WIRE_DTYPES)
-                      + " / prefetched " + " / ".join(f"{r['ratio_matrices_prefetched'][dt]:.2f}x" for dt in WIRE_DTYPES), flush=True)
+                      + " / prefetched " + " / ".join(f"{r['ratio_matrices_prefetched'][dt]:.2f}x" for dt in WIRE_DTYPES)
+                      + " / client cache " + " / ".join(f"{r['ratio_client_cache'][dt]:.2f}x" for dt in CLIENT_CACHE_DTYPES), flush=True)
             c.delete_model(teacher.model_id)
     finally:
         proc.terminate()
@@ -205,7 +224,8 @@ def main() -> None:
     out = {
         "benchmark": "clients", "quick": args.quick,
         "what": "a PyTorch student's FSP loss step (forward + backward, NCHW float32) through fspd vs local PyTorch with the teacher matrices in memory: "
-                "FspLoss with the maps inline or through shared memory, and the matrices mode (TeacherFsp on a warm cache + the loss in torch)",
+                "FspLoss with the maps inline or through shared memory, the matrices mode (TeacherFsp on a warm cache + the loss in torch), "
+                "and the matrices mode with the matrices held in the client (client_cache_bytes: no call)",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
                     "torch_threads": torch.get_num_threads()},
         "records": records,
@@ -213,30 +233,36 @@ def main() -> None:
         "geomean_ratio_shared_memory": geo([r["ratio_shared_memory"] for r in records]),
         "geomean_ratio_matrices": {dt: geo([r["ratio_matrices"][dt] for r in records]) for dt in WIRE_DTYPES},
         "geomean_ratio_matrices_prefetched": {dt: geo([r["ratio_matrices_prefetched"][dt] for r in records]) for dt in WIRE_DTYPES},
+        "geomean_ratio_client_cache": {dt: geo([r["ratio_client_cache"][dt] for r in records]) for dt in CLIENT_CACHE_DTYPES},
     }
     path = ROOT / "bench" / "results" / "clients.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     kib = lambda n: f"{n / 1024:,.0f}"  # noqa: E731
     print("\nmedian ms per step; ratio = ms / torch local ms:\n")
-    print("| shape [B, C1, C2, H, W] | torch local | inline maps | shared memory | matrices f32 | f16 | bf16 | prefetched f32 | f16 | bf16 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| shape [B, C1, C2, H, W] | torch local | inline maps | shared memory | matrices f32 | f16 | bf16 | prefetched f32 | f16 | bf16 | client cache f32 | bf16 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in records:
         s, m, q, pm, pq = r["shape"], r["matrices_ms"], r["ratio_matrices"], r["matrices_prefetched_ms"], r["ratio_matrices_prefetched"]
+        cm, cq = r["client_cache_ms"], r["ratio_client_cache"]
         cells = [f"{r['client_ms']:.1f} ({r['ratio']:.1f}×)", f"{r['client_shared_memory_ms']:.2f} ({r['ratio_shared_memory']:.2f}×)"]
         cells += [f"{m[dt]:.2f} ({q[dt]:.2f}×)" for dt in WIRE_DTYPES] + [f"{pm[dt]:.2f} ({pq[dt]:.2f}×)" for dt in WIRE_DTYPES]
+        cells += [f"{cm[dt]:.2f} ({cq[dt]:.2f}×)" for dt in CLIENT_CACHE_DTYPES]
         print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {r['torch_local_ms']:.2f} | " + " | ".join(cells) + " |")
     print("\nKiB on the wire per step (request up + response down; protobuf messages):\n")
-    print("| shape [B, C1, C2, H, W] | inline maps | shared memory (through the region) | matrices f32 | matrices f16 | matrices bf16 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| shape [B, C1, C2, H, W] | inline maps | shared memory (through the region) | matrices f32 | matrices f16 | matrices bf16 | client cache f32 (held) | client cache bf16 (held) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in records:
         s, wb = r["shape"], r["wire_bytes_per_step"]
         cell = lambda k: f"{kib(wb[k]['sent'])} + {kib(wb[k]['received'])}"  # noqa: E731
+        held = lambda k: f"{wb[k]['sent']} + {wb[k]['received']} B ({kib(wb[k]['held_bytes'])})"  # noqa: E731
         print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {cell('inline')} | {wb['shared_memory']['sent'] + wb['shared_memory']['received']} B "
-              f"({kib(wb['shared_memory']['through_region'])}) | {cell('matrices_float32')} | {cell('matrices_float16')} | {cell('matrices_bfloat16')} |")
-    g, gp = out["geomean_ratio_matrices"], out["geomean_ratio_matrices_prefetched"]
+              f"({kib(wb['shared_memory']['through_region'])}) | {cell('matrices_float32')} | {cell('matrices_float16')} | {cell('matrices_bfloat16')} | "
+              f"{held('client_cache_float32')} | {held('client_cache_bfloat16')} |")
+    g, gp, gc = out["geomean_ratio_matrices"], out["geomean_ratio_matrices_prefetched"], out["geomean_ratio_client_cache"]
     print(f"\ngeomean ratio {out['geomean_ratio']:.1f}× inline, {out['geomean_ratio_shared_memory']:.2f}× shared memory, matrices "
           f"{g['float32']:.2f}× f32 / {g['float16']:.2f}× f16 / {g['bfloat16']:.2f}× bf16, prefetched "
-          f"{gp['float32']:.2f}× / {gp['float16']:.2f}× / {gp['bfloat16']:.2f}×  → {path.relative_to(ROOT)}")
+          f"{gp['float32']:.2f}× / {gp['float16']:.2f}× / {gp['bfloat16']:.2f}×, client cache "
+          f"{gc['float32']:.2f}× f32 / {gc['bfloat16']:.2f}× bf16  → {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
