@@ -168,6 +168,7 @@ def test_a_teacher_made_again_under_its_id_is_seen_at_the_next_miss(recorded, cl
         old = _loss_and_grads(loss_fn, student, images=images[:3], sample_ids=ids[:3])
         fingerprint = loss_fn.client_cache.fingerprint(model_id)
         assert fingerprint and fingerprint.startswith("sha256:")
+        assert client.teacher_fsp(model_id, sample_ids=ids[:3]).model_fingerprint == fingerprint
 
         client.delete_model(model_id)
         client.create_resnet(8, input_shape=[8, 8, 3], seed=32, model_id=model_id)  # other weights, same id
@@ -184,6 +185,7 @@ def test_a_teacher_made_again_under_its_id_is_seen_at_the_next_miss(recorded, cl
         assert rec.ids() == [([ids[3]], False), ([ids[3]], True), (ids, False)]
         assert loss_fn.client_cache.stats()["flushes"] == 1
         assert loss_fn.client_cache.fingerprint(model_id) not in (None, fingerprint)
+        assert loss_fn.client_cache.fingerprint(model_id) == client.teacher_fsp(model_id, sample_ids=ids).model_fingerprint
         assert loss_fn.client_cache_hits == 0 and torch.isfinite(got)
         now = _loss_and_grads(loss_fn, student, images=images[:3], sample_ids=ids[:3])  # held again: the new teacher's
         assert rec.ids() == [] and loss_fn.client_cache_hits == 3

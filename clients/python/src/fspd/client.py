@@ -69,10 +69,12 @@ class FspLossResult:
 @dataclass(frozen=True)
 class TeacherFspResult:
     """TeacherFsp's answer: [B, C1, C2] per pair (float32; float16 when asked for; bfloat16 widened to
-    float32), and how many samples came from the cache."""
+    float32), how many samples came from the cache, and the teacher's content fingerprint (the same one
+    means the same matrices for the same sample and options; empty from older servers)."""
 
     matrices: List[np.ndarray]
     cache_hits: int
+    model_fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,7 @@ class Client:
         float32 matrices rounded to nearest even, half the bytes); they come back as float32 or float16
         arrays (bfloat16 widened exactly to float32: numpy has no bfloat16)."""
         res = self.teacher_fsp_raw(self.teacher_fsp_request(model_id, images, sample_ids=sample_ids, pairs=pairs, pooling=pooling, dtype=dtype), timeout=timeout)
-        return TeacherFspResult(matrices=[_tensor.from_tensor(m) for m in res.matrices], cache_hits=res.cache_hits)
+        return TeacherFspResult(matrices=[_tensor.from_tensor(m) for m in res.matrices], cache_hits=res.cache_hits, model_fingerprint=res.model_fingerprint)
 
     def teacher_fsp_request(
         self,
