@@ -15,8 +15,9 @@ matrices, and dL/d(both student maps). Modes:
 The server's teacher is a built-in ResNet-8 (width 1, 32×32×3 inputs: taps stem 32×32×16, section1
 32×32×16, section2 16×16×32, section3 8×8×64) with per-shape tap pairs whose matrices have the shape's
 [B, C1, C2]. Bytes on the wire per step: serialised request + response messages (a client interceptor,
-outside the timed runs). Prints a table, writes bench/results/clients.json.
-    python3 bench/clients.py [--quick]   (starts its own server)
+outside the timed runs). The modes of a shape are timed in interleaved rounds (timed_rounds). Prints a
+table, writes bench/results/clients.json.
+    python3 bench/clients.py [--quick] [--rounds N] [--torch-threads N]   (starts its own server)
 """
 from __future__ import annotations
 
@@ -93,15 +94,28 @@ def start_server(shm_dir: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("fspd serve did not start")
 
 
-def timed(fn, min_runs: int, budget_s: float) -> tuple[float, int]:
-    fn()  # warm-up
-    times = []
-    end = time.perf_counter() + budget_s
-    while len(times) < min_runs or time.perf_counter() < end:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, len(times)
+def timed_rounds(fns: dict, rounds: int, min_runs: int, budget_s: float) -> dict:
+    """{name: (median ms, runs, [median ms per round])} of each step function, measured in ``rounds``
+    interleaved rounds: each round runs every function for budget_s / rounds seconds (at least
+    min_runs / rounds times), in an order that rotates from round to round, so that the machine's slow and
+    fast spells fall on every mode alike (a 2-core machine shared with other work drifts over seconds)."""
+    for fn in fns.values():
+        fn()  # warm-up
+    names = list(fns)
+    samples: dict = {k: [] for k in names}
+    per_round: dict = {k: [] for k in names}
+    at_least = -(-min_runs // rounds)
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            times = []
+            end = time.perf_counter() + budget_s / rounds
+            while len(times) < at_least or time.perf_counter() < end:
+                t = time.perf_counter()
+                fns[k]()
+                times.append(time.perf_counter() - t)
+            samples[k] += times
+            per_round[k].append(statistics.median(times) * 1000)
+    return {k: (statistics.median(samples[k]) * 1000, len(samples[k]), per_round[k]) for k in names}
 
 
 def local_fsp_step(a: torch.Tensor, b: torch.Tensor, gt: torch.Tensor) -> None:
@@ -123,10 +137,16 @@ def matrices_step(loss_fn: ft.FSPLoss, a: torch.Tensor, b: torch.Tensor, images:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds per shape (timed_rounds)")
+    p.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     args = p.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    load_before = os.getloadavg()
     shm_dir = tempfile.mkdtemp(prefix="fspd-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     proc, address = start_server(shm_dir)
-    min_runs, budget = (2, 0.0) if args.quick else (5, 2.0)
+    # Seconds per mode and shape, split over the rounds.
+    rounds, min_runs, budget = (1, 2, 0.0) if args.quick else (args.rounds, 5, 2.0)
     records = []
     counter = ByteCounter()
     try:
@@ -147,35 +167,51 @@ def main() -> None:
                 gt = torch.from_numpy(gtn)
                 an, bn = a.numpy(), b.numpy()
                 req = c.fsp_loss_request([(an, bn)], teacher_matrices=[gtn], layout="NCHW", return_gradients=True)
-                client_full_ms, client_runs = timed(lambda: c.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"), min_runs, budget)
-                rpc_ms, _ = timed(lambda: c.fsp_loss_raw(req), min_runs, budget)
-                local_ms, local_runs = timed(lambda: local_fsp_step(a, b, gt), min_runs, budget)
                 shm_size = 2 * (an.nbytes + bn.nbytes) + gtn.nbytes + 4096
-                with fspd.SharedMemory(c, shm_dir, f"bench-{batch}-{c1}-{c2}-{h}", shm_size) as shm:
-                    shm_ms, _ = timed(lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"), min_runs, budget)
-                matrices_ms, prefetched_ms = {}, {}
+                shm = fspd.SharedMemory(c, shm_dir, f"bench-{batch}-{c1}-{c2}-{h}", shm_size)
+                fns = {
+                    "local": lambda: local_fsp_step(a, b, gt),
+                    "inline": lambda: c.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"),
+                    "prepared": lambda: c.fsp_loss_raw(req),
+                    "shm": lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"),
+                }
+                loss_fns = {}
                 for dt in WIRE_DTYPES:
-                    loss_fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
-                    matrices_ms[dt], _ = timed(lambda: matrices_step(loss_fn, a, b, images, ids), min_runs, budget)
-                    assert loss_fn.cache_hits == batch, f"warm cache: {loss_fn.cache_hits} of {batch} hits"
+                    loss_fns[f"matrices-{dt}"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
+                    fns[f"matrices-{dt}"] = lambda fn=fn: matrices_step(fn, a, b, images, ids)
                     # Prefetched: each step first asks for the next step's matrices (same ids here), then computes
                     # with the ones asked for one step earlier: the call overlaps a step's torch work.
-                    loss_fn.prefetch(None, ids)
+                    loss_fns[f"prefetched-{dt}"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
+                    fn.prefetch(None, ids)
 
-                    def pipelined(loss_fn=loss_fn):
-                        loss_fn.prefetch(None, ids)
-                        matrices_step(loss_fn, a, b, None, ids)
+                    def pipelined(fn=fn):
+                        fn.prefetch(None, ids)
+                        matrices_step(fn, a, b, None, ids)
 
-                    prefetched_ms[dt], _ = timed(pipelined, min_runs, budget)
-                    assert loss_fn.cache_hits == batch
-                    loss_fn.close()
-                client_cache_ms = {}
+                    fns[f"prefetched-{dt}"] = pipelined
                 for dt in CLIENT_CACHE_DTYPES:
-                    # Held here after timed()'s warm-up step: every timed step is served without a call.
-                    loss_fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt, client_cache_bytes=1 << 30)
-                    client_cache_ms[dt], _ = timed(lambda: matrices_step(loss_fn, a, b, images, ids), min_runs, budget)
-                    assert loss_fn.client_cache_hits == batch, f"client cache: {loss_fn.client_cache_hits} of {batch} held"
-                local2_ms, _ = timed(lambda: local_fsp_step(a, b, gt), min_runs, budget)  # again, after: drift check
+                    # Held here after the warm-up step: every timed step is served without a call.
+                    loss_fns[f"held-{dt}"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt, client_cache_bytes=1 << 30)
+                    fns[f"held-{dt}"] = lambda fn=fn: matrices_step(fn, a, b, images, ids)
+                try:
+                    t = timed_rounds(fns, rounds, min_runs, budget)
+                finally:
+                    shm.close()
+                    for fn in loss_fns.values():
+                        fn.close()
+                for dt in WIRE_DTYPES:
+                    for mode in ("matrices", "prefetched"):
+                        hits = loss_fns[f"{mode}-{dt}"].cache_hits
+                        assert hits == batch, f"{mode} {dt}, warm server cache: {hits} of {batch} hits"
+                for dt in CLIENT_CACHE_DTYPES:
+                    held = loss_fns[f"held-{dt}"].client_cache_hits
+                    assert held == batch, f"client cache {dt}: {held} of {batch} held"
+                local_ms, local_runs, local_rounds = t["local"]
+                client_full_ms, client_runs, _ = t["inline"]
+                rpc_ms, shm_ms = t["prepared"][0], t["shm"][0]
+                matrices_ms = {dt: t[f"matrices-{dt}"][0] for dt in WIRE_DTYPES}
+                prefetched_ms = {dt: t[f"prefetched-{dt}"][0] for dt in WIRE_DTYPES}
+                client_cache_ms = {dt: t[f"held-{dt}"][0] for dt in CLIENT_CACHE_DTYPES}
 
                 # Bytes on the wire per step, one untimed step of each mode through the counting client.
                 wire = {"inline": counter.measure(lambda: counted.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"))}
@@ -194,12 +230,13 @@ def main() -> None:
                     v.pop("calls", None)
 
                 mib = (an.nbytes + bn.nbytes + gtn.nbytes) / 2**20
-                base = (local_ms + local2_ms) / 2
+                base = local_ms
                 records.append({
                     "shape": {"batch": batch, "c1": c1, "c2": c2, "height": h, "width": w}, "teacher_pair": list(pair),
                     "client_ms": client_full_ms, "client_prepared_request_ms": rpc_ms, "client_shared_memory_ms": shm_ms,
                     "matrices_ms": matrices_ms, "matrices_prefetched_ms": prefetched_ms, "client_cache_ms": client_cache_ms,
-                    "torch_local_ms": base, "torch_local_ms_before_after": [local_ms, local2_ms],
+                    "torch_local_ms": base, "torch_local_ms_per_round": local_rounds,
+                    "ms_per_round": {k: v[2] for k, v in t.items()},
                     "ratio": client_full_ms / base, "ratio_shared_memory": shm_ms / base,
                     "ratio_matrices": {dt: matrices_ms[dt] / base for dt in WIRE_DTYPES},
                     "ratio_matrices_prefetched": {dt: prefetched_ms[dt] / base for dt in WIRE_DTYPES},
@@ -211,7 +248,7 @@ def main() -> None:
                       + "  ".join(f"mat-{dt} {matrices_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
                       + "  " + "  ".join(f"pre-{dt} {prefetched_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
                       + "  " + "  ".join(f"held-{dt} {client_cache_ms[dt]:6.2f}" for dt in CLIENT_CACHE_DTYPES)
-                      + f"  torch {local_ms:6.2f}/{local2_ms:6.2f} ms  ratios {r['ratio']:.1f}x / {r['ratio_shared_memory']:.2f}x / "
+                      + f"  torch {local_ms:6.2f} ms (rounds {min(local_rounds):.2f}–{max(local_rounds):.2f})  ratios {r['ratio']:.1f}x / {r['ratio_shared_memory']:.2f}x / "
                       + " / ".join(f"{r['ratio_matrices'][dt]:.2f}x" for dt in WIRE_DTYPES)
                       + " / prefetched " + " / ".join(f"{r['ratio_matrices_prefetched'][dt]:.2f}x" for dt in WIRE_DTYPES)
                       + " / client cache " + " / ".join(f"{r['ratio_client_cache'][dt]:.2f}x" for dt in CLIENT_CACHE_DTYPES), flush=True)
@@ -227,7 +264,8 @@ def main() -> None:
                 "FspLoss with the maps inline or through shared memory, the matrices mode (TeacherFsp on a warm cache + the loss in torch), "
                 "and the matrices mode with the matrices held in the client (client_cache_bytes: no call)",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-                    "torch_threads": torch.get_num_threads()},
+                    "torch_threads": torch.get_num_threads(), "load_average_before": load_before, "load_average_after": os.getloadavg()},
+        "rounds": rounds,
         "records": records,
         "geomean_ratio": geo([r["ratio"] for r in records]),
         "geomean_ratio_shared_memory": geo([r["ratio_shared_memory"] for r in records]),
