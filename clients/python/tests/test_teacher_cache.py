@@ -11,33 +11,12 @@ torch = pytest.importorskip("torch", reason="PyTorch not installed (pip install 
 import fspd  # noqa: E402
 import fspd.torch as ft  # noqa: E402
 from conftest import call_or_xfail  # noqa: E402
+from teacher_fsp_recorder import TeacherFspRecorder  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
 # ResNet-8 on 8×8×3 images: pairs [16,16], [16,32], [32,64] per sample.
 SAMPLE_BYTES_F32 = (16 * 16 + 16 * 32 + 32 * 64) * 4
-
-
-class _Recorder:
-    """A grpc client interceptor that keeps every TeacherFsp request sent."""
-
-    def __init__(self):
-        import grpc
-
-        class Interceptor(grpc.UnaryUnaryClientInterceptor):
-            def intercept_unary_unary(inner, continuation, details, request):  # noqa: N805
-                if details.method.endswith("/TeacherFsp"):
-                    self.requests.append(request)
-                return continuation(details, request)
-
-        self.requests = []
-        self.interceptor = Interceptor()
-
-    def ids(self):
-        """The sample ids of each request sent since the last call, and whether it carried images."""
-        out = [(list(r.sample_ids), r.HasField("images")) for r in self.requests]
-        self.requests.clear()
-        return out
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +28,7 @@ def teacher(client: fspd.Client):
 
 @pytest.fixture()
 def recorded(server: str):
-    rec = _Recorder()
+    rec = TeacherFspRecorder()
     with fspd.Client(server, timeout=120, interceptors=[rec.interceptor]) as c:
         yield c, rec
 

@@ -11,6 +11,7 @@ import fsp_reference as ref  # noqa: E402
 import fspd  # noqa: E402
 import fspd.torch as ft  # noqa: E402
 from conftest import call_or_xfail  # noqa: E402
+from teacher_fsp_recorder import TeacherFspRecorder  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -195,22 +196,6 @@ def test_half_student_maps_compute_in_float32_and_get_gradients_in_their_dtype()
     assert loss.item() == pytest.approx(want.item(), rel=1e-5)
 
 
-class _Recorder:
-    """A grpc client interceptor that keeps every TeacherFsp request sent."""
-
-    def __init__(self):
-        import grpc
-
-        class Interceptor(grpc.UnaryUnaryClientInterceptor):
-            def intercept_unary_unary(inner, continuation, details, request):  # noqa: N805
-                if details.method.endswith("/TeacherFsp"):
-                    self.requests.append(request)
-                return continuation(details, request)
-
-        self.requests = []
-        self.interceptor = Interceptor()
-
-
 @pytest.fixture(scope="module")
 def teacher8(client: fspd.Client):
     """A ResNet-8 teacher on 8×8×3 images: pairs [B,16,16], [B,16,32], [B,32,64] of maps 8×8, 8×8→4×4, 4×4→2×2."""
@@ -233,7 +218,7 @@ def _student_for(teacher, batch, gen, dtype=torch.float32):
 def test_teacher_ref_moves_matrices_only_and_equals_the_servers_fsp_loss(server: str, teacher8, reduction: str, weights):
     """A TeacherRef: TeacherFsp gives the matrices (ids alone first, images only on a miss), the loss is
     computed here; it equals FspLoss on the server with the student's maps and those matrices."""
-    rec = _Recorder()
+    rec = TeacherFspRecorder()
     with fspd.Client(server, timeout=120, interceptors=[rec.interceptor]) as c:
         gen = torch.Generator().manual_seed(8)
         images = torch.randn(4, 3, 8, 8, generator=gen)
@@ -303,7 +288,7 @@ def test_teacher_ref_ids_only_needs_a_warm_cache(client: fspd.Client, teacher8):
 
 
 def test_prefetch_gives_the_same_loss_and_is_taken_once(server: str, teacher8):
-    rec = _Recorder()
+    rec = TeacherFspRecorder()
     with fspd.Client(server, timeout=120, interceptors=[rec.interceptor]) as c:
         gen = torch.Generator().manual_seed(12)
         images = torch.randn(2, 3, 8, 8, generator=gen)
