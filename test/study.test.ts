@@ -337,7 +337,12 @@ describe('the finding the demo states', () => {
     // The finding is the comparison at equal iterations; one at equal time beside it does not change it.
     const both = study(interval(-0.012, 0.005, 5));
     both.summary.comparisons.push({ ...both.summary.comparisons[0]!, basis: 'time', scratch: 'scratch-long', test_difference: interval(0.02, 0.005, 5), verdict: 'better' });
-    assert.match(line(both), /was worse than scratch at equal iterations: −1\.20 ± 0\.50 points.*FSP did not help at this scale\./);
+    assert.match(line(both), /was worse than scratch at equal iterations: −1\.20 ± 0\.50 points [^;]*; FSP \(fsp\) beat scratch at equal time: \+2\.00 ± 0\.50 points.*FSP did not help at this scale\./);
+    // "Helped" needs the chosen arm not to lose at equal time as well.
+    const cheaper = study(interval(0.01, 0.004, 5));
+    cheaper.summary.comparisons.push({ ...cheaper.summary.comparisons[0]!, basis: 'time', scratch: 'scratch-long', test_difference: interval(-0.02, 0.005, 5), verdict: 'worse' });
+    assert.match(line(cheaper), /beat scratch at equal iterations: \+1\.00 ± 0\.40 points.*; FSP \(fsp\) was worse than scratch at equal time: −2\.00 ± 0\.50 points/);
+    assert.doesNotMatch(line(cheaper), /FSP (did not help|helped) at this scale/);
     // A tie on validation: both arms' findings, and a verdict only when they agree.
     const tie = study(interval(-0.012, 0.005, 5), interval(0.01, 0.004, 5));
     tie.summary.groups[0]!.tied = ['kd'];

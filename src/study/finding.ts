@@ -1,5 +1,6 @@
 // What a finished (or partly finished) study supports, in one sentence, for the demo's closing line: the
-// FSP configuration chosen on validation against scratch at equal iterations, and Hinton KD likewise, read
+// FSP configuration chosen on validation against scratch at equal iterations (and at equal time, where the
+// study has that comparison), and Hinton KD likewise, read
 // from the paired 95 % intervals of the study's summary file; nothing claimed that the intervals do not carry.
 import fs from 'node:fs';
 import { MIN_SEEDS, type ArmSpec, type StudyConfig } from './config.js';
@@ -26,8 +27,10 @@ export function readStudyFile(file: string): StudyFile | null {
   }
 }
 
-/** The comparisons at equal iterations (summaries written before 2026-12-07 have no basis: all are). */
-const atEqualIterations = (study: StudyFile) => study.summary.comparisons.filter((c) => (c.basis ?? 'iterations') === 'iterations');
+/** A comparison's basis (summaries written before 2026-12-07 have none: all were at equal iterations). */
+const basisOf = (c: Comparison) => c.basis ?? 'iterations';
+const atEqualIterations = (study: StudyFile) => study.summary.comparisons.filter((c) => basisOf(c) === 'iterations');
+const atEqualTime = (study: StudyFile, arm: string) => study.summary.comparisons.find((c) => c.arm === arm && basisOf(c) === 'time');
 
 /** The arm chosen on validation in `group`, or null when the group has no runs yet. */
 export function chosenArm(study: StudyFile, group: string): ArmSpec | null {
@@ -43,17 +46,18 @@ const points = (c: Comparison) => {
 
 /** One clause per comparison: what its interval says. */
 export function comparisonClause(c: Comparison, what: string): string {
+  const equal = `at equal ${basisOf(c) === 'time' ? 'time' : 'iterations'}`;
   if (c.seeds.length < MIN_SEEDS) {
     const sofar = c.seeds.length >= 2 ? `; so far ${points(c)}` : '';
     return `${what} vs scratch is not established yet: ${c.seeds.length} of ${MIN_SEEDS} seeds finished${sofar}`;
   }
   switch (c.verdict) {
     case 'better':
-      return `${what} beat scratch at equal iterations: ${points(c)}`;
+      return `${what} beat scratch ${equal}: ${points(c)}`;
     case 'worse':
-      return `${what} was worse than scratch at equal iterations: ${points(c)}`;
+      return `${what} was worse than scratch ${equal}: ${points(c)}`;
     default:
-      return `${what} made no difference the study could establish at equal iterations: ${points(c)}`;
+      return `${what} made no difference the study could establish ${equal}: ${points(c)}`;
   }
 }
 
@@ -72,6 +76,8 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
   if (!arm || !fsp) return `The study ${study.study} has no finished FSP runs yet: whether FSP helps at this scale is not established.`;
   const tied = study.summary.groups.find((x) => x.group === group)?.tied ?? [];
   const parts = [comparisonClause(fsp, `FSP (${arm.name}, chosen on validation${tied.length ? `, tied there with ${tied.join(', ')}` : ''})`)];
+  const fspTime = atEqualTime(study, arm.name);
+  if (fspTime) parts.push(comparisonClause(fspTime, `FSP (${arm.name})`));
   for (const t of tied) {
     const c = comparisons.find((x) => x.arm === t);
     if (c) parts.push(comparisonClause(c, `FSP (${t})`));
@@ -83,11 +89,14 @@ export function findingLine(study: StudyFile | null, options: { file: string; gr
     })
     .sort((x, y) => y.validation_difference.mean - x.validation_difference.mean)[0];
   if (kd) parts.push(comparisonClause(kd, `Hinton KD (${kd.arm})`));
-  // A verdict on FSP only when every arm the choice could have been agrees.
+  const kdTime = kd && atEqualTime(study, kd.arm);
+  if (kdTime) parts.push(comparisonClause(kdTime, `Hinton KD (${kd.arm})`));
+  // A verdict on FSP only when every arm the choice could have been agrees; "helped" also needs it not to
+  // lose at equal time.
   const chosen = [fsp, ...tied.flatMap((t) => comparisons.filter((x) => x.arm === t))];
   const verdictOnFsp = chosen.some((c) => c.seeds.length < MIN_SEEDS)
     ? ''
-    : chosen.every((c) => c.verdict === 'better')
+    : chosen.every((c) => c.verdict === 'better') && fspTime?.verdict !== 'worse'
       ? ' FSP helped at this scale.'
       : chosen.every((c) => c.verdict !== 'better')
         ? ' FSP did not help at this scale.'
