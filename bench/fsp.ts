@@ -135,7 +135,7 @@ async function main() {
     // Per layout and op, one sample per round of each column.
     type Samples = { kernel: number[]; roofline: number[]; bound: Row['bound']; api: number[]; async: number[]; torch: number[] };
     const samples = new Map<string, Samples>();
-    const add = (layout: Layout, op: Op, x: Omit<Samples, 'kernel' | 'roofline' | 'api' | 'async' | 'torch'> & { kernel: number; roofline: number; api: number; async: number; torch?: number }) => {
+    const add = (layout: Layout, op: Op, x: { kernel: number; roofline: number; bound: Row['bound']; api: number; async: number; torch?: number }) => {
       const key = `${layout} ${op}`;
       const s = samples.get(key) ?? { kernel: [], roofline: [], bound: x.bound, api: [], async: [], torch: [] };
       s.kernel.push(x.kernel);
@@ -226,7 +226,6 @@ async function tfjsTimes(first: FeatureMap, second: FeatureMap, teacher: Float32
 }
 
 const label = (s: Shape) => `(${s[0]},${s[1]},${s[2]},${s[3]}×${s[4]})`;
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 function line(r: Row): string {
   const torch = r.torch_ms === undefined ? '' : `  torch ${r.torch_ms.toFixed(3)} ms (${r.torch_over_api!.toFixed(2)}× api)`;
