@@ -113,7 +113,12 @@ function pytestResult(r, junit) {
   const attrs = /<testsuite\b([^>]*)>/.exec(report)?.[1];
   if (!attrs) return { status: 'failed', detail: `pytest: no report (${exitText(r)})` };
   const skipReasons = {};
-  for (const [, why] of report.matchAll(/<skipped\b[^>]*\bmessage="([^"]*)"/g)) skipReasons[why] = (skipReasons[why] ?? 0) + 1;
+  // A module skipped at collection (pytest.importorskip at its top) says only "collection skipped" in the
+  // message; its reason is in the element's text: ('<file>', <line>, 'Skipped: <reason>').
+  for (const [, message, text] of report.matchAll(/<skipped\b[^>]*\bmessage="([^"]*)"[^>]*?(?:\/>|>([^<]*)<\/skipped>)/g)) {
+    const why = message === 'collection skipped' ? (/Skipped: (.*?)(?:'|&apos;|&quot;|")\)\s*$/.exec(text ?? '')?.[1] ?? message) : message;
+    skipReasons[why] = (skipReasons[why] ?? 0) + 1;
+  }
   const attr = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(attrs)?.[1] ?? 0);
   const fail = attr('failures') + attr('errors');
   const skip = attr('skipped');

