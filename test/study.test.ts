@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { datasetFromArrays, type Dataset } from '../src/data/index.js';
+import type { Dataset } from '../src/data/index.js';
 import {
   carveValidation,
   checkStudyConfig,
@@ -29,6 +29,7 @@ import {
   type StudyFile,
 } from '../src/study/index.js';
 import { scalarsOf } from './helpers/tfevents.js';
+import { toyImages } from './helpers/toy-images.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -91,21 +92,7 @@ describe('Student-t interval', () => {
   });
 });
 
-const SIDE = 4;
-const CLASSES = 3;
-function toy(n: number, name: string, phase: number): Dataset {
-  const images = new Float32Array(n * SIDE * SIDE);
-  const labels = Array.from({ length: n }, (_, k) => k % CLASSES);
-  for (let k = 0; k < n; k++) {
-    for (let y = 0; y < SIDE; y++)
-      for (let x = 0; x < SIDE; x++) {
-        const c = labels[k]!;
-        const on = c === 0 ? y < 2 : c === 1 ? x < 2 : y >= 2;
-        images[k * SIDE * SIDE + y * SIDE + x] = (on ? 1 : -1) + 0.5 * Math.sin(17 * k + 3 * y + x + phase);
-      }
-  }
-  return datasetFromArrays({ name, images, shape: [n, SIDE, SIDE, 1], labels, numClasses: CLASSES, augment: { pad: 1, flip: false } });
-}
+const toy = (n: number, name: string, phase: number): Dataset => toyImages(n, { name, noise: 0.5, phase, flip: false });
 
 const tinyConfig = (): StudyConfig => ({
   name: 'tiny',

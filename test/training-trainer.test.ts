@@ -5,34 +5,21 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { datasetFromArrays, NO_AUG, type Dataset } from '../src/data/index.js';
+import { NO_AUG, type Dataset } from '../src/data/index.js';
 import { buildResNet, forwardWithTaps, type TappedModel } from '../src/models/index.js';
 import { BatchSampler } from '../src/training/sampler.js';
 import { StageError } from '../src/training/stage.js';
 import { Trainer, type TrainBatch } from '../src/training/trainer.js';
+import { TOY_CLASSES, TOY_SIDE, toyImages } from './helpers/toy-images.js';
 
-const SIDE = 4;
-const CLASSES = 3;
 before(async () => {
   await tf.setBackend('cpu');
 });
 
-const resnet = (seed: number, widthMultiplier = 1) => buildResNet({ depth: 8, inputShape: [SIDE, SIDE, 1], numClasses: CLASSES, seed, widthMultiplier });
+const resnet = (seed: number, widthMultiplier = 1) => buildResNet({ depth: 8, inputShape: [TOY_SIDE, TOY_SIDE, 1], numClasses: TOY_CLASSES, seed, widthMultiplier });
 
 /** n samples whose class shows in the image (brighter top / left / bottom), plus noise. */
-function toyDataset(n: number, name = 'toy'): Dataset {
-  const images = new Float32Array(n * SIDE * SIDE);
-  const labels = Array.from({ length: n }, (_, k) => k % CLASSES);
-  for (let k = 0; k < n; k++) {
-    for (let y = 0; y < SIDE; y++)
-      for (let x = 0; x < SIDE; x++) {
-        const c = labels[k]!;
-        const on = c === 0 ? y < 2 : c === 1 ? x < 2 : y >= 2;
-        images[k * SIDE * SIDE + y * SIDE + x] = (on ? 1 : -1) + 0.3 * Math.sin(17 * k + 3 * y + x);
-      }
-  }
-  return datasetFromArrays({ name, images, shape: [n, SIDE, SIDE, 1], labels, numClasses: CLASSES, augment: { pad: 1, flip: true } });
-}
+const toyDataset = (n: number, name = 'toy'): Dataset => toyImages(n, { name, noise: 0.3, flip: true });
 
 const weightsOf = (m: TappedModel) => m.model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
 const fixedBatch = (ds: Dataset, n: number): TrainBatch & { images: tf.Tensor4D } => ds.gather(Array.from({ length: n }, (_, i) => i));
