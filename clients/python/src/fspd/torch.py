@@ -242,18 +242,20 @@ def _fetch(
     missing = [i for i, e in enumerate(found) if e is None]
     if not missing:  # every sample here: no call
         return [torch.stack([e[p] for e in found]).to(device) for p in range(len(found[0]))], 0, len(ids)  # type: ignore[index]
-    asked = [ids[i] for i in missing]
-    images = teacher.images if teacher.images is None or len(missing) == len(ids) else _rows(teacher.images, missing)
-    res = _teacher_fsp(client, teacher, asked, images, common, timeout)
-    fetched = [tensor_of(m) for m in res.matrices]
-    cache.store(teacher.model_id, head, res.model_fingerprint, asked, fetched)
-    if len(missing) == len(ids):
-        return [m.to(device) for m in fetched], int(res.cache_hits), 0
-    if res.model_fingerprint != fingerprint:
-        # The samples found here came from another teacher than the one that just answered: ask for them all.
-        res = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
+
+    def ask(asked: List[str], images: Any) -> Tuple[fsp_pb.TeacherFspResponse, List[torch.Tensor]]:
+        res = _teacher_fsp(client, teacher, asked, images, common, timeout)
         fetched = [tensor_of(m) for m in res.matrices]
-        cache.store(teacher.model_id, head, res.model_fingerprint, ids, fetched)
+        cache.store(teacher.model_id, head, res.model_fingerprint, asked, fetched)
+        return res, fetched
+
+    images = teacher.images if teacher.images is None or len(missing) == len(ids) else _rows(teacher.images, missing)
+    res, fetched = ask([ids[i] for i in missing], images)
+    if len(missing) < len(ids) and res.model_fingerprint != fingerprint:
+        # The samples found here came from another teacher than the one that just answered: ask for them all.
+        res, fetched = ask(ids, teacher.images)
+        missing = list(range(len(ids)))
+    if len(missing) == len(ids):
         return [m.to(device) for m in fetched], int(res.cache_hits), 0
     hit = torch.tensor([i for i, e in enumerate(found) if e is not None])
     out = []
