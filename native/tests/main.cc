@@ -1,5 +1,5 @@
-// fsp_core tests: every kernel against a float64 reference, every argument error. ctest runs this once
-// per SIMD level (FSPD_SIMD=avx512|avx2|portable).
+// fsp_core tests: every kernel against a float64 reference, every argument error, the threading loop.
+// ctest runs this once per SIMD level (FSPD_SIMD=avx512|avx2|portable).
 #include <cstdio>
 
 #include "harness.h"
@@ -8,12 +8,14 @@ namespace test {
 void test_kernels();
 void test_loss();
 void test_errors();
+void test_parallel();
 }  // namespace test
 
 int main() {
   test::test_kernels();
   test::test_loss();
   test::test_errors();
+  test::test_parallel();
   std::printf("fsp_core: %d passed, %d failed\n", test::passed(), test::failed());
   return test::failed() == 0 ? 0 : 1;
 }
