@@ -47,6 +47,9 @@ interface Row {
   layout: Layout;
   op: Op;
   kernel_ms: number;
+  /** The kernel's work: the roofline is max(flops / peak, bytes / bandwidth) with the run's highest probes. */
+  flops: number;
+  bytes: number;
   roofline_ms: number;
   bound: 'compute' | 'memory';
   api_ms: number;
@@ -62,7 +65,16 @@ interface Row {
 interface KernelRun {
   peak_gflops: number;
   bandwidth_gbps: number;
-  results: { layout: Layout; forward_ms: number; forward_roofline_ms: number; forward_bound: Row['bound']; loss_grad_ms: number; loss_grad_roofline_ms: number; loss_grad_bound: Row['bound'] }[];
+  results: { layout: Layout; forward_ms: number; forward_flops: number; forward_bytes: number; loss_grad_ms: number; loss_grad_flops: number; loss_grad_bytes: number }[];
+}
+
+/** Sets a row's roofline from the highest probe readings so far (each fsp_bench run probes once, and a probe can only read low). */
+function setRoofline(row: Row, peakGflops: number, bandwidthGbps: number): Row {
+  const compute = row.flops / peakGflops / 1e6;
+  const memory = row.bytes / bandwidthGbps / 1e6;
+  row.roofline_ms = Math.max(compute, memory);
+  row.bound = compute >= memory ? 'compute' : 'memory';
+  return row;
 }
 
 /** The C++ bench, built once with plain CMake (CPU kernels only: this bench times the CPU). */
@@ -133,13 +145,12 @@ async function main() {
       return (await time(fn, reps.min, reps.budget, 50, turn)).ms;
     };
     // Per layout and op, one sample per round of each column.
-    type Samples = { kernel: number[]; roofline: number[]; bound: Row['bound']; api: number[]; async: number[]; torch: number[] };
+    type Samples = { kernel: number[]; flops: number; bytes: number; api: number[]; async: number[]; torch: number[] };
     const samples = new Map<string, Samples>();
-    const add = (layout: Layout, op: Op, x: { kernel: number; roofline: number; bound: Row['bound']; api: number; async: number; torch?: number }) => {
+    const add = (layout: Layout, op: Op, x: { kernel: number; flops: number; bytes: number; api: number; async: number; torch?: number }) => {
       const key = `${layout} ${op}`;
-      const s = samples.get(key) ?? { kernel: [], roofline: [], bound: x.bound, api: [], async: [], torch: [] };
+      const s = samples.get(key) ?? { kernel: [], flops: x.flops, bytes: x.bytes, api: [], async: [], torch: [] };
       s.kernel.push(x.kernel);
-      s.roofline.push(x.roofline);
       s.api.push(x.api);
       s.async.push(x.async);
       if (x.torch !== undefined) s.torch.push(x.torch);
@@ -157,12 +168,12 @@ async function main() {
         const k = kernel.results.find((r) => r.layout === layout)!;
         const t = 'rows' in torch ? torch.rows.find((r) => r.layout === layout) : undefined;
         add(layout, 'forward', {
-          kernel: k.forward_ms, roofline: k.forward_roofline_ms, bound: k.forward_bound, torch: t?.forward_ms,
+          kernel: k.forward_ms, flops: k.forward_flops, bytes: k.forward_bytes, torch: t?.forward_ms,
           api: await apiTime(() => api.fspForward(first, second)),
           async: await apiTime(() => api.fspForwardAsync(first, second)),
         });
         add(layout, 'loss+grad', {
-          kernel: k.loss_grad_ms, roofline: k.loss_grad_roofline_ms, bound: k.loss_grad_bound, torch: t?.loss_grad_ms,
+          kernel: k.loss_grad_ms, flops: k.loss_grad_flops, bytes: k.loss_grad_bytes, torch: t?.loss_grad_ms,
           api: await apiTime(() => api.fspLoss([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
           async: await apiTime(() => api.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true })),
         });
@@ -173,11 +184,12 @@ async function main() {
       const rowOf = (op: Op): Row => {
         const s = samples.get(`${layout} ${op}`)!;
         const torched = s.torch.length === s.api.length;
-        return {
-          shape, layout, op, kernel_ms: median(s.kernel), roofline_ms: median(s.roofline), bound: s.bound, api_ms: median(s.api), api_async_ms: median(s.async),
+        const row: Row = {
+          shape, layout, op, kernel_ms: median(s.kernel), flops: s.flops, bytes: s.bytes, roofline_ms: 0, bound: 'compute', api_ms: median(s.api), api_async_ms: median(s.async),
           api_over_kernel: median(s.api.map((a, i) => a / s.kernel[i]!)),
           ...(torched ? { torch_ms: median(s.torch), torch_over_api: median(s.torch.map((t, i) => t / s.api[i]!)) } : {}),
         };
+        return setRoofline(row, Math.max(...peaks), Math.max(...bandwidths));
       };
       const forward = rowOf('forward');
       const loss = rowOf('loss+grad');
@@ -193,6 +205,7 @@ async function main() {
   }
   const peak = Math.max(...peaks);
   const bandwidth = Math.max(...bandwidths);
+  for (const row of rows) setRoofline(row, peak, bandwidth);  // the lines above used the probes taken so far
   console.log(`\nfloat32 FMA peak ${peak.toFixed(1)} GFLOP/s, memory bandwidth ${bandwidth.toFixed(1)} GB/s (highest of ${peaks.length} probes each, ${threads} threads)`);
   console.log(`output pool: ${JSON.stringify(addon.outputPoolStats())}`);
 

@@ -161,17 +161,17 @@ int main(int argc, char** argv) {
     std::printf("{\"version\": \"%s\", \"compiler\": \"%s\", \"simd\": \"%s\", \"threads\": %d, "
                 "\"peak_gflops\": %.1f, \"bandwidth_gbps\": %.2f,\n \"results\": [\n",
                 info.version.c_str(), info.compiler.c_str(), info.simd.c_str(), threads, peak, bandwidth);
+    // Flops and bytes, not roofline times: a caller running this once per shape takes the highest probe
+    // readings over all its runs as the roofline's denominators (one 0.2 s probe can read low).
     for (size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
-      const Floor f = roofline(r.forward_flops(), r.forward_bytes(), peak, bandwidth);
-      const Floor l = roofline(r.loss_flops(), r.loss_bytes(), peak, bandwidth);
       std::printf("  {\"batch\": %lld, \"c1\": %lld, \"c2\": %lld, \"height\": %lld, \"width\": %lld, "
-                  "\"layout\": \"%s\", \"forward_ms\": %.4f, \"forward_roofline_ms\": %.4f, \"forward_bound\": \"%s\", "
-                  "\"loss_grad_ms\": %.4f, \"loss_grad_roofline_ms\": %.4f, \"loss_grad_bound\": \"%s\"}%s\n",
+                  "\"layout\": \"%s\", \"forward_ms\": %.4f, \"forward_flops\": %.0f, \"forward_bytes\": %.0f, "
+                  "\"loss_grad_ms\": %.4f, \"loss_grad_flops\": %.0f, \"loss_grad_bytes\": %.0f}%s\n",
                   static_cast<long long>(r.shape.b), static_cast<long long>(r.shape.c1),
                   static_cast<long long>(r.shape.c2), static_cast<long long>(r.shape.h),
-                  static_cast<long long>(r.shape.w), name(r.layout), r.forward_ms, f.ms, f.bound, r.loss_ms, l.ms, l.bound,
-                  i + 1 < results.size() ? "," : "");
+                  static_cast<long long>(r.shape.w), name(r.layout), r.forward_ms, r.forward_flops(), r.forward_bytes(),
+                  r.loss_ms, r.loss_flops(), r.loss_bytes(), i + 1 < results.size() ? "," : "");
     }
     std::printf("]}\n");
     return 0;
