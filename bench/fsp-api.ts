@@ -16,11 +16,15 @@ const pairs = [{ first: map(c1, 1), second: map(c2, 2) }];
 const teacher = [random(b * c1 * c2, 3)];
 const options = { weights: [], reduction: 'paper', pooling: 'max', returnGradients: true, returnTeacherMatrices: false } as const;
 const into = { ...options, gradientsInto: [{ first: new Float32Array(pairs[0]!.first.data.length), second: new Float32Array(pairs[0]!.second.data.length) }] };
+const kept = (addon.fspLoss(pairs, [], teacher, options, 0) as any).gradients;
+const intoPooled = { ...options, gradientsInto: kept };
+console.log('V8 array offsets mod 64:', into.gradientsInto[0]!.first.byteOffset, (addon as any).buildInfo ? '' : '');
 const modes: Record<string, () => unknown> = {
   'sync, fresh arrays': () => addon.fspLoss(pairs, [], teacher, options, 0),
   'sync, gradientsInto': () => addon.fspLoss(pairs, [], teacher, into, 0),
   'async, fresh arrays': () => addon.fspLossAsync(pairs, [], teacher, options, 0),
   'async, gradientsInto': () => addon.fspLossAsync(pairs, [], teacher, into, 0),
+  'sync, into pooled': () => addon.fspLoss(pairs, [], teacher, intoPooled, 0),
 };
 const names = Object.keys(modes);
 const samples = new Map(names.map((n) => [n, [] as number[]]));

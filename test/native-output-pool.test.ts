@@ -72,6 +72,18 @@ describe('native output pool', { skip: addonSkip }, () => {
     });
   }
 
+  it('outputArray hands out a pooled block zero-filled, whatever an earlier output left in it', async () => {
+    const n = 2 * 7 * 5 * 4;
+    const map: FeatureMap = { data: new Float32Array(n).fill(NaN), shape: [2, 7, 5, 4], layout: 'NHWC' };
+    addon!.poolBackward(map, 7, 5, 'avg', new Float32Array(n).fill(NaN), 0);  // an output of n NaNs, dropped
+    await collect();
+    const before = addon!.outputPoolStats();
+    const out = addon!.outputArray(n);
+    assert.equal(addon!.outputPoolStats().hits - before.hits, 1, 'took the NaN-filled block');
+    assert.equal(out.length, n);
+    assert.ok(out.every((x) => Object.is(x, 0)), 'every element +0');
+  });
+
   it('keeps at most FSPD_OUTPUT_POOL_MB idle and twice that handed out; 0 turns it off', () => {
     // A synchronous loop never lets Node run finalisers: past the limit, outputs are plain V8 memory.
     const script = `

@@ -226,6 +226,8 @@ describe('bad input gives a clear error and the process survives', () => {
     fails(() => raw.fspForward(small, small, 0), RangeError, /^first\.data: length 3 does not match shape \(4 elements\)$/);
     fails(() => raw.fspForward(a, { ...b, data: new Int32Array(160) } as never, 0), TypeError, /^second\.data: expected a Float32Array$/);
     fails(() => raw.fspLoss([pair], [], [new Float32Array(29)], options, 0), RangeError, /^teacherMatrices\[0\]: expected 30 elements, got 29$/);
+    fails(() => raw.fspForward(a, b, 0, undefined, new Float32Array(29)), RangeError, /^into: expected 30 elements, got 29$/);
+    fails(() => raw.outputArray(0), RangeError, /^outputArray: length must be an integer in \[1, 2\^32 - 1\]$/);
     fails(() => raw.fspLoss([pair], [], [m30()], { ...options, returnGradients: true, gradientsInto: [] }, 0), TypeError, /^options\.gradientsInto\[0\]: expected \{first, second\}$/);
     fails(() => raw.fspLoss([pair], [], [m30()], { ...options, returnGradients: true, gradientsInto: [{ first: new Float32Array(96), second: new Float32Array(3) }] }, 0), RangeError, /^options\.gradientsInto\[0\]\.second: expected 160 elements, got 3$/);
     // The core's: the rules validate.ts states for users, checked again.

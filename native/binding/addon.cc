@@ -57,14 +57,17 @@ Target ReadTarget(const Napi::Value& threads, const Napi::Value& value) {
   return t;
 }
 
-// fspForward(first, second, threads) -> Float32Array [B, C1, C2]
+// fspForward(first, second, threads, device, into) -> Float32Array [B, C1, C2]: `into` when given (the
+// caller's array, written in place), else a new one.
 Napi::Value FspForward(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<Job>();
   MapView first = ReadMap(info[0], "first", *job);
   MapView second = ReadMap(info[1], "second", *job);
   Target target = ReadTarget(info[2], info[3]);
-  Napi::Float32Array out = NewOutput(env, MatrixSize(first, second), *job);
+  const bool given = !info[4].IsUndefined() && !info[4].IsNull();
+  Napi::Float32Array out = given ? ReadOutput(info[4], "into", MatrixSize(first, second), *job)
+                                 : NewOutput(env, MatrixSize(first, second), *job);
   float* out_data = out.Data();
   job->run = [=] { target.run([&](const auto& on) { fsp_forward(first, second, out_data, on); }); };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
@@ -355,6 +358,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("outputPoolStats", Napi::Function::New(env, OutputPoolStatsValue, "outputPoolStats"));
   exports.Set("outputPoolTrim", Napi::Function::New(env, OutputPoolTrim, "outputPoolTrim"));
+  exports.Set("outputArray", Napi::Function::New(env, OutputArray, "outputArray"));
   return exports;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <iterator>
 #include <mutex>
@@ -159,6 +160,16 @@ Napi::Float32Array NewPooledFloat32Array(Napi::Env env, size_t n) {
     return Napi::Float32Array::New(env, n);
   }
   return Napi::Float32Array::New(env, n, buffer, 0);
+}
+
+Napi::Value OutputArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double n = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(n >= 1 && n <= 4294967295.0 && n == static_cast<double>(static_cast<uint64_t>(n))))
+    throw Napi::RangeError::New(env, "outputArray: length must be an integer in [1, 2^32 - 1]");
+  Napi::Float32Array out = NewPooledFloat32Array(env, static_cast<size_t>(n));
+  std::memset(out.Data(), 0, out.ByteLength());  // a pooled block holds an earlier output's values
+  return out;
 }
 
 Napi::Value OutputPoolStatsValue(const Napi::CallbackInfo& info) {

@@ -15,6 +15,10 @@ namespace fspd::binding {
 // buffers). Call on the JS thread.
 Napi::Float32Array NewPooledFloat32Array(Napi::Env env, size_t n);
 
+// outputArray(length) -> a zero-filled pooled Float32Array, for callers to pass as an output (fspForward's
+// `into`, fspLoss's gradientsInto) and keep: the kernels stream into its aligned memory. Length 1 .. 2^32-1.
+Napi::Value OutputArray(const Napi::CallbackInfo& info);
+
 // outputPoolStats() -> {hits, misses, idleBytes, idleBlocks, limitBytes, liveBytes, bypassed};
 // outputPoolTrim() frees the idle blocks.
 Napi::Value OutputPoolStatsValue(const Napi::CallbackInfo& info);

@@ -45,8 +45,9 @@ interface RawLoss {
 /** The addon's exports, as native/binding/addon.cc defines them. */
 export interface NativeAddon {
   // `device` defaults to 'cpu'; 'cuda' throws at once when the addon has no usable CUDA device.
-  fspForward(first: FeatureMap, second: FeatureMap, threads: number, device?: Device): Float32Array;
-  fspForwardAsync(first: FeatureMap, second: FeatureMap, threads: number, device?: Device): Promise<Float32Array>;
+  /** `into`: the caller's output array, written in place and returned; else a new one. */
+  fspForward(first: FeatureMap, second: FeatureMap, threads: number, device?: Device, into?: Float32Array): Float32Array;
+  fspForwardAsync(first: FeatureMap, second: FeatureMap, threads: number, device?: Device, into?: Float32Array): Promise<Float32Array>;
   fspBackward(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number, device?: Device): PairGradients;
   fspBackwardAsync(first: FeatureMap, second: FeatureMap, grad: Float32Array, threads: number, device?: Device): Promise<PairGradients>;
   poolTo(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, threads: number, device?: Device): Float32Array;
@@ -67,6 +68,8 @@ export interface NativeAddon {
   outputPoolStats(): OutputPoolStats;
   /** Frees the pool's idle blocks. */
   outputPoolTrim(): void;
+  /** A zero-filled Float32Array from the output pool, to keep and pass as an output (KernelBackend.outputArray). */
+  outputArray(length: number): Float32Array;
 }
 
 export interface OutputPoolStats {
@@ -116,15 +119,16 @@ export function addonBackend(addon: NativeAddon, threads: number, device: Device
   };
   return {
     variant: device,
-    fspForward: (f, s) => addon.fspForward(f, s, threads, device),
+    fspForward: (f, s, into) => addon.fspForward(f, s, threads, device, into),
     fspBackward: (f, s, g) => addon.fspBackward(f, s, g, threads, device),
     poolTo: (m, h, w, p) => pooled(m, h, w, addon.poolTo(m, h, w, p, threads, device)),
     poolBackward: (m, h, w, p, g) => addon.poolBackward(m, h, w, p, g, threads, device),
     fspLoss: (s, t, o) => addon.fspLoss(...loss(s, t, o)),
-    fspForwardAsync: (f, s) => addon.fspForwardAsync(f, s, threads, device),
+    fspForwardAsync: (f, s, into) => addon.fspForwardAsync(f, s, threads, device, into),
     fspBackwardAsync: (f, s, g) => addon.fspBackwardAsync(f, s, g, threads, device),
     poolToAsync: async (m, h, w, p) => pooled(m, h, w, await addon.poolToAsync(m, h, w, p, threads, device)),
     poolBackwardAsync: (m, h, w, p, g) => addon.poolBackwardAsync(m, h, w, p, g, threads, device),
     fspLossAsync: (s, t, o) => addon.fspLossAsync(...loss(s, t, o)),
+    outputArray: (length) => addon.outputArray(length),
   };
 }

@@ -80,14 +80,14 @@ function unpackRows(rows: Float64Array, b: number, hw: number, channels: number,
 }
 
 /** G[b] = F1[b]ᵀ·F2[b] / (h·w), [B, C1, C2]: entry (i, j) is the dot product of planes i and j. */
-function fspForward(first: FeatureMap, second: FeatureMap): Float32Array {
+function fspForward(first: FeatureMap, second: FeatureMap, into?: Float32Array): Float32Array {
   const { batch, height, width, channels: c1 } = dimsOf(first);
   const c2 = dimsOf(second).channels;
   const hw = height * width;
   const xp = new Float64Array(c1 * hw);
   const yp = new Float64Array(c2 * hw);
   const acc = new Float64Array(c1 * c2);
-  const out = new Float32Array(batch * c1 * c2);
+  const out = into ?? new Float32Array(batch * c1 * c2);
   for (let b = 0; b < batch; b++) {
     pack(first, b, hw, c1, false, xp);
     pack(second, b, hw, c2, false, yp);
@@ -311,9 +311,10 @@ export const tsKernels: KernelBackend = {
   poolTo,
   poolBackward,
   fspLoss,
-  fspForwardAsync: async (first, second) => fspForward(first, second),
+  fspForwardAsync: async (first, second, into) => fspForward(first, second, into),
   fspBackwardAsync: async (first, second, gradMatrices) => fspBackward(first, second, gradMatrices),
   poolToAsync: async (map, outHeight, outWidth, pooling) => poolTo(map, outHeight, outWidth, pooling),
   poolBackwardAsync: async (map, outHeight, outWidth, pooling, gradOut) => poolBackward(map, outHeight, outWidth, pooling, gradOut),
   fspLossAsync: async (student, teacher, options) => fspLoss(student, teacher, options),
+  outputArray: (length) => new Float32Array(length),
 };

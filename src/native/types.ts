@@ -64,8 +64,8 @@ export interface MapDims {
  */
 export interface KernelBackend {
   readonly variant: 'cpu' | 'cuda' | 'ts';
-  /** [B, C1, C2]; first and second have equal batch, height, width and layout. */
-  fspForward(first: FeatureMap, second: FeatureMap): Float32Array;
+  /** [B, C1, C2]; first and second have equal batch, height, width and layout. Written into `into` when given. */
+  fspForward(first: FeatureMap, second: FeatureMap, into?: Float32Array): Float32Array;
   /** Gradients of both maps from dL/dG ([B, C1, C2]). */
   fspBackward(first: FeatureMap, second: FeatureMap, gradMatrices: Float32Array): PairGradients;
   /** Adaptive pooling to outHeight × outWidth (<= input's), PyTorch window rule. */
@@ -75,11 +75,18 @@ export interface KernelBackend {
   /** Fused loss; pairs with mismatched h×w are pooled with options.pooling. */
   fspLoss(student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossResult;
 
-  fspForwardAsync(first: FeatureMap, second: FeatureMap): Promise<Float32Array>;
+  fspForwardAsync(first: FeatureMap, second: FeatureMap, into?: Float32Array): Promise<Float32Array>;
   fspBackwardAsync(first: FeatureMap, second: FeatureMap, gradMatrices: Float32Array): Promise<PairGradients>;
   poolToAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling): Promise<FeatureMap>;
   poolBackwardAsync(map: FeatureMap, outHeight: number, outWidth: number, pooling: Pooling, gradOut: Float32Array): Promise<Float32Array>;
   fspLossAsync(student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): Promise<LossResult>;
+
+  /**
+   * A zero-filled array of `length` floats to keep and pass as an output (fspForward's `into`, fspLoss's
+   * gradientsInto) call after call. The native backend's come from its output pool: 64-byte aligned (huge
+   * pages from 2 MiB), so the kernels stream into them; V8's own large arrays start 16 bytes into a page.
+   */
+  outputArray(length: number): Float32Array;
 }
 
 export function dimsOf(map: { shape: readonly number[]; layout: Layout }): MapDims {

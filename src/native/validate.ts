@@ -174,6 +174,17 @@ export function validated(backend: KernelBackend): KernelBackend {
     checkSameSize(a, b);
     return { a, b };
   };
+  const forwardInto = (first: FeatureMap, second: FeatureMap, into: Float32Array | undefined) => {
+    const { a, b } = forward(first, second);
+    if (into === undefined) return;
+    checkFloat32(into, 'into', a.batch * a.channels * b.channels, `[${a.batch}, ${a.channels}, ${b.channels}]`);
+    if (overlaps(into, first.data) || overlaps(into, second.data)) throw new RangeError('into: overlaps an input array (the kernel reads the inputs while it writes)');
+  };
+  const outputLength = (length: number) => {
+    checkPositiveInt(length, 'length');
+    if (length > MAX_OUTPUT_ELEMENTS) throw new RangeError(`length: ${length} is more than the ${MAX_OUTPUT_ELEMENTS} elements an output array holds`);
+    return length;
+  };
   const backward = (first: FeatureMap, second: FeatureMap, grad: Float32Array) => {
     const { a, b } = forward(first, second);
     checkFloat32(grad, 'gradMatrices', a.batch * a.channels * b.channels, `[${a.batch}, ${a.channels}, ${b.channels}]`);
@@ -191,16 +202,17 @@ export function validated(backend: KernelBackend): KernelBackend {
   const loss = (student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossOptions => checkLoss(student, teacher, options);
   return {
     variant: backend.variant,
-    fspForward: (f, s) => (forward(f, s), backend.fspForward(f, s)),
+    fspForward: (f, s, into) => (forwardInto(f, s, into), backend.fspForward(f, s, into)),
     fspBackward: (f, s, g) => (backward(f, s, g), backend.fspBackward(f, s, g)),
     poolTo: (m, h, w, p) => (pool(m, h, w, p), backend.poolTo(m, h, w, p)),
     poolBackward: (m, h, w, p, g) => (poolBack(m, h, w, p, g), backend.poolBackward(m, h, w, p, g)),
     fspLoss: (s, t, o) => backend.fspLoss(s, t, loss(s, t, o)),
-    fspForwardAsync: async (f, s) => (forward(f, s), backend.fspForwardAsync(f, s)),
+    fspForwardAsync: async (f, s, into) => (forwardInto(f, s, into), backend.fspForwardAsync(f, s, into)),
     fspBackwardAsync: async (f, s, g) => (backward(f, s, g), backend.fspBackwardAsync(f, s, g)),
     poolToAsync: async (m, h, w, p) => (pool(m, h, w, p), backend.poolToAsync(m, h, w, p)),
     poolBackwardAsync: async (m, h, w, p, g) => (poolBack(m, h, w, p, g), backend.poolBackwardAsync(m, h, w, p, g)),
     fspLossAsync: async (s, t, o) => backend.fspLossAsync(s, t, loss(s, t, o)),
+    outputArray: (length) => backend.outputArray(outputLength(length)),
   };
 }
 
