@@ -1,7 +1,7 @@
 // The Node API's overhead over the kernel, interleaved in one process so that noise hits every mode alike:
 // fspLoss with gradients through the addon, sync and async, returning fresh (pooled) arrays or writing into
-// reused ones (gradientsInto), with a turn of the event loop between calls. Run it again with
-// FSPD_OUTPUT_POOL_MB=0 to see the calls without the output pool.
+// kept ones (gradientsInto: plain V8 arrays, or arrays from outputArray), with a turn of the event loop
+// between calls. Run it again with FSPD_OUTPUT_POOL_MB=0 to see the calls without the output pool.
 //   node --import tsx bench/fsp-api.ts [B,C1,C2,H,W] [NHWC|NCHW] [rounds]
 import { loadAddon } from '../src/native/addon.js';
 import type { FeatureMap, Layout } from '../src/native/types.js';
@@ -15,16 +15,14 @@ const map = (c: number, seed: number): FeatureMap => ({ data: random(b * c * h *
 const pairs = [{ first: map(c1, 1), second: map(c2, 2) }];
 const teacher = [random(b * c1 * c2, 3)];
 const options = { weights: [], reduction: 'paper', pooling: 'max', returnGradients: true, returnTeacherMatrices: false } as const;
-const into = { ...options, gradientsInto: [{ first: new Float32Array(pairs[0]!.first.data.length), second: new Float32Array(pairs[0]!.second.data.length) }] };
-const kept = (addon.fspLoss(pairs, [], teacher, options, 0) as any).gradients;
-const intoPooled = { ...options, gradientsInto: kept };
-console.log('V8 array offsets mod 64:', into.gradientsInto[0]!.first.byteOffset, (addon as any).buildInfo ? '' : '');
+const v8Arrays = { ...options, gradientsInto: [{ first: new Float32Array(pairs[0]!.first.data.length), second: new Float32Array(pairs[0]!.second.data.length) }] };
+const kept = { ...options, gradientsInto: [{ first: addon.outputArray(pairs[0]!.first.data.length), second: addon.outputArray(pairs[0]!.second.data.length) }] };
 const modes: Record<string, () => unknown> = {
   'sync, fresh arrays': () => addon.fspLoss(pairs, [], teacher, options, 0),
-  'sync, gradientsInto': () => addon.fspLoss(pairs, [], teacher, into, 0),
+  'sync, into V8 arrays': () => addon.fspLoss(pairs, [], teacher, v8Arrays, 0),
+  'sync, into outputArray': () => addon.fspLoss(pairs, [], teacher, kept, 0),
   'async, fresh arrays': () => addon.fspLossAsync(pairs, [], teacher, options, 0),
-  'async, gradientsInto': () => addon.fspLossAsync(pairs, [], teacher, into, 0),
-  'sync, into pooled': () => addon.fspLoss(pairs, [], teacher, intoPooled, 0),
+  'async, into outputArray': () => addon.fspLossAsync(pairs, [], teacher, kept, 0),
 };
 const names = Object.keys(modes);
 const samples = new Map(names.map((n) => [n, [] as number[]]));
@@ -40,6 +38,6 @@ for (let r = 0; r < rounds; r++) {
 console.log(`fspLoss+gradients (${b},${c1},${c2},${h}×${w}) ${layout}, ${rounds} rounds, FSPD_OUTPUT_POOL_MB=${process.env.FSPD_OUTPUT_POOL_MB ?? '(default)'}`);
 for (const [name, s] of samples) {
   s.sort((x, y) => x - y);
-  console.log(`${name.padEnd(22)} median ${s[s.length >> 1]!.toFixed(2)} ms, min ${s[0]!.toFixed(2)} ms`);
+  console.log(`${name.padEnd(24)} median ${s[s.length >> 1]!.toFixed(2)} ms, min ${s[0]!.toFixed(2)} ms`);
 }
 console.log(`output pool: ${JSON.stringify(addon.outputPoolStats())}`);
