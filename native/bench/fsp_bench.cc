@@ -46,7 +46,8 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
 
 // Outputs allocated as the addon's output pool allocates the arrays it returns: 64-byte aligned, and 2 MiB
 // aligned and advised as huge pages from 2 MiB up. The kernels write aligned gradients with streaming stores,
-// so outputs from std::vector (16 bytes past a page start) would time a slower path than users get.
+// so outputs from std::vector (glibc puts large blocks 16 bytes past a page start) would time a slower path
+// than users get.
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }
 };

@@ -84,7 +84,7 @@ export interface KernelBackend {
   /**
    * A zero-filled array of `length` floats to keep and pass as an output (fspForward's `into`, fspLoss's
    * gradientsInto) call after call. The native backend's come from its output pool: 64-byte aligned (huge
-   * pages from 2 MiB), so the kernels stream into them; V8's own large arrays start 16 bytes into a page.
+   * pages from 2 MiB), so the kernels write them with streaming stores, which they use only on aligned rows.
    */
   outputArray(length: number): Float32Array;
 }

@@ -1,7 +1,7 @@
 #include "parallel.h"
 
 #include <condition_variable>
-#include <system_error>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -96,12 +96,13 @@ void run_on_helpers(int count, void (*body)(void*), void* context) {
     }
   }
   while (static_cast<int>(woken.size()) < count) {
-    auto* helper = new Helper;
+    Helper* helper = nullptr;
     try {
+      helper = new Helper;
       std::thread(Serve, helper).detach();
-    } catch (const std::system_error&) {
+    } catch (const std::exception&) {  // no memory or no more threads: the ones woken (and this one) share the work
       delete helper;
-      break;  // no more threads available: the ones woken (and this one) share the work
+      break;
     }
     woken.push_back(helper);
     Helpers& all = GetHelpers();
