@@ -14,8 +14,9 @@ void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, i
                          Matrix dx, Matrix dy, int threads, const Prefetch& next) {
   const ConstMatrix grad{dg, c2, 1};
   const float alpha = 1.0f / static_cast<float>(hw);
-  if (dx.p != nullptr) sgemm(hw, c1, c2, alpha, y, grad.t(), 0.0f, dx, threads, dy.p ? Prefetch{} : next);  // dX
-  if (dy.p != nullptr) sgemm(hw, c2, c1, alpha, x, grad, 0.0f, dy, threads, next);                          // dY
+  const bool both = dx.p != nullptr && dy.p != nullptr;  // then each GEMM fetches half of `next`
+  if (dx.p != nullptr) sgemm(hw, c1, c2, alpha, y, grad.t(), 0.0f, dx, threads, both ? next.part(0, 2) : next);  // dX
+  if (dy.p != nullptr) sgemm(hw, c2, c1, alpha, x, grad, 0.0f, dy, threads, both ? next.part(1, 2) : next);      // dY
 }
 
 namespace {

@@ -6,10 +6,10 @@
 
 namespace fspd {
 
-Prefetch Prefetch::part(int64_t i, int64_t parts) const {
+Prefetch Prefetch::shares(int64_t first, int64_t last, int64_t parts) const {
   Prefetch share = *this;
   for (Range& r : share.ranges) {
-    const int64_t begin = r.floats * i / parts, end = r.floats * (i + 1) / parts;
+    const int64_t begin = r.floats * first / parts, end = r.floats * last / parts;
     r.p = r.p ? r.p + begin : nullptr;
     r.floats = end - begin;
   }

@@ -21,16 +21,18 @@ struct Matrix {
   bool stream = false;
 };
 
-// Memory the caller reads next: the next sample's maps. The last GEMM of a sample prefetches them into
-// L2, a few lines per step of its microkernels' k loops, so the transfer overlaps its arithmetic instead
-// of stalling the next sample's first GEMM (measured: 10-25% faster forwards at the bench shapes).
+// Memory the caller reads next: the next sample's maps. A sample's GEMMs prefetch them into L2 (the forward
+// alone, or each GEMM of a fused loss a share), a few lines per step of their microkernels' k loops, so the
+// transfer overlaps arithmetic instead of stalling the next sample's first GEMM (measured: 10-25% faster
+// forwards at the bench shapes).
 struct Prefetch {
   struct Range {
     const float* p = nullptr;
     int64_t floats = 0;
   };
   Range ranges[2];
-  Prefetch part(int64_t i, int64_t parts) const;  // the i-th of `parts` equal shares of both ranges
+  Prefetch part(int64_t i, int64_t parts) const { return shares(i, i + 1, parts); }  // the i-th of `parts` equal shares
+  Prefetch shares(int64_t first, int64_t last, int64_t parts) const;  // shares [first, last) of `parts`, of both ranges
 };
 
 enum class SimdLevel { Portable = 0, Avx2 = 1, Avx512 = 2 };

@@ -72,8 +72,10 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
     std::vector<float> x_buf, y_buf, tx_buf, ty_buf, dx_buf, dy_buf, gs(static_cast<size_t>(cc)), gt_buf;
     const ConstMatrix x = aligned_sample(s.first, b, sa, sa.pool_first, pooling, x_buf);
     const ConstMatrix y = aligned_sample(s.second, b, sa, sa.pool_second, pooling, y_buf);
-    const Prefetch next_maps = sample_prefetch(s.first, s.second, next);  // by the sample's last GEMM
-    fsp_sample(x, y, hw, c1, c2, gs.data(), inner, gradients ? Prefetch{} : next_maps);
+    // The next sample's maps, fetched over all of this sample's GEMMs (a third each with gradients), so that
+    // the memory traffic spreads over the arithmetic instead of crowding the backward.
+    const Prefetch next_maps = sample_prefetch(s.first, s.second, next);
+    fsp_sample(x, y, hw, c1, c2, gs.data(), inner, gradients ? next_maps.part(0, 3) : next_maps);
 
     const float* gt;
     if (t) {
@@ -99,7 +101,7 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
 
     const Matrix dx = gradient_target(grad_first, s.first, b, sa, sa.pool_first, dx_buf);
     const Matrix dy = gradient_target(grad_second, s.second, b, sa, sa.pool_second, dy_buf);
-    fsp_backward_sample(x, y, hw, c1, c2, dg.data(), dx, dy, inner, next_maps);
+    fsp_backward_sample(x, y, hw, c1, c2, dg.data(), dx, dy, inner, next_maps.shares(1, 3, 3));
     unpool_gradient(grad_first, s.first, b, sa, sa.pool_first, pooling, dx_buf);
     unpool_gradient(grad_second, s.second, b, sa, sa.pool_second, pooling, dy_buf);
   });

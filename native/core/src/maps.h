@@ -62,8 +62,8 @@ void for_each_sample(int64_t batch, int threads, const Fn& fn) {
 void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, float* g, int threads,
                 const Prefetch& next = {});
 
-// dX = Y·dGᵀ/hw and dY = X·dG/hw for one sample; a null dx.p or dy.p skips that output. The last of
-// the GEMMs prefetches `next`.
+// dX = Y·dGᵀ/hw and dY = X·dG/hw for one sample; a null dx.p or dy.p skips that output. The GEMMs
+// prefetch `next`, half each when both run.
 void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, const float* dg,
                          Matrix dx, Matrix dy, int threads, const Prefetch& next);
 
