@@ -8,6 +8,7 @@ import type { FeatureMap, FeaturePair, Layout, Pooling, Reduction } from '../src
 import type { FspdServer } from '../src/server/server.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { Tensor } from '../src/generated/fspd/v1/Tensor.js';
+import { addon, addonSkip } from './helpers/addon.js';
 import { assertClose } from './helpers/check.js';
 import { dims, randomMap, seededRandom, seedOf } from './helpers/random.js';
 import { refLoss, refPairFsp } from './helpers/reference.js';
@@ -331,6 +332,25 @@ describe('errors: INVALID_ARGUMENT naming the field', () => {
 });
 
 describe('concurrency', () => {
+  // Gradients go into arrays the server keeps and takes back once a response is encoded (kept-arrays.ts):
+  // after the first call, calls of the same shapes make no new output arrays.
+  it('FspLoss gradients reuse the server\'s kept arrays: no new outputs after the first call', { skip: addonSkip }, async () => {
+    const rng = seededRandom(seedOf('server-fsp', 'kept'));
+    const student = [{ first: randomMap(rng, dims(5, 7, 7, 6), 'NCHW'), second: randomMap(rng, dims(5, 7, 7, 9), 'NCHW') }];
+    const matrices = [new Float32Array(5 * 6 * 9).map(() => rng() - 0.5)];
+    const message = { student: student.map(mapsOf), teacherMatrices: [float32Tensor(matrices[0]!, [5, 6, 9])], returnGradients: true };
+    const expected = computeFspLoss(student, { matrices }, { returnGradients: true });
+    await client.fspLoss(message);
+    const taken = () => { const s = addon!.outputPoolStats(); return s.hits + s.misses + s.bypassed; };
+    const before = taken();
+    for (let i = 0; i < 5; i++) {
+      const res = await client.fspLoss(message);
+      assert.deepEqual(values(res.studentGradients[0]!.first), expected.gradients![0]!.first, `call ${i} gradient (first)`);
+      assert.deepEqual(values(res.studentGradients[0]!.second), expected.gradients![0]!.second, `call ${i} gradient (second)`);
+    }
+    assert.equal(taken() - before, 0, 'output arrays made by five more calls');
+  });
+
   it('16 clients × 50 FspLoss calls, each on its own connection, all correct', async () => {
     const rng = seededRandom(seedOf('server-fsp', 'concurrency'));
     const requests = Array.from({ length: 8 }, () => {
@@ -347,7 +367,8 @@ describe('concurrency', () => {
             const { message, expected } = requests[(k + i) % requests.length]!;
             const res = await c.fspLoss(message);
             assertClose([res.loss], [expected.loss], 1e-6, `client ${k} call ${i} loss`);
-            assertClose(values(res.studentGradients[0]!.second), expected.gradients![0]!.second, 1e-6, `client ${k} call ${i} gradient`);
+            assertClose(values(res.studentGradients[0]!.first), expected.gradients![0]!.first, 1e-6, `client ${k} call ${i} gradient (first)`);
+            assertClose(values(res.studentGradients[0]!.second), expected.gradients![0]!.second, 1e-6, `client ${k} call ${i} gradient (second)`);
           }
         }),
       );

@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import { computeFspAsync, computeFspLossAsync } from '../fsp/index.js';
+import { getKernels } from '../native/index.js';
 import type { ComputeFspRequest__Output } from '../generated/fspd/v1/ComputeFspRequest.js';
 import type { ComputeFspResponse } from '../generated/fspd/v1/ComputeFspResponse.js';
 import type { FspLossRequest__Output } from '../generated/fspd/v1/FspLossRequest.js';
@@ -26,6 +27,8 @@ import { tapChannels, teacherFspMatrices, UncachedSamplesError, type TeacherFspC
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
 import { encodeFloat, floatDtypeOf } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
+import { afterEncoding } from './inline-codec.js';
+import { KeptArrays } from './kept-arrays.js';
 import { modelFingerprint } from './model-fingerprint.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
@@ -50,7 +53,11 @@ export interface TeacherSource {
   namespace?: (call: grpc.ServerUnaryCall<unknown, unknown>) => string;
 }
 
+/** Idle gradient arrays kept for the next FspLoss calls (kept-arrays.ts). */
+const KEPT_GRADIENT_BYTES = 128 * 1024 ** 2;
+
 export function fspServiceHandlers(log: Logger, admission: Admission, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
+  const kept = new KeptArrays((length) => getKernels().outputArray(length), KEPT_GRADIENT_BYTES);
   // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
   const inline = <T>(request: T): T => {
     if (regions) inlineSharedTensors(request, regions);
@@ -58,7 +65,7 @@ export function fspServiceHandlers(log: Logger, admission: Admission, teachers?:
   };
   return {
     ComputeFsp: unary(log, (request: ComputeFspRequest__Output, call) => computeFsp(inline(request), admission, call, regions)),
-    FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, regions)),
+    FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, kept, regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
       return teacherFsp(inline(request), teachers, teachers.namespace?.(call) ?? '', admission, call, regions);
@@ -173,7 +180,7 @@ const ownBytes = (arrays: readonly Float32Array[], regions?: SharedMemoryRegions
 /** Bytes of the maps of `pairs`. */
 const bytesOf = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + p.first.data.byteLength + p.second.data.byteLength, 0);
 
-async function fspLoss(request: FspLossRequest__Output, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
+async function fspLoss(request: FspLossRequest__Output, admission: Admission, call: AnyCall, kept: KeptArrays, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
   const { student, teacher, options } = decodeLossRequest(request);
   // The student's matrices, and the teacher's when it comes as feature maps.
   const byPairs = 'pairs' in teacher;
@@ -184,13 +191,31 @@ async function fspLoss(request: FspLossRequest__Output, admission: Admission, ca
   const inputBytes = inputs.reduce((sum, a) => sum + a.byteLength, 0);
   const gradientBytes = options.returnGradients && !out?.direct ? bytesOf(student) : 0;
   const cost = { request: ownBytes(inputs, regions), work: fspCallBytes({ matrixElements: elements, inputBytes, gradientBytes }), kind: 'host' as const };
-  return admission.compute(call, 'FspLoss', cost, () => lossOf(student, teacher, options, out));
+  return admission.compute(call, 'FspLoss', cost, () => lossOf(student, teacher, options, out, kept));
 }
 
-/** The loss, with gradients into the region's slots when `out` is set (checked and admitted by fspLoss). */
-async function lossOf(student: FeaturePair[], teacher: Teacher, options: LossOptions, out: ReturnType<typeof gradientSlots> | undefined): Promise<FspLossResponse> {
+/**
+ * The loss, with gradients into the region's slots when `out` is set (checked and admitted by fspLoss), else
+ * into kept arrays that the response borrows until it is encoded.
+ */
+async function lossOf(
+  student: FeaturePair[],
+  teacher: Teacher,
+  options: LossOptions,
+  out: ReturnType<typeof gradientSlots> | undefined,
+  kept: KeptArrays,
+): Promise<FspLossResponse> {
   // The kernel writes straight into the region unless the slots overlap an input (then: a copy after).
-  const result = await computeFspLossAsync(student, teacher, out?.direct ? { ...options, gradientsInto: out.pairs } : options);
+  const borrowed = options.returnGradients && !out ? student.map((p) => ({ first: kept.take(p.first.data.length), second: kept.take(p.second.data.length) })) : undefined;
+  const giveBack = () => borrowed && kept.give(borrowed.flatMap((g) => [g.first, g.second]));
+  const into = out?.direct ? out.pairs : borrowed;
+  let result;
+  try {
+    result = await computeFspLossAsync(student, teacher, into ? { ...options, gradientsInto: into } : options);
+  } catch (err) {
+    giveBack();
+    throw err;
+  }
   if (out && !out.direct) {
     result.gradients!.forEach((g, i) => {
       out.pairs[i]!.first.set(g.first);
@@ -198,12 +223,14 @@ async function lossOf(student: FeaturePair[], teacher: Teacher, options: LossOpt
     });
   }
   out?.commit();
-  return {
+  const response: FspLossResponse = {
     loss: result.loss,
     pairLosses: result.pairLosses,
     studentGradients: out ? out.messages : (result.gradients?.map((g, i) => encodeGradients(g, student[i]!)) ?? []),
     teacherMatrices: result.teacherMatrices?.map((m, i) => encodeFloat32(m, matrixShape(student[i]!))) ?? [],
   };
+  if (borrowed) afterEncoding(response, giveBack);
+  return response;
 }
 
 /**

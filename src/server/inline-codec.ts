@@ -28,6 +28,24 @@ function scratch(size: number): Buffer {
   return scratchBuffer;
 }
 
+/**
+ * Work to run once a response has been serialised, i.e. its bytes copied into the reply: e.g. giving back
+ * arrays the response only borrowed (FspLoss's gradients, kept-arrays.ts). A response that is never
+ * serialised (a cancelled call) drops its entry with itself.
+ */
+const encodedHooks = new WeakMap<object, () => void>();
+export function afterEncoding(response: object, hook: () => void): void {
+  encodedHooks.set(response, hook);
+}
+
+function runEncodedHook(response: unknown): void {
+  if (typeof response !== 'object' || response === null) return;
+  const hook = encodedHooks.get(response);
+  if (!hook) return;
+  encodedHooks.delete(response);
+  hook();
+}
+
 interface MethodTypes {
   requestType: { type: { name: string } };
   responseType: { type: { name: string } };
@@ -61,7 +79,11 @@ export function withMessageCodec(service: grpc.ServiceDefinition, definition: Pa
           return new DecoderBug(err);
         }
       },
-      responseSerialize: (value: unknown) => encode(response, value as Decoded, scratch),
+      responseSerialize: (value: unknown) => {
+        const bytes = encode(response, value as Decoded, scratch);
+        runEncodedHook(value);
+        return bytes;
+      },
     };
   }
   return outService as grpc.ServiceDefinition;
