@@ -33,6 +33,8 @@ interface Choice {
   info: NativeInfo;
   /** The addon's file mapper, when the addon is in use. */
   mapFile?: (path: string, byteSize: number) => ArrayBuffer;
+  /** Idle bytes the addon's output pool keeps (FSPD_OUTPUT_POOL_MB); 0 without the addon. */
+  outputPoolLimitBytes: number;
 }
 
 let choice: Choice | undefined;
@@ -53,6 +55,11 @@ export function nativeInfo(): NativeInfo {
  */
 export function fileMapper(): ((path: string, byteSize: number) => ArrayBuffer) | undefined {
   return choose().mapFile;
+}
+
+/** Idle bytes the native addon's output pool keeps (FSPD_OUTPUT_POOL_MB, read by the addon); 0 without the addon. */
+export function outputPoolLimitBytes(): number {
+  return choose().outputPoolLimitBytes;
 }
 
 /** For tests: pick again after changing FSPD_* variables. */
@@ -122,6 +129,7 @@ function decide(env: NodeJS.ProcessEnv): Choice {
   return {
     kernels: validated(addonBackend(addon, threads, useCuda ? 'cuda' : 'cpu')),
     mapFile: (path, byteSize) => addon.mapFile(path, byteSize),
+    outputPoolLimitBytes: addon.outputPoolStats().limitBytes,
     info: {
       ...base,
       variant: useCuda ? 'cuda' : 'cpu',
@@ -138,7 +146,7 @@ function decide(env: NodeJS.ProcessEnv): Choice {
 }
 
 function ts(info: Omit<NativeInfo, 'variant' | 'simd' | 'threads'>): Choice {
-  return { kernels: validated(tsKernels), info: { ...info, variant: 'ts', simd: 'none', threads: 1 } };
+  return { kernels: validated(tsKernels), info: { ...info, variant: 'ts', simd: 'none', threads: 1 }, outputPoolLimitBytes: 0 };
 }
 
 function parseThreads(value: string | undefined): number {

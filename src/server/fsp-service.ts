@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
 import { computeFspAsync, computeFspLossAsync } from '../fsp/index.js';
-import { getKernels } from '../native/index.js';
+import { getKernels, outputPoolLimitBytes } from '../native/index.js';
 import type { ComputeFspRequest__Output } from '../generated/fspd/v1/ComputeFspRequest.js';
 import type { ComputeFspResponse } from '../generated/fspd/v1/ComputeFspResponse.js';
 import type { FspLossRequest__Output } from '../generated/fspd/v1/FspLossRequest.js';
@@ -53,11 +53,10 @@ export interface TeacherSource {
   namespace?: (call: grpc.ServerUnaryCall<unknown, unknown>) => string;
 }
 
-/** Idle gradient arrays kept for the next FspLoss calls (kept-arrays.ts). */
-const KEPT_GRADIENT_BYTES = 128 * 1024 ** 2;
-
 export function fspServiceHandlers(log: Logger, admission: Admission, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
-  const kept = new KeptArrays((length) => getKernels().outputArray(length), KEPT_GRADIENT_BYTES);
+  // Idle gradient arrays kept for the next FspLoss calls (kept-arrays.ts): half the addon's output pool
+  // size, so FSPD_OUTPUT_POOL_MB bounds both (0 keeps none).
+  const kept = new KeptArrays((length) => getKernels().outputArray(length), outputPoolLimitBytes() / 2);
   // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
   const inline = <T>(request: T): T => {
     if (regions) inlineSharedTensors(request, regions);

@@ -2,7 +2,7 @@
 // (FspLoss's inline gradients): taken for a call, given back once the response's bytes have been copied
 // (inline-codec.ts's afterEncoding). A new result array per call would be new external memory to V8, which
 // answers with full collections (one every 4–5 fused-loss calls returning 48 MiB, docs/BENCHMARKS.md). Idle
-// arrays are kept up to a byte limit; past it they are left to the collector.
+// arrays are kept up to a byte limit; past it they are left to the collector (and, from the addon, its pool).
 export class KeptArrays {
   private readonly idle = new Map<number, Float32Array[]>();
   private idleBytes = 0;
