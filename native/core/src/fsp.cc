@@ -11,12 +11,13 @@ void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2
 }
 
 void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, const float* dg,
-                         Matrix dx, Matrix dy, int threads, const Prefetch& next) {
+                         Matrix dx, Matrix dy, int threads, const Prefetch& next, bool share_next) {
   const ConstMatrix grad{dg, c2, 1};
   const float alpha = 1.0f / static_cast<float>(hw);
-  const bool both = dx.p != nullptr && dy.p != nullptr;  // then each GEMM fetches half of `next`
-  if (dx.p != nullptr) sgemm(hw, c1, c2, alpha, y, grad.t(), 0.0f, dx, threads, both ? next.part(0, 2) : next);  // dX
-  if (dy.p != nullptr) sgemm(hw, c2, c1, alpha, x, grad, 0.0f, dy, threads, both ? next.part(1, 2) : next);      // dY
+  const bool both = dx.p != nullptr && dy.p != nullptr, share = both && share_next;
+  const Prefetch for_dx = share ? next.part(0, 2) : both ? Prefetch{} : next, for_dy = share ? next.part(1, 2) : next;
+  if (dx.p != nullptr) sgemm(hw, c1, c2, alpha, y, grad.t(), 0.0f, dx, threads, for_dx);  // dX
+  if (dy.p != nullptr) sgemm(hw, c2, c1, alpha, x, grad, 0.0f, dy, threads, for_dy);      // dY
 }
 
 namespace {
@@ -55,7 +56,7 @@ void fsp_backward(const MapView& first, const MapView& second, const float* grad
     const Matrix dy =
         grad_second ? gradient_matrix(grad_second + b * g2.size(), g2, second.size()) : Matrix{nullptr, 0, 0};
     fsp_backward_sample(as_matrix(first.data + b * g1.size(), g1), as_matrix(second.data + b * g2.size(), g2), hw,
-                        c1, c2, grad_matrices + b * c1 * c2, dx, dy, inner, sample_prefetch(first, second, next));
+                        c1, c2, grad_matrices + b * c1 * c2, dx, dy, inner, sample_prefetch(first, second, next), false);
   });
 }
 

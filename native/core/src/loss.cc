@@ -72,10 +72,11 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
     std::vector<float> x_buf, y_buf, tx_buf, ty_buf, dx_buf, dy_buf, gs(static_cast<size_t>(cc)), gt_buf;
     const ConstMatrix x = aligned_sample(s.first, b, sa, sa.pool_first, pooling, x_buf);
     const ConstMatrix y = aligned_sample(s.second, b, sa, sa.pool_second, pooling, y_buf);
-    // The next sample's maps, fetched over all of this sample's GEMMs (a third each with gradients), so that
-    // the memory traffic spreads over the arithmetic instead of crowding the backward.
+    // The next sample's maps: with gradients, a third fetched by each GEMM when they are small enough to share
+    // (share_prefetch), so the memory traffic spreads over the arithmetic; else all by the last GEMM.
     const Prefetch next_maps = sample_prefetch(s.first, s.second, next);
-    fsp_sample(x, y, hw, c1, c2, gs.data(), inner, gradients ? next_maps.part(0, 3) : next_maps);
+    const bool share = gradients && share_prefetch(next_maps);
+    fsp_sample(x, y, hw, c1, c2, gs.data(), inner, !gradients ? next_maps : share ? next_maps.part(0, 3) : Prefetch{});
 
     const float* gt;
     if (t) {
@@ -101,7 +102,7 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
 
     const Matrix dx = gradient_target(grad_first, s.first, b, sa, sa.pool_first, dx_buf);
     const Matrix dy = gradient_target(grad_second, s.second, b, sa, sa.pool_second, dy_buf);
-    fsp_backward_sample(x, y, hw, c1, c2, dg.data(), dx, dy, inner, next_maps.shares(1, 3, 3));
+    fsp_backward_sample(x, y, hw, c1, c2, dg.data(), dx, dy, inner, share ? next_maps.shares(1, 3, 3) : next_maps, share);
     unpool_gradient(grad_first, s.first, b, sa, sa.pool_first, pooling, dx_buf);
     unpool_gradient(grad_second, s.second, b, sa, sa.pool_second, pooling, dy_buf);
   });

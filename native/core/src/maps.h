@@ -63,9 +63,21 @@ void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2
                 const Prefetch& next = {});
 
 // dX = Y·dGᵀ/hw and dY = X·dG/hw for one sample; a null dx.p or dy.p skips that output. The GEMMs
-// prefetch `next`, half each when both run.
+// prefetch `next`: half each when both run and share_next is set, else the last one alone.
 void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, const float* dg,
-                         Matrix dx, Matrix dy, int threads, const Prefetch& next);
+                         Matrix dx, Matrix dy, int threads, const Prefetch& next, bool share_next);
+
+// Whether the GEMMs of a fused loss's sample share the prefetch of the next sample's maps, or the last GEMM
+// takes it all. Shared when the next maps are small (at most a quarter of a 1 MiB L2, so they fit beside this
+// sample's): the reads then spread over all the arithmetic. Larger ones would evict this sample's maps before
+// its last GEMM reads them (measured, fused loss+grad: (128,16,16,32×32) 8-15% faster shared in two A/B
+// runs; (64,64,64,32×32), 512 KiB a sample, 1.5% slower shared). The standalone backward does not share: its
+// A/B runs disagreed ((128,16,16,32×32) NHWC 10% faster in one, 18% slower in another).
+inline bool share_prefetch(const Prefetch& next) {
+  int64_t floats = 0;
+  for (const Prefetch::Range& r : next.ranges) floats += r.floats;
+  return floats * static_cast<int64_t>(sizeof(float)) <= (int64_t{256} << 10);
+}
 
 // Sample b of both maps as a prefetch hint; nothing when b < 0 (no next sample).
 inline Prefetch sample_prefetch(const MapView& first, const MapView& second, int64_t b) {
