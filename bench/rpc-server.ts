@@ -3,12 +3,13 @@
 // messages with its own event-loop delay (the number the issue's ≤ 50 ms target is about).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { DEFAULT_CONFIG } from '../src/server/config.js';
+import { loadConfig } from '../src/server/config.js';
 import { startServer } from '../src/server/server.js';
 
 const [sharedMemoryDir] = process.argv.slice(2);
 const server = await startServer(
-  { ...DEFAULT_CONFIG, addresses: ['127.0.0.1:0'], metricsAddress: '127.0.0.1:0', maxMessageSize: 64 * 1024 ** 2, ...(sharedMemoryDir ? { sharedMemoryDir } : {}) },
+  // FSPD_* variables apply (e.g. FSPD_MAX_RECEIVING=0 to compare without the receive gate).
+  { ...loadConfig({}, process.env), addresses: ['127.0.0.1:0'], metricsAddress: '127.0.0.1:0', maxMessageSize: 64 * 1024 ** 2, ...(sharedMemoryDir ? { sharedMemoryDir } : {}) },
   pino({ level: 'silent' }),
 );
 const delay = monitorEventLoopDelay({ resolution: 5 });

@@ -84,11 +84,11 @@ describe('loadConfig', () => {
   it('admission limits: defaults, flags and variables, bad values named', () => {
     const d = loadConfig({}, {});
     assert.deepEqual(
-      { maxOutputElements: d.maxOutputElements, maxBatch: d.maxBatch, maxModelSize: d.maxModelSize, maxInflightKernels: d.maxInflightKernels, maxQueued: d.maxQueued },
-      { maxOutputElements: 64 * 1024 ** 2, maxBatch: 1024, maxModelSize: 1024 ** 3, maxInflightKernels: 8, maxQueued: 256 },
+      { maxOutputElements: d.maxOutputElements, maxBatch: d.maxBatch, maxModelSize: d.maxModelSize, maxInflightKernels: d.maxInflightKernels, maxQueued: d.maxQueued, maxReceiving: d.maxReceiving },
+      { maxOutputElements: 64 * 1024 ** 2, maxBatch: 1024, maxModelSize: 1024 ** 3, maxInflightKernels: 8, maxQueued: 256, maxReceiving: 1 },
     );
-    const c = loadConfig({ maxOutputElements: '1000', maxModelSize: '2MiB', maxQueued: '0' }, { FSPD_MAX_BATCH: '32', FSPD_MAX_INFLIGHT_KERNELS: '2', FSPD_MAX_OUTPUT_ELEMENTS: '5' });
-    assert.deepEqual([c.maxOutputElements, c.maxBatch, c.maxModelSize, c.maxInflightKernels, c.maxQueued], [1000, 32, 2 * 1024 ** 2, 2, 0]);
+    const c = loadConfig({ maxOutputElements: '1000', maxModelSize: '2MiB', maxQueued: '0' }, { FSPD_MAX_BATCH: '32', FSPD_MAX_INFLIGHT_KERNELS: '2', FSPD_MAX_OUTPUT_ELEMENTS: '5', FSPD_MAX_RECEIVING: '0' });
+    assert.deepEqual([c.maxOutputElements, c.maxBatch, c.maxModelSize, c.maxInflightKernels, c.maxQueued, c.maxReceiving], [1000, 32, 2 * 1024 ** 2, 2, 0, 0]);
     assert.throws(() => loadConfig({}, { FSPD_MAX_BATCH: '0' }), /^RangeError: FSPD_MAX_BATCH: expected an integer >= 1, got '0'/);
     assert.throws(() => loadConfig({ maxInflightKernels: 'many' }, {}), /--max-inflight-kernels: expected an integer >= 1/);
     assert.throws(() => loadConfig({ maxModelSize: '1TB' }, {}), /--max-model-size: expected a size in bytes/);

@@ -22,7 +22,7 @@ import { fspdGrpcObject } from '../src/proto/index.js';
 import { resnetParameterCount } from '../src/server/registry.js';
 import { SharedMemoryRegions } from '../src/server/shared-memory.js';
 import type { FspdServer } from '../src/server/server.js';
-import { expectStatus, float32Tensor, startTestServer, values } from './helpers/server.js';
+import { expectStatus, float32Tensor, gauge, startTestServer, until, values } from './helpers/server.js';
 
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
 const TINY_BYTES = 4 * resnetParameterCount({ depth: 8, widthMultiplier: 1, numClasses: 10, inputShape: [8, 8, 1] });
@@ -49,22 +49,6 @@ async function start(config: Partial<ServerConfig>): Promise<Running> {
       await server.shutdown();
     },
   };
-}
-
-/** A gauge's value from the server's /metrics. */
-async function gauge(server: FspdServer, name: string): Promise<number> {
-  const text = await (await fetch(`http://${server.metricsAddress}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  assert.ok(m, `${name} in /metrics`);
-  return Number(m[1]);
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const reserved = (server: FspdServer) => gauge(server, 'fspd_memory_reserved_bytes');

@@ -89,6 +89,8 @@ export interface ServerConfig {
   maxInflightKernels: number;
   /** Compute calls waiting for a slot; one more is RESOURCE_EXHAUSTED. */
   maxQueued: number;
+  /** Compute requests read from the network at once (receive-gate.ts); 0 = no limit. */
+  maxReceiving: number;
 }
 
 /** The values as commander hands them over: strings, keyed by each option's camelCase name. */
@@ -286,6 +288,15 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     default: 256,
     parse: (s) => parseCount(s, 0),
     help: 'compute calls waiting for a slot; one more is refused with RESOURCE_EXHAUSTED',
+  },
+  {
+    flag: 'max-receiving',
+    arg: '<n>',
+    env: 'FSPD_MAX_RECEIVING',
+    key: 'maxReceiving',
+    default: 1,
+    parse: (s) => parseCount(s, 0),
+    help: 'compute requests (ComputeFsp, FspLoss, TeacherFsp, TrainStep, Evaluate) read from the network at once; the others wait, their bytes held back by HTTP/2 flow control; a request still arriving after 250 ms stops counting; 0 = no limit',
   },
 ];
 

@@ -38,6 +38,7 @@ import { SharedMemoryRegions } from './shared-memory.js';
 import { startHealthPort, type HealthPort } from './health-port.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
 import { parsingRequests, statusGuard } from './rpc.js';
+import { ReceiveGate, receiveGateInterceptor } from './receive-gate.js';
 import { RpcError, statusOf } from './status.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -63,12 +64,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const access = new AccessPolicy(loadTokens(config.token, config.tokenFile), config.modelControl, config.tls?.ca !== undefined);
   const metrics = createMetrics();
   let ready = false;
+  const receiving = new ReceiveGate(config.maxReceiving);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxMessageSize,
     'grpc.max_send_message_length': config.maxMessageSize,
     // The first interceptor is innermost: the status guard sees every status sent, metrics also the
-    // calls access control and warm-up refuse.
-    interceptors: [statusGuard(), metrics.interceptor, access.interceptor(), warmUpInterceptor(() => ready)],
+    // calls access control and warm-up refuse; the receive gate sees only the calls they let through.
+    interceptors: [statusGuard(), metrics.interceptor, access.interceptor(), warmUpInterceptor(() => ready), receiveGateInterceptor(receiving)],
   });
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
@@ -77,7 +79,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   const memory = new MemoryBudget(config.maxMemory);
   const teacherCacheReservation = memory.reserve(config.teacherCacheSize, 'the TeacherFsp teacher-FSP cache (--teacher-cache-size)');
   const admission = new Admission(config, memory, new KernelQueue(config.maxInflightKernels, config.maxQueued));
-  admissionMetrics(metrics.registry, admission);
+  admissionMetrics(metrics.registry, admission, receiving);
   const regions = sharedMemoryRegions(config.sharedMemoryDir, memory);
   sharedMemoryMetrics(metrics.registry, regions);
   const health = new HealthImplementation();
@@ -210,13 +212,15 @@ function sharedMemoryMetrics(registry: client.Registry, regions: SharedMemoryReg
 }
 
 /** The memory budget and the kernel queue as gauges, read at each scrape. */
-function admissionMetrics(registry: client.Registry, admission: Admission): void {
+function admissionMetrics(registry: client.Registry, admission: Admission, receiving: ReceiveGate): void {
   const budget = () => admission.memory.stats();
   new client.Gauge({ name: 'fspd_memory_budget_bytes', help: 'The memory budget (--max-memory)', registers: [registry], collect() { this.set(admission.memory.max); } });
   new client.Gauge({ name: 'fspd_memory_reserved_bytes', help: 'Bytes reserved against the memory budget: models, sessions, caches, regions, uploads, in-flight calls', registers: [registry], collect() { this.set(budget().reserved); } });
   new client.Gauge({ name: 'fspd_memory_untracked_bytes', help: 'Live tfjs tensor bytes beyond the tensor reservations (counted against the budget too)', registers: [registry], collect() { this.set(budget().untracked); } });
   new client.Gauge({ name: 'fspd_kernel_calls_running', help: 'Compute calls running (at most --max-inflight-kernels)', registers: [registry], collect() { this.set(admission.queue.stats().running); } });
   new client.Gauge({ name: 'fspd_kernel_calls_queued', help: 'Compute calls waiting for a slot (at most --max-queued)', registers: [registry], collect() { this.set(admission.queue.stats().queued); } });
+  new client.Gauge({ name: 'fspd_requests_receiving', help: 'Compute requests being read from the network (at most --max-receiving)', registers: [registry], collect() { this.set(receiving.stats().receiving); } });
+  new client.Gauge({ name: 'fspd_requests_waiting_to_receive', help: 'Compute requests not yet read, waiting for --max-receiving', registers: [registry], collect() { this.set(receiving.stats().waiting); } });
 }
 
 /** The regions of --shared-memory-dir, reserving against `memory`; a missing directory fails the start, naming the flag. */

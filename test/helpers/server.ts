@@ -21,6 +21,23 @@ export function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<
   return startServer(config, pino({ level: 'silent' }));
 }
 
+/** A gauge's value from the server's /metrics. */
+export async function gauge(server: FspdServer, name: string): Promise<number> {
+  const text = await (await fetch(`http://${server.metricsAddress}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  assert.ok(m, `${name} in /metrics`);
+  return Number(m[1]);
+}
+
+/** Polls `check` every 20 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface ClientOptions {
   token?: string;
   credentials?: grpc.ChannelCredentials;
