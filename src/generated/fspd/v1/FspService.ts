@@ -16,6 +16,8 @@ import type { TeacherFspResponse as _fspd_v1_TeacherFspResponse, TeacherFspRespo
  * --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
  * full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
  * waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
+ * Requests are read from the network --max-receiving at a time (default 1): one waits unread, held back by
+ * HTTP/2 flow control, while those ahead of it arrive (up to 250 ms each), and its deadline covers the wait.
  */
 export interface FspServiceClient extends grpc.Client {
   /**
@@ -72,6 +74,8 @@ export interface FspServiceClient extends grpc.Client {
  * --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
  * full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
  * waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
+ * Requests are read from the network --max-receiving at a time (default 1): one waits unread, held back by
+ * HTTP/2 flow control, while those ahead of it arrive (up to 250 ms each), and its deadline covers the wait.
  */
 export interface FspServiceHandlers extends grpc.UntypedServiceImplementation {
   /**

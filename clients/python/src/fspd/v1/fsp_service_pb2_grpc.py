@@ -32,6 +32,8 @@ class FspServiceStub:
     --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
     full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
     waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
+    Requests are read from the network --max-receiving at a time (default 1): one waits unread, held back by
+    HTTP/2 flow control, while those ahead of it arrive (up to 250 ms each), and its deadline covers the wait.
     """
 
     def __init__(self, channel):
@@ -64,6 +66,8 @@ class FspServiceServicer:
     --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
     full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
     waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
+    Requests are read from the network --max-receiving at a time (default 1): one waits unread, held back by
+    HTTP/2 flow control, while those ahead of it arrive (up to 250 ms each), and its deadline covers the wait.
     """
 
     def ComputeFsp(self, request, context):
@@ -120,6 +124,8 @@ class FspService:
     --max-batch, the memory budget (--max-memory) has no room for the call, or the queue of compute calls is
     full (--max-queued; retry with backoff); the message names the limit and the flag that raises it. A call
     waiting in that queue ends with CANCELLED or DEADLINE_EXCEEDED when its client cancels or its deadline passes.
+    Requests are read from the network --max-receiving at a time (default 1): one waits unread, held back by
+    HTTP/2 flow control, while those ahead of it arrive (up to 250 ms each), and its deadline covers the wait.
     """
 
     @staticmethod
