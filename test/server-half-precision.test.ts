@@ -1,11 +1,13 @@
 // float32 → float16 / bfloat16 encoding of response tensors (TeacherFsp's matrices_dtype) against a
 // reference that picks the nearest representable value by comparing distances in float64 (ties to the
-// even pattern), independent of the encoder's bit arithmetic; and the round trip through the codec.
+// even pattern), independent of the encoder's bit arithmetic, for the TypeScript conversions and the native
+// addon's (which must also give the TypeScript ones' bit patterns); and the round trip through the codec.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeFloatTensor } from '../src/server/codec.js';
 import { encodeFloat, float16Bits, floatDtypeOf, toBfloat16, toFloat16 } from '../src/server/half-precision.js';
 import { RpcError } from '../src/server/status.js';
+import { addon, addonSkip } from './helpers/addon.js';
 import { seededRandom } from './helpers/random.js';
 
 /** Value of a binary16 pattern, from the format's definition. */
@@ -79,53 +81,71 @@ function cases(): Float32Array {
   return out;
 }
 
-describe('float32 → float16, round to nearest even', () => {
-  it('every case equals the nearest binary16 (ties to even; Inf from 65520; NaN stays NaN)', () => {
-    const x = cases();
-    const got = toFloat16(x);
-    for (let i = 0; i < x.length; i++) {
-      const want = refHalf(x[i]!);
-      if (Number.isNaN(want)) assert.ok(Number.isNaN(halfValue(got[i]!)), `NaN → 0x${got[i]!.toString(16)}`);
-      else assert.equal(got[i], want, `${x[i]} (0x${new Uint32Array(x.buffer)[i]!.toString(16)}): 0x${got[i]!.toString(16)}, want 0x${want.toString(16)}`);
-    }
-  });
+/** The conversions under test: the TypeScript ones and the native addon's (SIMD; CI builds the addon). */
+const CONVERTERS = [
+  { name: 'TypeScript', toFloat16, toBfloat16, skip: false as const },
+  { name: 'native addon', toFloat16: (x: Float32Array) => addon!.toFloat16(x), toBfloat16: (x: Float32Array) => addon!.toBfloat16(x), skip: addonSkip },
+];
 
-  it('every binary16 value survives float16 → float32 → float16', () => {
-    for (let h = 0; h < 0x10000; h++) {
-      const x = halfValue(h);
-      if (Number.isNaN(x)) continue;
-      assert.equal(float16Bits((f32[0] = x, u32[0]!)), h, `0x${h.toString(16)}`);
-    }
-  });
-});
-
-describe('float32 → bfloat16, round to nearest even', () => {
-  it('every case equals the nearest bfloat16 (ties to even; NaN stays NaN)', () => {
-    const x = cases();
-    const got = toBfloat16(x);
-    for (let i = 0; i < x.length; i++) {
-      const want = refBfloat16(x[i]!);
-      if (Number.isNaN(want)) assert.ok(Number.isNaN(valueOfBits(got[i]! << 16)), `NaN → 0x${got[i]!.toString(16)}`);
-      else assert.equal(got[i], want, `${x[i]}: 0x${got[i]!.toString(16)}, want 0x${want.toString(16)}`);
-    }
-  });
-});
-
-describe('two results per store', () => {
-  it('odd lengths and views at an offset convert every element, and only theirs', () => {
-    const all = cases();
-    for (const [start, length] of [[0, 1], [1, 3], [3, 7], [5, 1000], [2, 1001]] as const) {
-      const view = all.subarray(start, start + length);
-      const half = toFloat16(view);
-      const bf = toBfloat16(view);
-      assert.equal(half.length, length);
-      assert.equal(bf.length, length);
-      for (let i = 0; i < length; i++) {
-        const x = view[i]!;
-        if (Number.isNaN(x)) continue;
-        assert.equal(half[i], refHalf(x), `float16 [${start} + ${i}]`);
-        assert.equal(bf[i], refBfloat16(x), `bfloat16 [${start} + ${i}]`);
+for (const conv of CONVERTERS) {
+  describe(`${conv.name}: float32 → float16, round to nearest even`, { skip: conv.skip }, () => {
+    it('every case equals the nearest binary16 (ties to even; Inf from 65520; NaN stays NaN)', () => {
+      const x = cases();
+      const got = conv.toFloat16(x);
+      for (let i = 0; i < x.length; i++) {
+        const want = refHalf(x[i]!);
+        if (Number.isNaN(want)) assert.ok(Number.isNaN(halfValue(got[i]!)), `NaN → 0x${got[i]!.toString(16)}`);
+        else assert.equal(got[i], want, `${x[i]} (0x${new Uint32Array(x.buffer)[i]!.toString(16)}): 0x${got[i]!.toString(16)}, want 0x${want.toString(16)}`);
       }
+    });
+  });
+
+  describe(`${conv.name}: float32 → bfloat16, round to nearest even`, { skip: conv.skip }, () => {
+    it('every case equals the nearest bfloat16 (ties to even; NaN stays NaN)', () => {
+      const x = cases();
+      const got = conv.toBfloat16(x);
+      for (let i = 0; i < x.length; i++) {
+        const want = refBfloat16(x[i]!);
+        if (Number.isNaN(want)) assert.ok(Number.isNaN(valueOfBits(got[i]! << 16)), `NaN → 0x${got[i]!.toString(16)}`);
+        else assert.equal(got[i], want, `${x[i]}: 0x${got[i]!.toString(16)}, want 0x${want.toString(16)}`);
+      }
+    });
+  });
+
+  describe(`${conv.name}: lengths and offsets`, { skip: conv.skip }, () => {
+    it('odd lengths and views at an offset convert every element, and only theirs', () => {
+      const all = cases();
+      for (const [start, length] of [[0, 0], [0, 1], [1, 3], [3, 7], [5, 1000], [2, 1001], [1, 17]] as const) {
+        const view = all.subarray(start, start + length);
+        const half = conv.toFloat16(view);
+        const bf = conv.toBfloat16(view);
+        assert.equal(half.length, length);
+        assert.equal(bf.length, length);
+        for (let i = 0; i < length; i++) {
+          const x = view[i]!;
+          if (Number.isNaN(x)) continue;
+          assert.equal(half[i], refHalf(x), `float16 [${start} + ${i}]`);
+          assert.equal(bf[i], refBfloat16(x), `bfloat16 [${start} + ${i}]`);
+        }
+      }
+    });
+  });
+}
+
+describe('native addon against the TypeScript conversions', { skip: addonSkip }, () => {
+  it('the same bit patterns for every case, NaN payloads and signs included', () => {
+    const x = cases();
+    const bits = new Uint32Array(x.buffer);
+    // NaNs of both signs with assorted payloads (the cases above have one NaN).
+    for (let i = 0; i < 64; i++) bits[100 + i] = ((i & 1 ? 0xff800000 : 0x7f800000) | (1 + i * 0x1ffff)) >>> 0;
+    assert.deepEqual(addon!.toFloat16(x), toFloat16(x));
+    assert.deepEqual(addon!.toBfloat16(x), toBfloat16(x));
+  });
+
+  it('anything but a Float32Array is a TypeError naming the argument', () => {
+    for (const bad of [new Float64Array(2), [1, 2], undefined, new Uint16Array(2)]) {
+      assert.throws(() => addon!.toFloat16(bad as never), /^TypeError: data: expected a Float32Array$/);
+      assert.throws(() => addon!.toBfloat16(bad as never), /^TypeError: data: expected a Float32Array$/);
     }
   });
 });

@@ -9,6 +9,7 @@ void test_kernels();
 void test_loss();
 void test_errors();
 void test_parallel();
+void test_half();
 }  // namespace test
 
 int main() {
@@ -16,6 +17,7 @@ int main() {
   test::test_loss();
   test::test_errors();
   test::test_parallel();
+  test::test_half();
   std::printf("fsp_core: %d passed, %d failed\n", test::passed(), test::failed());
   return test::failed() == 0 ? 0 : 1;
 }

@@ -70,6 +70,10 @@ export interface NativeAddon {
   outputPoolTrim(): void;
   /** A zero-filled Float32Array from the output pool, to keep and pass as an output (KernelBackend.outputArray). */
   outputArray(length: number): Float32Array;
+  /** IEEE binary16 bit patterns of `data`'s values, round to nearest even (fspd/fsp.h: to_float16). */
+  toFloat16(data: Float32Array): Uint16Array;
+  /** bfloat16 bit patterns of `data`'s values, round to nearest even (fspd/fsp.h: to_bfloat16). */
+  toBfloat16(data: Float32Array): Uint16Array;
 }
 
 export interface OutputPoolStats {

@@ -35,6 +35,14 @@ interface Choice {
   mapFile?: (path: string, byteSize: number) => ArrayBuffer;
   /** Idle bytes the addon's output pool keeps (FSPD_OUTPUT_POOL_MB); 0 without the addon. */
   outputPoolLimitBytes: number;
+  /** The addon's float32 → float16 / bfloat16 conversions, when the addon is in use. */
+  halfConversions?: HalfConversions;
+}
+
+/** float32 → IEEE binary16 / bfloat16 bit patterns, round to nearest even. */
+export interface HalfConversions {
+  toFloat16(data: Float32Array): Uint16Array;
+  toBfloat16(data: Float32Array): Uint16Array;
 }
 
 let choice: Choice | undefined;
@@ -55,6 +63,14 @@ export function nativeInfo(): NativeInfo {
  */
 export function fileMapper(): ((path: string, byteSize: number) => ArrayBuffer) | undefined {
   return choose().mapFile;
+}
+
+/**
+ * The native addon's float32 → float16 / bfloat16 conversions (SIMD), or undefined when the addon is not in
+ * use: callers then convert in TypeScript (src/server/half-precision.ts), to the same bit patterns.
+ */
+export function nativeHalfConversions(): HalfConversions | undefined {
+  return choose().halfConversions;
 }
 
 /** Idle bytes the native addon's output pool keeps (FSPD_OUTPUT_POOL_MB, read by the addon); 0 without the addon. */
@@ -130,6 +146,7 @@ function decide(env: NodeJS.ProcessEnv): Choice {
     kernels: validated(addonBackend(addon, threads, useCuda ? 'cuda' : 'cpu')),
     mapFile: (path, byteSize) => addon.mapFile(path, byteSize),
     outputPoolLimitBytes: addon.outputPoolStats().limitBytes,
+    halfConversions: { toFloat16: (data) => addon.toFloat16(data), toBfloat16: (data) => addon.toBfloat16(data) },
     info: {
       ...base,
       variant: useCuda ? 'cuda' : 'cpu',

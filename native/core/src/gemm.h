@@ -50,6 +50,9 @@ struct SimdKernels {
   // returns a value depending on all of them so the work cannot be optimised away.
   float (*fma_chains)(int64_t iterations);
   double flops_per_iteration;
+  // float32 → float16 / bfloat16 bit patterns (fspd::to_float16, to_bfloat16; half.h has the scalar ones).
+  void (*to_float16)(const float* src, uint16_t* dst, int64_t n);
+  void (*to_bfloat16)(const float* src, uint16_t* dst, int64_t n);
 };
 
 // The AVX2 and AVX-512 levels exist when the build compiled them (x86-64 with GCC or Clang).

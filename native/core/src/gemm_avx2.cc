@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "half.h"
 #include "gemm_driver.h"
 #include "transpose_avx.h"
 
@@ -76,7 +77,8 @@ float fma_chains(int64_t iterations) {
 
 const SimdKernels& avx2_kernels() {
   static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Avx2::MR, Avx2::NR, sgemm_avx2,
-                                   fma_chains,      kChains * 8 * 2.0};
+                                   fma_chains,      kChains * 8 * 2.0,
+                                   to_float16_avx2,   to_bfloat16_scalar};
   return kernels;
 }
 

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "half.h"
 #include "gemm_driver.h"
 #include "transpose_avx.h"
 
@@ -213,7 +214,8 @@ float fma_chains(int64_t iterations) {
 
 const SimdKernels& avx512_kernels() {
   static const SimdKernels kernels{SimdLevel::Avx512, "avx512", Wide::MR, Wide::NR, sgemm_avx512,
-                                   fma_chains,        kChains * 16 * 2.0};
+                                   fma_chains,        kChains * 16 * 2.0,
+                                   to_float16_avx512, to_bfloat16_avx512};
   return kernels;
 }
 

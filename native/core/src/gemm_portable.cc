@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "gemm.h"
+#include "half.h"
 #include "gemm_driver.h"
 
 namespace fspd {
@@ -73,7 +74,8 @@ float fma_chains(int64_t iterations) {
 
 const SimdKernels& portable_kernels() {
   static const SimdKernels kernels{SimdLevel::Portable, "portable", Portable::MR, Portable::NR, sgemm_portable,
-                                   fma_chains,          kLanes * 2.0};
+                                   fma_chains,          kLanes * 2.0,
+                                   to_float16_scalar,   to_bfloat16_scalar};
   return kernels;
 }
 

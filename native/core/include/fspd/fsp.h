@@ -111,6 +111,14 @@ LossResult fsp_loss(const std::vector<PairView>& student, const std::vector<Pair
                     const std::vector<const float*>& teacher_matrices, const LossOptions& options,
                     const LossOutputs& outputs, const Context& ctx = {});
 
+// ---- Half precision ----------------------------------------------------------------------------
+// float32 → IEEE binary16 / bfloat16 bit patterns (for tensors sent as float16 or bfloat16): the nearest
+// representable value, ties to even (as PyTorch's .half() and .bfloat16()); float16 overflow → ±Inf;
+// subnormal results kept (no flush to zero); a NaN stays NaN with its sign, as the canonical quiet NaN
+// (float16 0x7e00, bfloat16 its own top half with the quiet bit set). n elements, any alignment.
+void to_float16(const float* src, uint16_t* dst, int64_t n);
+void to_bfloat16(const float* src, uint16_t* dst, int64_t n);
+
 // ---- Build and machine facts --------------------------------------------------------------------
 struct BuildInfo {
   std::string version;   // fspd core version
