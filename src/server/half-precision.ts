@@ -2,8 +2,8 @@
 // the nearest representable value, ties to even (IEEE 754 roundTiesToEven, as PyTorch's .half() and
 // .bfloat16() round); too large for float16 → ±Inf; NaN stays a (quiet) NaN with its sign. The codec
 // (codec.ts) widens both back to float32 exactly. The native addon's SIMD conversions do it when it is in
-// use (524,288 elements, 2 MiB of float32: ~0.1 ms against 1–3 ms here); toFloat16 / toBfloat16 below are the same
-// conversions in TypeScript, for when it is not.
+// use (524,288 elements: ~0.1 ms against 1–3 ms here); toFloat16 / toBfloat16 below are the same conversions
+// in TypeScript, for when it is not.
 import type { Tensor } from '../generated/fspd/v1/Tensor.js';
 import { nativeHalfConversions } from '../native/index.js';
 import { encodeFloat32 } from './codec.js';
@@ -24,8 +24,8 @@ export function floatDtypeOf(value: string | number | null | undefined, field: s
 export function encodeFloat(data: Float32Array, shape: readonly number[], dtype: FloatDtype): Tensor {
   if (dtype === 'DATA_TYPE_FLOAT32') return encodeFloat32(data, shape);
   const native = nativeHalfConversions();
-  const halves =
-    dtype === 'DATA_TYPE_FLOAT16' ? (native ? native.toFloat16(data) : toFloat16(data)) : native ? native.toBfloat16(data) : toBfloat16(data);
+  const convert = dtype === 'DATA_TYPE_FLOAT16' ? (native?.toFloat16 ?? toFloat16) : (native?.toBfloat16 ?? toBfloat16);
+  const halves = convert(data);
   return { dtype, shape: [...shape], data: Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength) };
 }
 

@@ -5,7 +5,7 @@
 // Why: grpc-js joins each request's frames into one buffer in its data handler. Concurrent uploads are
 // interleaved by HTTP/2, so they end together, in the same socket reads, and are joined back to back
 // before any other work runs: 16 concurrent 16 MiB FspLoss requests stalled the event loop for
-// 200–450 ms; read two at a time, 36–47 ms (docs/BENCHMARKS.md, bench:rpc). It also bounds the request
+// 194–321 ms; read one at a time, 29–47 ms (docs/BENCHMARKS.md, bench:rpc). It also bounds the request
 // bytes held before admission (admission.ts) sees them. A request still arriving `holdLimitMs` after its
 // read began (a slow or stalled client) stops counting, so it holds the others back no longer than that.
 import * as grpc from '@grpc/grpc-js';
@@ -80,7 +80,8 @@ export function receiveGateInterceptor(gate: ReceiveGate): grpc.ServerIntercepto
     if (!COMPUTE_METHODS.has(method.path)) return new grpc.ServerInterceptingCall(call);
     let done: (() => void) | undefined;
     let ended = false;
-    const arrived = () => {
+    // The request has arrived, or the call is over: either way it no longer waits or reads.
+    const release = () => {
       ended = true;
       done?.();
     };
@@ -90,14 +91,14 @@ export function receiveGateInterceptor(gate: ReceiveGate): grpc.ServerIntercepto
         start: (next) =>
           next({
             onReceiveMessage: (message, nextMessage) => {
-              arrived();
+              release();
               nextMessage(message);
             },
             onReceiveHalfClose: (nextHalfClose) => {
-              arrived();
+              release();
               nextHalfClose();
             },
-            onCancel: arrived,
+            onCancel: release,
           }),
       },
       (read) => {
