@@ -125,9 +125,13 @@ describe('COMPUTE_METHODS', () => {
   });
 });
 
-/** A unary call over raw HTTP/2, so that the test decides when each part of the request goes out. */
-function rawCall(address: string, path: string, message: Buffer) {
-  const session = http2.connect(`http://${address}`);
+/**
+ * A unary call over raw HTTP/2, so that the test decides when each part of the request goes out; on its own
+ * connection, or on `session` (left open).
+ */
+function rawCall(address: string, path: string, message: Buffer, session?: http2.ClientHttp2Session) {
+  const own = session === undefined;
+  session ??= http2.connect(`http://${address}`);
   const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
   const framed = Buffer.alloc(5 + message.length);
   framed.writeUInt32BE(message.length, 1);
@@ -145,7 +149,7 @@ function rawCall(address: string, path: string, message: Buffer) {
   stream.on('data', (c: Buffer) => chunks.push(c));
   const answer = new Promise<{ status: number | undefined; message: Buffer }>((resolve) => {
     stream.on('close', () => {
-      session.close();
+      if (own) session.close();
       resolve({ status, message: Buffer.concat(chunks).subarray(5) });
     });
   });
@@ -216,6 +220,28 @@ describe('receive gate over gRPC, --max-receiving 1', { skip: addonSkip }, () =>
     assertClose([lossOf(answerA)], [first.expected], 1e-5, 'first loss');
     assertClose([lossOf(answerB)], [second.expected], 1e-5, 'second loss');
     assert.deepEqual(await stats(), { receiving: 0, waiting: 0 });
+  });
+
+  it('on one connection too: the waiting request holds back only its own stream, not the connection', async () => {
+    // Were the waiting stream's bytes to hold the connection's flow-control window, the first request's
+    // rest could not arrive and both would hang.
+    const session = http2.connect(`http://${server.addresses[0]!}`);
+    try {
+      const first = lossRequest('shared-first', 8);
+      const second = lossRequest('shared-second', 32);
+      const a = rawCall(server.addresses[0]!, FSP_LOSS, first.bytes, session);
+      a.sendPart(100_000);
+      await until('the first request to be read', async () => (await stats()).receiving === 1);
+      const b = rawCall(server.addresses[0]!, FSP_LOSS, second.bytes, session);
+      b.sendRest();
+      await until('the second request to wait', async () => (await stats()).waiting === 1);
+      a.sendRest();
+      const [answerA, answerB] = await Promise.all([a.answer, b.answer]);
+      assertClose([lossOf(answerA)], [first.expected], 1e-5, 'first loss');
+      assertClose([lossOf(answerB)], [second.expected], 1e-5, 'second loss');
+    } finally {
+      session.close();
+    }
   });
 
   it('a stalled request holds the gate no longer than the hold limit; cancelling it leaves nothing held', async () => {
