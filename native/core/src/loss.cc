@@ -50,9 +50,9 @@ T entry(const std::vector<T>& v, size_t i) {
 }
 
 // Σ (g − t)² over n elements in double, and with Gradients dg = scale·(g − t). In kLanes interleaved partial
-// sums added up at the end, a fixed order (the loss does not depend on threads or SIMD level), which the
-// compiler keeps in vector registers: one running sum made every element wait for the add before it, and
-// at 64×64 matrices that loop took as long as a third of the sample's GEMMs.
+// sums added up at the end, in a fixed order (so the loss does not depend on the thread count), which the
+// compiler keeps in vector registers: with one running sum every element waited for the add before it, and
+// loss+grad of 64×64 matrices over 8×8 maps is 10% faster without that.
 template <bool Gradients>
 double squared_distance(const float* g, const float* t, int64_t n, double scale, float* dg) {
   constexpr int kLanes = 8;
