@@ -173,3 +173,40 @@ def test_tls_and_token(secure_server: str, tls_files: dict):
         with pytest.raises(errors.FspdError) as e:
             c.compute_fsp([(a, b)])
         assert e.value.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
+
+
+def test_requests_are_filled_in_place_as_nested_constructors_would_build_them():
+    """The client fills request messages field by field (one copy of each array's bytes); the bytes on the
+    wire equal a request built the plain way, with every message passed to its parent's constructor."""
+    from fspd import _tensor
+    from fspd.client import batch_of
+    from fspd.v1 import fsp_service_pb2 as fsp_pb
+    from fspd.v1 import training_service_pb2 as train_pb
+    from fspd.v1 import types_pb2 as types_pb
+
+    def tensor(x, code):
+        x = np.asarray(x)
+        return types_pb.Tensor(dtype=code, shape=list(x.shape), data=x.astype(x.dtype.newbyteorder("<")).tobytes())
+
+    c = fspd.Client.__new__(fspd.Client)  # request builders only: no channel
+    a, b = maps(n=3, h=4, w=2, c1=5, c2=3)
+    t1, t2 = maps(n=3, h=2, w=2, c1=5, c2=3)
+    gt = rng.standard_normal((3, 5, 3)).astype(np.float32)
+    f32, f16 = types_pb.DATA_TYPE_FLOAT32, types_pb.DATA_TYPE_FLOAT16
+    got = c.fsp_loss_request([(a, b.astype(np.float64)), (a.astype(np.float16), b)], [(t1, t2), (t1, t2)], layout="NHWC",
+                             teacher_layout="NCHW", weights=[1.0, 0.5], reduction="mean")
+    want = fsp_pb.FspLossRequest(
+        student=[types_pb.FeaturePair(first=tensor(a, f32), second=tensor(b, f32), layout=types_pb.LAYOUT_NHWC),
+                 types_pb.FeaturePair(first=tensor(a.astype(np.float16), f16), second=tensor(b, f32), layout=types_pb.LAYOUT_NHWC)],
+        teacher=[types_pb.FeaturePair(first=tensor(t1, f32), second=tensor(t2, f32), layout=types_pb.LAYOUT_NCHW)] * 2,
+        weights=[1.0, 0.5], reduction=types_pb.REDUCTION_MEAN, pooling=types_pb.POOLING_MAX, return_gradients=True)
+    assert got.SerializeToString() == want.SerializeToString()
+    got = c.fsp_loss_request([(a, b)], teacher_matrices=[gt], layout="NCHW")
+    assert got.teacher_matrices[0] == tensor(gt, f32) and got.student[0].layout == types_pb.LAYOUT_NCHW
+    req = train_pb.TrainStepRequest(session_id="s")
+    images = (np.abs(a) * 50).astype(np.uint8)
+    batch_of(images, [1, 2, 3], ["x", "y", "z"], into=req.batch)
+    labels = types_pb.Tensor(dtype=types_pb.DATA_TYPE_INT32, shape=[3], data=np.array([1, 2, 3], "<i4").tobytes())
+    assert req == train_pb.TrainStepRequest(session_id="s", batch=train_pb.Batch(
+        images=tensor(images, types_pb.DATA_TYPE_UINT8), labels=labels, sample_ids=["x", "y", "z"]))
+    assert batch_of(images) == train_pb.Batch(images=_tensor.to_tensor(images))

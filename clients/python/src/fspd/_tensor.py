@@ -37,10 +37,21 @@ def dtype_code(dtype: np.dtype) -> int:
 
 def to_tensor(array: Any, *, keep_dtype: bool = True) -> pb.Tensor:
     """A Tensor from an array-like, its elements as wire_dtype (little-endian)."""
+    t = pb.Tensor()
+    fill_tensor(t, array, keep_dtype=keep_dtype)
+    return t
+
+
+def fill_tensor(dst: pb.Tensor, array: Any, *, keep_dtype: bool = True) -> None:
+    """Sets ``dst`` (e.g. a field of the request being built) to an array-like, as :func:`to_tensor` would.
+    Filling a message in place copies the elements into it once; a Tensor passed to a parent message's
+    constructor is copied again at every level of nesting (a 48 MiB FspLossRequest took 240 ms to build that
+    way, 40 ms in place)."""
     a = np.asarray(array)
     dt = wire_dtype(a, keep_dtype=keep_dtype)
-    data = np.ascontiguousarray(a, dtype=dt).tobytes()
-    return pb.Tensor(dtype=dtype_code(dt), shape=list(a.shape), data=data)
+    dst.dtype = dtype_code(dt)
+    dst.shape[:] = a.shape
+    dst.data = np.ascontiguousarray(a, dtype=dt).tobytes()
 
 
 def from_tensor(t: pb.Tensor) -> np.ndarray:

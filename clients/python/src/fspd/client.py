@@ -177,7 +177,8 @@ class Client:
 
     def compute_fsp(self, pairs: Sequence[Pair], *, layout: str = "NHWC", pooling: str = "max", timeout: Optional[float] = None) -> List[np.ndarray]:
         """The FSP matrix [B, C1, C2] (float32) of each (first, second) pair of maps in ``layout``."""
-        req = fsp_pb.ComputeFspRequest(pairs=_pairs(pairs, layout), pooling=_tensor.pooling(pooling))
+        req = fsp_pb.ComputeFspRequest(pooling=_tensor.pooling(pooling))
+        _add_pairs(req.pairs, pairs, layout)
         res = self._unary("ComputeFsp", self._fsp.ComputeFsp, req, timeout)
         return [_tensor.from_tensor(m) for m in res.matrices]
 
@@ -224,16 +225,19 @@ class Client:
         Tensor (:meth:`SharedMemory.put` puts them into shared memory instead)."""
         if (teacher is None) == (teacher_matrices is None):
             raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
-        return fsp_pb.FspLossRequest(
-            student=_pairs(student, layout, to_tensor),
-            teacher=_pairs(teacher, teacher_layout or layout, to_tensor) if teacher is not None else [],
-            teacher_matrices=[to_tensor(m) for m in teacher_matrices] if teacher_matrices is not None else [],
+        req = fsp_pb.FspLossRequest(
             weights=list(weights or []),
             reduction=_tensor.reduction(reduction),
             pooling=_tensor.pooling(pooling),
             return_gradients=return_gradients,
             return_teacher_matrices=return_teacher_matrices,
         )
+        _add_pairs(req.student, student, layout, to_tensor)
+        if teacher is not None:
+            _add_pairs(req.teacher, teacher, teacher_layout or layout, to_tensor)
+        for m in teacher_matrices or []:
+            _set_tensor(req.teacher_matrices.add(), m, to_tensor)
+        return req
 
     def fsp_loss_raw(self, request: fsp_pb.FspLossRequest, *, timeout: Optional[float] = None) -> FspLossResult:
         """Sends a prepared FspLossRequest."""
@@ -287,7 +291,7 @@ class Client:
             matrices_dtype=_tensor.float_dtype(dtype),
         )
         if images is not None:
-            req.images.CopyFrom(_tensor.to_tensor(images))
+            _tensor.fill_tensor(req.images, images)
         return req
 
     def teacher_fsp_raw(self, request: fsp_pb.TeacherFspRequest, *, timeout: Optional[float] = None) -> fsp_pb.TeacherFspResponse:
@@ -416,7 +420,8 @@ class Client:
         timeout: Optional[float] = None,
     ) -> train_pb.StepResult:
         """One optimisation step on a batch: images [B, H, W, C] (NHWC), labels [B] (class ids)."""
-        req = train_pb.TrainStepRequest(session_id=session_id, batch=batch_of(images, labels, sample_ids))
+        req = train_pb.TrainStepRequest(session_id=session_id)
+        batch_of(images, labels, sample_ids, into=req.batch)
         return self._unary("TrainStep", self._training.TrainStep, req, timeout).result
 
     def train(
@@ -432,8 +437,12 @@ class Client:
         def requests() -> Iterator[train_pb.TrainRequest]:
             first = True
             for b in batches:
-                batch = b if isinstance(b, train_pb.Batch) else batch_of(*b)
-                yield train_pb.TrainRequest(session_id=session_id if first else "", batch=batch)
+                req = train_pb.TrainRequest(session_id=session_id if first else "")
+                if isinstance(b, train_pb.Batch):
+                    req.batch.CopyFrom(b)
+                else:
+                    batch_of(*b, into=req.batch)
+                yield req
                 first = False
 
         call = self._training.Train(requests(), timeout=self._deadline(timeout), metadata=self._metadata)
@@ -592,17 +601,29 @@ def _pem(value: Union[bytes, str, None]) -> Optional[bytes]:
         return f.read()
 
 
-def _pairs(pairs: Optional[Sequence[Pair]], layout: str, tensor: Callable[[ArrayLike], types_pb.Tensor] = _tensor.to_tensor) -> List[types_pb.FeaturePair]:
+def _add_pairs(field: Any, pairs: Optional[Sequence[Pair]], layout: str, tensor: Callable[[ArrayLike], types_pb.Tensor] = _tensor.to_tensor) -> None:
+    """Appends ``pairs`` to the repeated FeaturePair ``field`` of the request being built, in place (see
+    :func:`_tensor.fill_tensor`)."""
     lay = _tensor.layout(layout)
-    out = []
     for i, p in enumerate(pairs or []):
         if isinstance(p, types_pb.FeaturePair):
-            out.append(p)
+            field.add().CopyFrom(p)
             continue
         if len(p) != 2:
             raise ValueError(f"pairs[{i}]: expected (first, second) feature maps, got {len(p)} items")
-        out.append(types_pb.FeaturePair(first=tensor(p[0]), second=tensor(p[1]), layout=lay))
-    return out
+        pair = field.add()
+        pair.layout = lay
+        _set_tensor(pair.first, p[0], tensor)
+        _set_tensor(pair.second, p[1], tensor)
+
+
+def _set_tensor(dst: types_pb.Tensor, array: ArrayLike, tensor: Callable[[ArrayLike], types_pb.Tensor]) -> None:
+    """``dst`` = tensor(array): the bytes filled in place for the default :func:`_tensor.to_tensor`; any other
+    maker's Tensor (e.g. SharedMemory.put's reference, a few bytes) copied in."""
+    if tensor is _tensor.to_tensor:
+        _tensor.fill_tensor(dst, array)
+    else:
+        dst.CopyFrom(tensor(array))
 
 
 def stage_of(stage: Union[str, int, None]) -> int:
@@ -625,10 +646,15 @@ def dataset_of(dataset: Union[str, train_pb.DatasetSpec], *, split: Optional[str
     return spec
 
 
-def batch_of(images: ArrayLike, labels: Optional[ArrayLike] = None, sample_ids: Optional[Sequence[str]] = None) -> train_pb.Batch:
-    """A Batch from NHWC images, class ids and sample ids."""
-    b = train_pb.Batch(images=_tensor.to_tensor(images), sample_ids=[str(s) for s in (sample_ids or [])])
+def batch_of(
+    images: ArrayLike, labels: Optional[ArrayLike] = None, sample_ids: Optional[Sequence[str]] = None, *, into: Optional[train_pb.Batch] = None,
+) -> train_pb.Batch:
+    """A Batch from NHWC images, class ids and sample ids; filled into ``into`` (e.g. a request's batch
+    field, which spares a copy of the images) when given."""
+    b = train_pb.Batch() if into is None else into
+    _tensor.fill_tensor(b.images, images)
+    b.sample_ids[:] = [str(s) for s in (sample_ids or [])]
     if labels is not None:
         lab = np.asarray(labels)
-        b.labels.CopyFrom(_tensor.to_tensor(lab if lab.dtype == np.uint8 else lab.astype(np.int32)))
+        _tensor.fill_tensor(b.labels, lab if lab.dtype == np.uint8 else lab.astype(np.int32))
     return b
