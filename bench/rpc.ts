@@ -15,12 +15,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { getKernels } from '../src/native/index.js';
 import type { FeatureMap } from '../src/native/types.js';
-import { fspdGrpcObject } from '../src/proto/index.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
-import type { FspLossResponse__Output } from '../src/generated/fspd/v1/FspLossResponse.js';
 import { FspdClient } from '../src/client/client.js';
 import { SharedMemoryFile } from '../src/client/shared-memory.js';
 import { machineLine, markdownTable, random, updateBenchmarksDoc, writeResults } from './lib.js';
@@ -125,8 +122,7 @@ async function main() {
   const server = await startServerProcess(shmDir);
   const local = localStall();
   const shmClient = new FspdClient({ address: server.address });
-  const Service = fspdGrpcObject().fspd.v1.FspService;
-  const client = new Service(server.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 ** 2, 'grpc.max_send_message_length': 64 * 1024 ** 2 });
+  const client = new FspdClient({ address: server.address }); // inline calls on their own connection
   console.log(`fspd bench:rpc — ${machineLine()}; kernels ${kernels.variant}`);
 
   const rows: Row[] = [];
@@ -142,8 +138,7 @@ async function main() {
     };
     // Request and response both carry the two maps (features in, gradients out).
     const bytes = 2 * (first.data.byteLength + second.data.byteLength) + teacher.byteLength;
-    const overGrpc = () =>
-      new Promise<FspLossResponse__Output>((resolve, reject) => client.FspLoss(request, (err: grpc.ServiceError | null, res?: FspLossResponse__Output) => (err ? reject(err) : resolve(res!))));
+    const overGrpc = () => client.fspLoss(request);
     const inProcess = () => kernels.fspLossAsync([{ first, second }], { matrices: [teacher] }, { returnGradients: true });
     for (const concurrency of CONCURRENCY) {
       // The same call writing into gradient arrays kept per in-flight slot (gradientsInto), as the shm path does.
@@ -238,7 +233,8 @@ function report(rows: Row[], variant: string): string {
     '',
     `${new Date().toISOString().slice(0, 10)}, ${machineLine()}, ${variant} kernels. FspLoss with gradients, one NCHW pair of ` +
       `${C}-channel ${SIDE}×${SIDE} maps per sample (64 KiB per sample) against cached teacher matrices; the response carries the ` +
-      'gradients, so MB/s counts both directions. The server runs in its own process (bench/rpc-server.ts), the client in the bench\'s, over loopback TCP. ' +
+      'gradients, so MB/s counts both directions. The server runs in its own process (bench/rpc-server.ts) with its defaults (receive gate, 1 MiB HTTP/2 windows), ' +
+      'the client, fspd\'s Node client (FspdClient, its defaults), in the bench\'s, over loopback TCP. ' +
       '"inline": tensors as bytes in the messages; "shm": tensors in a registered shared-memory region under /dev/shm (each call ' +
       'copies the features and matrices in, the server writes the gradients there, the client reads them as views). ' +
       '"in-process": the kernel call with new gradient arrays each time; "reused": the same writing into arrays kept per in-flight call (gradientsInto), as the shm path does. ' +

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,6 +89,30 @@ describe('FspdClient', () => {
     assert.ok(performance.now() - t0 < 20_000, 'both stopped long before evaluating 8,004 digits');
     await c.deleteModel('digits');
     c.close();
+  });
+
+  it('grants the server a 1 MiB HTTP/2 window per stream and per connection; channelOptions may set another', async () => {
+    // A bare HTTP/2 server: what the client's session says, seen from the other end.
+    const h2 = http2.createServer();
+    const sessions: http2.ServerHttp2Session[] = [];
+    h2.on('session', (s) => sessions.push(s));
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(h2.address() as { port: number }).port}`;
+    const windows = async (client: FspdClient) => {
+      await client.waitForReady();
+      const session = sessions.at(-1)!;
+      if (!session.remoteSettings.initialWindowSize) await new Promise((r) => session.once('remoteSettings', r));
+      await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+      client.close();
+      return { stream: session.remoteSettings.initialWindowSize, connection: session.state.remoteWindowSize };
+    };
+    try {
+      assert.deepEqual(await windows(new FspdClient({ address })), { stream: 1024 ** 2, connection: 1024 ** 2 });
+      assert.deepEqual(await windows(new FspdClient({ address, channelOptions: { 'grpc-node.flow_control_window': 4 * 1024 ** 2 } })), { stream: 4 * 1024 ** 2, connection: 4 * 1024 ** 2 });
+    } finally {
+      sessions.forEach((s) => s.destroy());
+      h2.close();
+    }
   });
 
   it('rejects a half-given mTLS pair', () => {

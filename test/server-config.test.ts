@@ -93,6 +93,15 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ maxInflightKernels: 'many' }, {}), /--max-inflight-kernels: expected an integer >= 1/);
     assert.throws(() => loadConfig({ maxModelSize: '1TB' }, {}), /--max-model-size: expected a size in bytes/);
   });
+
+  it('HTTP/2 window: 1 MiB by default, 0 for HTTP/2\'s own, else at least 65535 bytes and below 2 GiB', () => {
+    assert.equal(loadConfig({}, {}).http2Window, 1024 ** 2);
+    assert.equal(loadConfig({ http2Window: '4MiB' }, {}).http2Window, 4 * 1024 ** 2);
+    assert.equal(loadConfig({}, { FSPD_HTTP2_WINDOW: '0' }).http2Window, 0);
+    assert.equal(loadConfig({}, { FSPD_HTTP2_WINDOW: '65535' }).http2Window, 65535);
+    assert.throws(() => loadConfig({ http2Window: '32KiB' }, {}), /^RangeError: --http2-window: expected 0 or a window of at least 65535 bytes/);
+    assert.throws(() => loadConfig({}, { FSPD_HTTP2_WINDOW: '2GiB' }), /^RangeError: FSPD_HTTP2_WINDOW: expected a size in bytes of 0 or from 64KiB-1/);
+  });
 });
 
 describe('the table of options', () => {

@@ -63,7 +63,7 @@ export interface ClientOptions {
   deadlineMs?: number;
   /** Largest message received and sent; default 64 MiB (the server's default limit). */
   maxMessageSize?: number;
-  /** Extra grpc-js channel options. */
+  /** Extra grpc-js channel options (over fspd's: e.g. `grpc-node.flow_control_window`, 1 MiB here). */
   channelOptions?: grpc.ChannelOptions;
 }
 
@@ -95,6 +95,12 @@ export interface TrainStream {
 }
 
 const DEFAULT_MAX_MESSAGE = 64 * 1024 ** 2;
+/**
+ * The HTTP/2 flow-control window the client grants the server for responses, per stream and connection,
+ * as the server's --http2-window default: with HTTP/2's 64 KiB a 16 MiB FspLoss's 8 MiB of gradients wait
+ * for 128 WINDOW_UPDATEs (docs/BENCHMARKS.md, bench:rpc). `channelOptions` may set another.
+ */
+const DEFAULT_FLOW_CONTROL_WINDOW = 1024 ** 2;
 const UPLOAD_CHUNK = 1024 * 1024;
 
 type Callback<T> = (err: grpc.ServiceError | null, value?: T) => void;
@@ -117,6 +123,7 @@ export class FspdClient {
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      'grpc-node.flow_control_window': DEFAULT_FLOW_CONTROL_WINDOW,
       ...(options.tls && options.tls !== true && options.tls.serverName ? { 'grpc.ssl_target_name_override': options.tls.serverName } : {}),
       ...options.channelOptions,
     };

@@ -4,6 +4,7 @@
 // where the bad value came from (`--max-message-size` or `FSPD_MAX_MESSAGE_SIZE`).
 import type { Level } from 'pino';
 import type { ModelControl } from './access.js';
+import { HTTP2_DEFAULT_WINDOW, HTTP2_MAX_WINDOW } from './http2-window.js';
 
 export interface TlsConfig {
   /** PEM server certificate chain. */
@@ -91,6 +92,8 @@ export interface ServerConfig {
   maxQueued: number;
   /** Compute requests read from the network at once (receive-gate.ts); 0 = no limit. */
   maxReceiving: number;
+  /** HTTP/2 flow-control window per stream and per connection, bytes (http2-window.ts); 0 = HTTP/2's 64 KiB. */
+  http2Window: number;
 }
 
 /** The values as commander hands them over: strings, keyed by each option's camelCase name. */
@@ -298,6 +301,15 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     parse: (s) => parseCount(s, 0),
     help: 'compute requests (ComputeFsp, FspLoss, TeacherFsp, TrainStep, Evaluate) read from the network at once; the others wait, their bytes held back by HTTP/2 flow control; a request still arriving after 250 ms stops counting; 0 = no limit',
   },
+  {
+    flag: 'http2-window',
+    arg: '<bytes>',
+    env: 'FSPD_HTTP2_WINDOW',
+    key: 'http2Window',
+    default: 1024 ** 2,
+    parse: parseHttp2Window,
+    help: "HTTP/2 flow-control window of each stream and of each connection: what a client may send before the server acknowledges it (a request waiting to be read leaves at most this much in the server); 0 = HTTP/2's 64 KiB",
+  },
 ];
 
 export const DEFAULT_CONFIG: ServerConfig = Object.fromEntries(
@@ -384,6 +396,12 @@ function parseBytes(s: Source, min = 1, max = Number.MAX_SAFE_INTEGER, expected 
   const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i.exec(s.value.trim());
   const bytes = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
   if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) throw new RangeError(`${s.from}: expected a size in bytes ${expected}, got '${s.value}'`);
+  return bytes;
+}
+
+function parseHttp2Window(s: Source): number {
+  const bytes = parseBytes(s, 0, HTTP2_MAX_WINDOW, 'of 0 or from 64KiB-1 (65535) to 2GiB-1, e.g. 1MiB');
+  if (bytes !== 0 && bytes < HTTP2_DEFAULT_WINDOW) throw new RangeError(`${s.from}: expected 0 or a window of at least 65535 bytes (HTTP/2's default), got '${s.value}'`);
   return bytes;
 }
 

@@ -1,6 +1,6 @@
 // At most `maxReceiving` compute requests are read from the network at once, server-wide; the others wait
 // before grpc-js starts reading their stream, so HTTP/2 flow control holds their bytes back in the client
-// (all but the stream's first window, 64 KiB).
+// (all but the stream's first window: --http2-window, http2-window.ts).
 //
 // Why: grpc-js joins each request's frames into one buffer in its data handler. Concurrent uploads are
 // interleaved by HTTP/2, so they end together, in the same socket reads, and are joined back to back

@@ -39,6 +39,7 @@ import { startHealthPort, type HealthPort } from './health-port.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
 import { parsingRequests, statusGuard } from './rpc.js';
 import { ReceiveGate, receiveGateInterceptor } from './receive-gate.js';
+import { applyHttp2Window, http2WindowOptions } from './http2-window.js';
 import { RpcError, statusOf } from './status.js';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -71,7 +72,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     // The first interceptor is innermost: the status guard sees every status sent, metrics also the
     // calls access control and warm-up refuse; the receive gate sees only the calls they let through.
     interceptors: [statusGuard(), metrics.interceptor, access.interceptor(), warmUpInterceptor(() => ready), receiveGateInterceptor(receiving)],
+    ...http2WindowOptions(config.http2Window),
   });
+  const http2Window = applyHttp2Window(server, config.http2Window);
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
   // Admission control (memory-budget.ts, kernel-queue.ts, limits.ts). TeacherFsp's cache is reserved at
@@ -132,6 +135,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   try {
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
+    if (!(http2Window.applied && http2Window.afterBind()))
+      log.warn({ http2Window: config.http2Window }, "this grpc-js version's internals were not found: HTTP/2 windows stay at 64 KiB (--http2-window)");
     if (config.healthAddress !== undefined) {
       healthPort = await startHealthPort(config.healthAddress, services, config.healthStallLimitMs, {
         onStall: (stalled) =>
