@@ -56,14 +56,19 @@ def fill_tensor(dst: pb.Tensor, array: Any, *, keep_dtype: bool = True) -> None:
 
 def from_tensor(t: pb.Tensor) -> np.ndarray:
     """The Tensor's elements as a (writable) numpy array of its shape; bfloat16 widens to float32."""
-    shape = tuple(int(d) for d in t.shape)
-    if t.dtype == pb.DATA_TYPE_BFLOAT16:
-        bits = np.frombuffer(t.data, dtype="<u2").astype(np.uint32) << 16
+    return array_of(t.dtype, t.shape, t.data)
+
+
+def array_of(dtype: int, shape: Any, data: Any) -> np.ndarray:
+    """A tensor's elements (``data``: its bytes, or a buffer over them) as from_tensor gives them."""
+    shape = tuple(int(d) for d in shape)
+    if dtype == pb.DATA_TYPE_BFLOAT16:
+        bits = np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16
         return bits.view(np.float32).reshape(shape)
-    dt = _FROM_DTYPE.get(t.dtype)
+    dt = _FROM_DTYPE.get(dtype)
     if dt is None:
-        raise ValueError(f"tensor dtype {t.dtype} cannot be decoded")
-    return np.frombuffer(t.data, dtype=dt).reshape(shape).astype(dt.newbyteorder("="), copy=True)
+        raise ValueError(f"tensor dtype {dtype} cannot be decoded")
+    return np.frombuffer(data, dtype=dt).reshape(shape).astype(dt.newbyteorder("="), copy=True)
 
 
 def _enum(kind: str, value: Union[str, int, None], prefix: str, names: dict) -> int:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, 
 import grpc
 import numpy as np
 
-from . import _tensor
+from . import _tensor, _wire
 from .errors import FspdError, from_rpc_error
 from .v1 import fsp_service_pb2 as fsp_pb
 from .v1 import fsp_service_pb2_grpc as fsp_grpc
@@ -152,6 +152,8 @@ class Client:
             channel = grpc.intercept_channel(channel, *interceptors)
         self.channel = channel
         self._fsp = fsp_grpc.FspServiceStub(channel)
+        # FspLoss with the request written and the response read by _wire (bytes both ways).
+        self._fsp_loss_bytes = channel.unary_unary("/fspd.v1.FspService/FspLoss")
         self._models = model_grpc.ModelServiceStub(channel)
         self._training = train_grpc.TrainingServiceStub(channel)
 
@@ -199,12 +201,15 @@ class Client:
     ) -> FspLossResult:
         """The FSP loss of the student's (first, second) pairs against the teacher's pairs or the teacher's
         FSP matrices (exactly one), with dL/d(student maps) in the student's layout."""
-        req = self.fsp_loss_request(
-            student, teacher, teacher_matrices=teacher_matrices, weights=weights, layout=layout,
-            teacher_layout=teacher_layout, reduction=reduction, pooling=pooling,
-            return_gradients=return_gradients, return_teacher_matrices=return_teacher_matrices,
+        _one_teacher(teacher, teacher_matrices)
+        # The request :meth:`fsp_loss_request` builds, written without a protobuf message (_wire.py).
+        data = _wire.fsp_loss_request_bytes(
+            student, teacher, teacher_matrices, weights=weights, layout=layout, teacher_layout=teacher_layout,
+            reduction=reduction, pooling=pooling, return_gradients=return_gradients,
+            return_teacher_matrices=return_teacher_matrices,
         )
-        return self.fsp_loss_raw(req, timeout=timeout)
+        loss, pair_losses, gradients, matrices = _wire.read_fsp_loss_response(self._unary("FspLoss", self._fsp_loss_bytes, data, timeout))
+        return FspLossResult(loss=loss, pair_losses=pair_losses, gradients=gradients, teacher_matrices=matrices)
 
     def fsp_loss_request(
         self,
@@ -223,8 +228,7 @@ class Client:
     ) -> fsp_pb.FspLossRequest:
         """The FspLossRequest :meth:`fsp_loss` sends (to reuse or inspect). ``to_tensor`` makes each array's
         Tensor (:meth:`SharedMemory.put` puts them into shared memory instead)."""
-        if (teacher is None) == (teacher_matrices is None):
-            raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
+        _one_teacher(teacher, teacher_matrices)
         req = fsp_pb.FspLossRequest(
             weights=list(weights or []),
             reduction=_tensor.reduction(reduction),
@@ -599,6 +603,11 @@ def _pem(value: Union[bytes, str, None]) -> Optional[bytes]:
         return value
     with open(value, "rb") as f:
         return f.read()
+
+
+def _one_teacher(teacher: Any, teacher_matrices: Any) -> None:
+    if (teacher is None) == (teacher_matrices is None):
+        raise ValueError("fsp_loss: pass exactly one of teacher (feature pairs) and teacher_matrices")
 
 
 def _add_pairs(field: Any, pairs: Optional[Sequence[Pair]], layout: str, tensor: Callable[[ArrayLike], types_pb.Tensor] = _tensor.to_tensor) -> None:
