@@ -1,6 +1,6 @@
-"""fspd._wire against the protobuf library: the FspLossRequest it writes is protobuf's serialisation byte for
-byte, and it reads FspLossResponses as protobuf's parse + from_tensor do, in any encoding protobuf accepts
-(fields out of order or repeated, scalars packed or not, unknown fields anywhere)."""
+"""fspd._wire against the protobuf library: the FspLossRequest and ComputeFspRequest it writes are protobuf's
+serialisation byte for byte, and it reads their responses as protobuf's parse + from_tensor do, in any
+encoding protobuf accepts (fields out of order or repeated, scalars packed or not, unknown fields anywhere)."""
 from __future__ import annotations
 
 import struct
@@ -54,6 +54,15 @@ REQUESTS = {
 def test_request_is_protobufs_serialisation(name):
     kw = REQUESTS[name]
     assert wire_request(**kw) == protobuf_request(**kw)
+
+
+@pytest.mark.parametrize("name", [n for n in REQUESTS if REQUESTS[n]["teacher"] is None])
+def test_compute_fsp_request_is_protobufs_serialisation(name):
+    kw = REQUESTS[name]
+    for layout, pooling in (("NHWC", "max"), ("NCHW", "avg")):
+        req = fsp_pb.ComputeFspRequest(pooling=_tensor.pooling(pooling))
+        fspd.client._add_pairs(req.pairs, kw["student"], layout)
+        assert _wire.compute_fsp_request_bytes(kw["student"], layout=layout, pooling=pooling) == req.SerializeToString()
 
 
 def test_request_arrays_are_not_changed_and_bad_pairs_are_named():
@@ -133,6 +142,19 @@ def test_response_in_other_encodings_protobuf_accepts():
     mine = _wire.read_fsp_loss_response(data)
     assert_same(mine, protobuf_result(data))
     assert mine[0] == 1.25 and mine[1] == [0.5, 0.75] and len(mine[2]) == 2 and len(mine[3]) == 1
+
+
+def test_compute_fsp_response_as_protobuf_reads_it():
+    res = fsp_pb.ComputeFspResponse(matrices=[_tensor.to_tensor(f32(2, 3, 6)), _tensor.to_tensor(f32(1, 4, 4))])
+    for data in (res.SerializeToString(), unknown_fields() + res.SerializeToString() + unknown_fields(), b""):
+        mine = _wire.read_compute_fsp_response(data)
+        theirs = [_tensor.from_tensor(m) for m in fsp_pb.ComputeFspResponse.FromString(data).matrices]
+        assert len(mine) == len(theirs)
+        for x, y in zip(mine, theirs):
+            assert x.dtype == y.dtype and x.shape == y.shape and x.flags.writeable
+            np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match=r"^malformed ComputeFspResponse"):
+        _wire.read_compute_fsp_response(res.SerializeToString()[:-2])
 
 
 def test_malformed_responses_raise_naming_the_message():

@@ -152,7 +152,8 @@ class Client:
             channel = grpc.intercept_channel(channel, *interceptors)
         self.channel = channel
         self._fsp = fsp_grpc.FspServiceStub(channel)
-        # FspLoss with the request written and the response read by _wire (bytes both ways).
+        # ComputeFsp and FspLoss with the request written and the response read by _wire (bytes both ways).
+        self._compute_fsp_bytes = channel.unary_unary("/fspd.v1.FspService/ComputeFsp")
         self._fsp_loss_bytes = channel.unary_unary("/fspd.v1.FspService/FspLoss")
         self._models = model_grpc.ModelServiceStub(channel)
         self._training = train_grpc.TrainingServiceStub(channel)
@@ -179,10 +180,8 @@ class Client:
 
     def compute_fsp(self, pairs: Sequence[Pair], *, layout: str = "NHWC", pooling: str = "max", timeout: Optional[float] = None) -> List[np.ndarray]:
         """The FSP matrix [B, C1, C2] (float32) of each (first, second) pair of maps in ``layout``."""
-        req = fsp_pb.ComputeFspRequest(pooling=_tensor.pooling(pooling))
-        _add_pairs(req.pairs, pairs, layout)
-        res = self._unary("ComputeFsp", self._fsp.ComputeFsp, req, timeout)
-        return [_tensor.from_tensor(m) for m in res.matrices]
+        data = _wire.compute_fsp_request_bytes(pairs, layout=layout, pooling=pooling)
+        return _wire.read_compute_fsp_response(self._unary("ComputeFsp", self._compute_fsp_bytes, data, timeout))
 
     def fsp_loss(
         self,
