@@ -528,6 +528,21 @@ describe('TeacherFsp', () => {
     assert.equal(custom.cacheHits, 0, 'other pairs and pooling, other cache entries');
   });
 
+  // The matrices are assembled into arrays the server keeps and takes back once a response is encoded
+  // (kept-arrays.ts): calls in flight together must each get their own batch's matrices.
+  it('concurrent calls: each answer holds its own batch', async () => {
+    const groups = Array.from({ length: 6 }, (_, g) => Array.from({ length: 4 }, (_, k) => `kept-${g}-${k}`));
+    const expected: Awaited<ReturnType<typeof client.teacherFsp>>[] = [];
+    for (const [g, ids] of groups.entries()) expected.push(await client.teacherFsp({ modelId: 'teacher', images: batchOf(4, 40 + g).images!, sampleIds: ids }));
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(groups.map((ids) => client.teacherFsp({ modelId: 'teacher', sampleIds: ids })));
+      answers.forEach((a, g) => {
+        assert.equal(a.cacheHits, 4);
+        a.matrices.forEach((m, i) => assert.deepEqual(fromFloatTensor(m).data, fromFloatTensor(expected[g]!.matrices[i]).data, `round ${round} group ${g} pair ${i}`));
+      });
+    }
+  });
+
   it('matrices_dtype float16 / bfloat16: the float32 matrices rounded to nearest even', async () => {
     const ids = ['h0', 'h1', 'h2'];
     const f32 = await client.teacherFsp({ modelId: 'teacher', images: images(3), sampleIds: ids });

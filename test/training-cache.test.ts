@@ -203,6 +203,28 @@ describe('teacherFspMatrices', () => {
     tf.dispose([all, first]);
   });
 
+  it('fills the arrays `allocate` gives, every element (hits, misses and both), as the default arrays', () => {
+    const cache = new TeacherFspCache({ maxBytes: 1 << 20 });
+    const all = batchOf([0, 1, 2, 3]);
+    const expected = teacherFspMatrices(teacher, { images: all }, { teacherKey: 'A', pooling: 'max' });
+    const first = batchOf([0, 2]);
+    teacherFspMatrices(teacher, { images: first, ids: ['a0', 'a2'] }, { cache, teacherKey: 'A', pooling: 'max' });
+    for (const images of [all, undefined]) { // half cached then all cached; all cached without images
+      const given: Float32Array[] = [];
+      const allocate = (length: number) => {
+        given.push(new Float32Array(length).fill(Number.NaN)); // stale contents, as a recycled array has
+        return given.at(-1)!;
+      };
+      const r = teacherFspMatrices(teacher, { ...(images ? { images } : {}), ids: ['a0', 'a1', 'a2', 'a3'] }, { cache, teacherKey: 'A', pooling: 'max', allocate });
+      assert.equal(r.matrices.length, given.length);
+      r.matrices.forEach((m, p) => {
+        assert.equal(m, given[p], `pair ${p}: the given array`);
+        assert.deepEqual(m, expected.matrices[p], `pair ${p}: every element written`);
+      });
+    }
+    tf.dispose([all, first]);
+  });
+
   it('misses when the augmentation differs, recomputes a sample with an evicted pair, and caches nothing without ids', () => {
     const cache = new TeacherFspCache({ maxBytes: 1 << 20 });
     const opts = { cache, teacherKey: 'T', pooling: 'max' as const };

@@ -54,8 +54,9 @@ export interface TeacherSource {
 }
 
 export function fspServiceHandlers(log: Logger, admission: Admission, teachers?: TeacherSource, regions?: SharedMemoryRegions): FspServiceHandlers {
-  // Idle gradient arrays kept for the next FspLoss calls (kept-arrays.ts): half the addon's output pool
-  // size, so FSPD_OUTPUT_POOL_MB bounds both (0 keeps none).
+  // Idle arrays kept for the next calls (kept-arrays.ts): FspLoss's gradients and TeacherFsp's matrices,
+  // which their responses only borrow. Half the addon's output pool size, so FSPD_OUTPUT_POOL_MB bounds both
+  // (0 keeps none).
   const kept = new KeptArrays((length) => getKernels().outputArray(length), outputPoolLimitBytes() / 2);
   // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
   const inline = <T>(request: T): T => {
@@ -67,7 +68,7 @@ export function fspServiceHandlers(log: Logger, admission: Admission, teachers?:
     FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, kept, regions)),
     TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
-      return teacherFsp(inline(request), teachers, teachers.namespace?.(call) ?? '', admission, call, regions);
+      return teacherFsp(inline(request), teachers, teachers.namespace?.(call) ?? '', admission, call, kept, regions);
     }),
   };
 }
@@ -78,6 +79,7 @@ async function teacherFsp(
   namespace: string,
   admission: Admission,
   call: AnyCall,
+  kept: KeptArrays,
   regions?: SharedMemoryRegions,
 ): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
@@ -110,7 +112,7 @@ async function teacherFsp(
   const elements = batch * pairs.reduce((sum, [a, b]) => sum + channels[a]! * channels[b]!, 0);
   checkOutputElements(admission.limits, elements, 'pairs');
   const cost = { request: decoded ? ownBytes([decoded.data], regions) : 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
-  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, ...(onLookup ? { onLookup } : {}) }));
+  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, ...(onLookup ? { onLookup } : {}) }));
 }
 
 interface TeacherCall {
@@ -123,12 +125,23 @@ interface TeacherCall {
   cache: TeacherFspCache;
   /** The caller's cache namespace (TeacherSource.namespace). */
   namespace: string;
+  /** Where the assembled matrices come from and go back to once the response no longer needs them. */
+  kept: KeptArrays;
   onLookup?: (hits: number, misses: number) => void;
 }
 
 /** The teacher's forward pass and matrices (checked and admitted by teacherFsp). */
-function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, onLookup }: TeacherCall): TeacherFspResponse {
+function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, onLookup }: TeacherCall): TeacherFspResponse {
   const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
+  // The matrices are assembled into kept arrays (no new external memory per call: kept-arrays.ts), given back
+  // once the response's bytes are copied (float32, which the response views) or converted (half precision).
+  const taken: Float32Array[] = [];
+  const allocate = (length: number) => {
+    const array = kept.take(length);
+    taken.push(array);
+    return array;
+  };
+  let response: TeacherFspResponse | undefined;
   try {
     // The key names the caller's namespace, this model object at this revision of its weights, the pairs and
     // the pooling. JSON keeps the client-chosen parts apart (no separator inside a namespace can forge another).
@@ -136,14 +149,15 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
     const r = teacherFspMatrices(
       { ...model.tapped, pairs },
       { ...(images ? { images } : {}), ...(request.sampleIds.length ? { ids: request.sampleIds } : {}) },
-      { cache, teacherKey, pooling },
+      { cache, teacherKey, pooling, allocate },
     );
     onLookup?.(r.hits, request.sampleIds.length ? r.misses : 0);
-    return {
+    response = {
       matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)),
       cacheHits: r.hits,
       modelFingerprint: modelFingerprint(model), // of the weights just used: both read in this one synchronous turn
     };
+    return response;
   } catch (err) {
     if (err instanceof UncachedSamplesError) {
       throw failedPrecondition('SAMPLES_NOT_CACHED', `images: missing, and ${err.uncached} of ${err.batch} samples are not cached: send the images`, {
@@ -153,6 +167,9 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
     throw err;
   } finally {
     images?.dispose();
+    const giveBack = () => kept.give(taken);
+    if (response && matricesDtype === 'DATA_TYPE_FLOAT32') afterEncoding(response, giveBack);
+    else giveBack();
   }
 }
 

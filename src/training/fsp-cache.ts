@@ -148,6 +148,8 @@ export interface TeacherFspOptions {
   /** The cache key's teacher part. */
   teacherKey: string;
   pooling: Pooling;
+  /** Where each pair's [B, C1, C2] array comes from (its contents are all overwritten); default a new one. */
+  allocate?: (length: number) => Float32Array;
 }
 
 export interface TeacherFspResult {
@@ -177,7 +179,6 @@ export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, op
   const channels = tapChannels(teacher);
   const dims = teacher.pairs.map(([a, b]) => [channels[a]!, channels[b]!] as [number, number]);
   const sizes = dims.map(([c1, c2]) => c1 * c2);
-  const matrices = sizes.map((size) => new Float32Array(batch * size));
   const cache = ids ? options.cache : undefined;
   const keys = cache ? batchCacheKeys(options.teacherKey, sizes.length, ids!, aug) : [];
   if (!images) {
@@ -186,6 +187,8 @@ export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, op
     for (let s = 0; s < batch; s++) if (!cache || !keys[s]!.every((key) => cache.has(key))) uncached++;
     if (uncached > 0 || batch === 0) throw new UncachedSamplesError(uncached, batch);
   }
+  // Every sample's rows are written below: from the cache, or from the teacher's forward pass.
+  const matrices = sizes.map((size) => (options.allocate ? options.allocate(batch * size) : new Float32Array(batch * size)));
 
   const missing: number[] = [];
   for (let s = 0; s < batch; s++) {
