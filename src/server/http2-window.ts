@@ -8,8 +8,8 @@
 // option on the server is grpc/grpc-node pull request 3058, open). Until it does, two of its private fields
 // are used: the options it creates each listener's HTTP/2 server with (the stream window, sent in every
 // new session's SETTINGS) and its listeners (each new session raises its connection window). If they are
-// not there, nothing changes and windowsApplied says so; test/server-http2-window.test.ts checks the
-// windows a client sees.
+// not there, applyHttp2Window says so and startServer logs a warning; test/server-http2-window.test.ts
+// checks the windows a client sees.
 //
 // The stream window is also what a compute request waiting at the receive gate (receive-gate.ts) leaves in
 // the server before it is read, each (Node acknowledges a connection's bytes as they arrive, a stream's as
