@@ -1,6 +1,7 @@
 // The fork-join loop every kernel runs on (core/src/parallel.h): each index exactly once, with any thread
 // count, from several callers at once, after an exception, and in a forked child; helpers are reused.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
@@ -39,6 +40,37 @@ void helpers_reused() {
   for (int repeat = 0; repeat < 500; ++repeat) all = all && each_index_once(64, 3);
   CHECK(all);
   CHECK(fspd::helper_threads_started() == before);
+}
+
+// Threads spin briefly before sleeping (parallel.cc, kSpin): past it, a helper parks and a caller sleeps
+// until its helpers finish. Both must still be woken: calls spaced wider than the spin, and a helper that
+// runs longer than it while the caller waits.
+void sleeping_paths() {
+  CHECK(each_index_once(64, 3));
+  const int64_t before = fspd::helper_threads_started();
+  bool all = true;
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the helpers park
+    all = all && each_index_once(64, 3);
+  }
+  CHECK(all);
+  CHECK(fspd::helper_threads_started() == before);
+  // The caller holds its index until the helper has taken the other, which then outlasts the caller's spin.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> helper_took{false};
+  std::atomic<int> done{0};
+  fspd::parallel_for(2, 2, [&](int64_t) {
+    if (std::this_thread::get_id() != caller) {
+      helper_took.store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else {
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!helper_took.load() && std::chrono::steady_clock::now() < end) std::this_thread::yield();
+    }
+    done.fetch_add(1);
+  });
+  CHECK(helper_took.load());
+  CHECK(done.load() == 2);
 }
 
 void concurrent_callers() {
@@ -86,6 +118,7 @@ void forked_child() {
 void test_parallel() {
   run("parallel_for: each index once, 1/2/3/8 threads", every_index_once);
   run("parallel_for: back-to-back calls reuse helpers", helpers_reused);
+  run("parallel_for: parked helpers and a sleeping caller are woken", sleeping_paths);
   run("parallel_for: 4 callers at once", concurrent_callers);
   run("parallel_for: first exception rethrown, helpers parked again", exception_rethrown);
 #if defined(__unix__)

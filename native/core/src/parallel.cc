@@ -1,9 +1,14 @@
 #include "parallel.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -19,17 +24,42 @@ int resolve_threads(int requested) {
 
 namespace {
 
+// How long a thread spins before sleeping on a condition variable: a helper after its part of a call (for
+// the next call), a caller after its own part (for its helpers'). Waking a sleeping thread took 18–46 µs
+// here (p10–p90), against 0.4–0.6 ms for a whole small kernel call on two threads.
+constexpr std::chrono::microseconds kSpin{50};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until ready() or kSpin has passed; whether ready() held.
+template <class Ready>
+bool spin_until(const Ready& ready) {
+  const auto end = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > end) return false;
+    cpu_relax();
+  }
+}
+
 // One call's helpers still running; lives on the caller's stack.
 struct Call {
   std::mutex mutex;
   std::condition_variable done;
-  int running = 0;
+  std::atomic<int> running{0};  // changed under mutex; read without it while the caller spins
 };
 
 // A parked thread and the work it is handed.
 struct Helper {
   std::mutex mutex;
   std::condition_variable wake;
+  std::atomic<bool> handed{false};  // body is set; read without mutex while the helper spins
   void (*body)(void*) = nullptr;
   void* context = nullptr;
   Call* call = nullptr;
@@ -62,6 +92,7 @@ void Serve(Helper* self) {
     void (*body)(void*);
     void* context;
     Call* call;
+    spin_until([&] { return self->handed.load(std::memory_order_acquire); });
     {
       std::unique_lock<std::mutex> lock(self->mutex);
       self->wake.wait(lock, [&] { return self->body != nullptr; });
@@ -69,6 +100,7 @@ void Serve(Helper* self) {
       context = self->context;
       call = self->call;
       self->body = nullptr;
+      self->handed.store(false, std::memory_order_relaxed);
     }
     body(context);
     {
@@ -78,7 +110,7 @@ void Serve(Helper* self) {
       all.idle.push_back(self);
     }
     std::lock_guard<std::mutex> lock(call->mutex);  // notified under the lock: the caller's Call outlives it
-    if (--call->running == 0) call->done.notify_one();
+    if (call->running.fetch_sub(1, std::memory_order_acq_rel) == 1) call->done.notify_one();
   }
 }
 
@@ -110,17 +142,20 @@ void run_on_helpers(int count, void (*body)(void*), void* context) {
     all.started += 1;
   }
   Call call;
-  call.running = static_cast<int>(woken.size());
+  call.running.store(static_cast<int>(woken.size()));
   for (Helper* helper : woken) {
     std::lock_guard<std::mutex> lock(helper->mutex);
     helper->body = body;
     helper->context = context;
     helper->call = &call;
+    helper->handed.store(true, std::memory_order_release);
     helper->wake.notify_one();
   }
   body(context);
+  spin_until([&] { return call.running.load(std::memory_order_acquire) == 0; });
+  // Taken even when the spin saw 0: the last helper may still hold it, notifying (Call is on this stack).
   std::unique_lock<std::mutex> lock(call.mutex);
-  call.done.wait(lock, [&] { return call.running == 0; });
+  call.done.wait(lock, [&] { return call.running.load(std::memory_order_relaxed) == 0; });
 }
 
 int64_t helper_threads_started() {
