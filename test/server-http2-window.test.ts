@@ -36,5 +36,4 @@ describe('--http2-window', { skip: addonSkip }, () => {
     assert.deepEqual(await windowsSeen(windowed.addresses[0]!), { stream: 4 * 1024 ** 2, connection: 4 * 1024 ** 2 });
     assert.deepEqual(await windowsSeen(plain.addresses[0]!), { stream: 65_535, connection: 65_535 });
   });
-
 });

@@ -26,7 +26,7 @@ namespace {
 
 // How long a thread spins before sleeping on a condition variable: a helper after its part of a call (for
 // the next call), a caller after its own part (for its helpers'). Waking a sleeping thread took 18–46 µs
-// here (p10–p90), against 0.4–0.6 ms for a whole small kernel call on two threads.
+// here (p10–p90), against 0.33–0.5 ms for a whole small forward on two threads (docs/BENCHMARKS.md).
 constexpr std::chrono::microseconds kSpin{50};
 
 inline void cpu_relax() {
