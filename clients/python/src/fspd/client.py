@@ -102,7 +102,8 @@ class Client:
     ``private_key`` + ``certificate_chain`` (mTLS) as PEM bytes or file paths; ``server_name`` overrides the
     name checked in the server's certificate. ``timeout``: default deadline in seconds of each call (None = no
     deadline). ``retry``: :class:`Retry`, or None for no retries. ``interceptors``: grpc client interceptors,
-    which see each attempt.
+    which see each attempt: protobuf messages, except the requests and responses of :meth:`compute_fsp` and
+    :meth:`fsp_loss`, which they see serialised (``bytes``: those two skip protobuf's copies, ``_wire.py``).
     """
 
     def __init__(
