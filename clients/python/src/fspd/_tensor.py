@@ -47,11 +47,18 @@ def fill_tensor(dst: pb.Tensor, array: Any, *, keep_dtype: bool = True) -> None:
     Filling a message in place copies the elements into it once; a Tensor passed to a parent message's
     constructor is copied again at every level of nesting (a 48 MiB FspLossRequest took 215–254 ms to build
     that way, 57–70 ms in place)."""
+    data = wire_array(array, keep_dtype=keep_dtype)
+    dst.dtype = dtype_code(data.dtype)
+    dst.shape[:] = data.shape
+    dst.data = data.tobytes()
+
+
+def wire_array(array: Any, *, keep_dtype: bool = True) -> np.ndarray:
+    """The array-like as the C-contiguous array of its wire_dtype that a Tensor carries (itself when it
+    already is one)."""
     a = np.asarray(array)
-    dt = wire_dtype(a, keep_dtype=keep_dtype)
-    dst.dtype = dtype_code(dt)
-    dst.shape[:] = a.shape
-    dst.data = np.ascontiguousarray(a, dtype=dt).tobytes()
+    # reshape: ascontiguousarray makes a 0-d array 1-d
+    return np.ascontiguousarray(a, dtype=wire_dtype(a, keep_dtype=keep_dtype)).reshape(a.shape)
 
 
 def from_tensor(t: pb.Tensor) -> np.ndarray:

@@ -71,12 +71,10 @@ class _Message:
 
 
 def _tensor_message(array: Any) -> _Message:
-    a = np.asarray(array)
-    dt = _tensor.wire_dtype(a)
-    data = np.ascontiguousarray(a, dtype=dt)  # the array itself when it already is
+    data = _tensor.wire_array(array)
     m = _Message()
-    m.varint(1, _tensor.dtype_code(dt))
-    m.packed(2, b"".join(_varint(d) for d in a.shape))
+    m.varint(1, _tensor.dtype_code(data.dtype))
+    m.packed(2, b"".join(_varint(d) for d in data.shape))
     if data.nbytes:  # proto3 leaves out empty bytes
         m.raw(3, data.reshape(-1).view(np.uint8), data.nbytes)
     return m
