@@ -8,7 +8,7 @@
 // option on the server is grpc/grpc-node pull request 3058, open). Until it does, two of its private fields
 // are used: the options it creates each listener's HTTP/2 server with (the stream window, sent in every
 // new session's SETTINGS) and its listeners (each new session raises its connection window). If they are
-// not there, applyHttp2Window says so and startServer logs a warning; test/server-http2-window.test.ts
+// not there, the afterBind it returns says so and startServer logs a warning; test/server-http2-window.test.ts
 // checks the windows a client sees.
 //
 // The stream window is also what a compute request waiting at the receive gate (receive-gate.ts) leaves in
@@ -35,30 +35,27 @@ export function http2WindowOptions(window: number): grpc.ServerOptions {
 
 /**
  * Gives `server`'s HTTP/2 sessions `window` bytes of flow-control window per stream and per connection.
- * Returns `afterBind`, to call once the server listens (the connection windows are raised per session,
- * and grpc-js creates its listeners' HTTP/2 servers while binding). False from either: grpc-js's fields
- * were not found and the windows stay HTTP/2's default.
+ * Call before binding; it returns `afterBind`, to call once the server listens (grpc-js creates its
+ * listeners' HTTP/2 servers while binding, and the connection window is raised per session). `afterBind`
+ * is false when grpc-js's fields were not found: the windows then stay HTTP/2's default.
  */
-export function applyHttp2Window(server: grpc.Server, window: number): { applied: boolean; afterBind: () => boolean } {
-  if (window <= HTTP2_DEFAULT_WINDOW) return { applied: true, afterBind: () => true };
+export function applyHttp2Window(server: grpc.Server, window: number): () => boolean {
+  if (window <= HTTP2_DEFAULT_WINDOW) return () => true;
   const internals = server as unknown as GrpcServerInternals;
   const options = internals.commonServerOptions;
-  if (typeof options !== 'object' || options === null) return { applied: false, afterBind: () => false };
+  if (typeof options !== 'object' || options === null) return () => false;
   options.settings = { ...options.settings, initialWindowSize: window };
   const raised = new WeakSet<object>();
-  return {
-    applied: true,
-    afterBind: () => {
-      const listeners = internals.http2Servers;
-      if (!(listeners instanceof Map)) return false;
-      for (const listener of listeners.keys()) {
-        if (raised.has(listener)) continue;
-        raised.add(listener);
-        listener.on('session', (session: http2.ServerHttp2Session) => {
-          if (!session.destroyed) session.setLocalWindowSize(window);
-        });
-      }
-      return true;
-    },
+  return () => {
+    const listeners = internals.http2Servers;
+    if (!(listeners instanceof Map)) return false;
+    for (const listener of listeners.keys()) {
+      if (raised.has(listener)) continue;
+      raised.add(listener);
+      listener.on('session', (session: http2.ServerHttp2Session) => {
+        if (!session.destroyed) session.setLocalWindowSize(window);
+      });
+    }
+    return true;
   };
 }

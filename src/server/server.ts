@@ -74,7 +74,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
     interceptors: [statusGuard(), metrics.interceptor, access.interceptor(), warmUpInterceptor(() => ready), receiveGateInterceptor(receiving)],
     ...http2WindowOptions(config.http2Window),
   });
-  const http2Window = applyHttp2Window(server, config.http2Window);
+  const http2WindowAfterBind = applyHttp2Window(server, config.http2Window);
 
   const services = [FSP_SERVICE, MODEL_SERVICE, TRAINING_SERVICE, SHARED_MEMORY_SERVICE];
   // Admission control (memory-budget.ts, kernel-queue.ts, limits.ts). TeacherFsp's cache is reserved at
@@ -135,7 +135,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   try {
     const credentials = serverCredentials(config.tls);
     addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
-    if (!(http2Window.applied && http2Window.afterBind()))
+    if (!http2WindowAfterBind())
       log.warn({ http2Window: config.http2Window }, "this grpc-js version's internals were not found: HTTP/2 windows stay at 64 KiB (--http2-window)");
     if (config.healthAddress !== undefined) {
       healthPort = await startHealthPort(config.healthAddress, services, config.healthStallLimitMs, {
