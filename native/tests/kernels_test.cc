@@ -135,17 +135,24 @@ void nan_propagates(Layout layout) {
         CHECK(std::isnan(g[static_cast<size_t>((n * 17 + i) * 33 + j)]) == (n == 1 && i == 4));
 }
 
-// The same call with 1, 2, 3 and all hardware threads gives bit-identical results.
-void threads_case(int64_t batch, Rng& rng) {
-  const Map x = random_map(rng, batch, 24, 24, 40, Layout::NHWC), y = random_map(rng, batch, 24, 24, 72, Layout::NHWC);
-  const Map xc = random_map(rng, batch, 24, 24, 40, Layout::NCHW);
-  const Map yc = random_map(rng, batch, 24, 24, 72, Layout::NCHW);
-  const std::vector<float> dg = random_vector(rng, static_cast<size_t>(batch * 40 * 72));
+// The same call with 1, 2, 3 and all hardware threads gives bit-identical results. 40 and 72 channels at 24×24;
+// 16 and 32 channels at 64×64 (enough work to split one sample), where a level may pick another tile shape for
+// the whole GEMM than for the blocks of it that threads get.
+struct ThreadsShape {
+  int64_t hw_side, c1, c2;
+};
+
+void threads_case(int64_t batch, const ThreadsShape& s, Rng& rng) {
+  const int64_t h = s.hw_side, w = s.hw_side, c1 = s.c1, c2 = s.c2;
+  const Map x = random_map(rng, batch, h, w, c1, Layout::NHWC), y = random_map(rng, batch, h, w, c2, Layout::NHWC);
+  const Map xc = random_map(rng, batch, h, w, c1, Layout::NCHW);
+  const Map yc = random_map(rng, batch, h, w, c2, Layout::NCHW);
+  const std::vector<float> dg = random_vector(rng, static_cast<size_t>(batch * c1 * c2));
   auto compute = [&](int threads) {
     const fspd::Context ctx{threads};
-    std::vector<float> out(static_cast<size_t>(batch * 40 * 72) * 2), dx(x.v.size()), dy(y.v.size());
+    std::vector<float> out(static_cast<size_t>(batch * c1 * c2) * 2), dx(x.v.size()), dy(y.v.size());
     fspd::fsp_forward(x.view(), y.view(), out.data(), ctx);
-    fspd::fsp_forward(xc.view(), yc.view(), out.data() + batch * 40 * 72, ctx);
+    fspd::fsp_forward(xc.view(), yc.view(), out.data() + batch * c1 * c2, ctx);
     fspd::fsp_backward(xc.view(), yc.view(), dg.data(), dx.data(), dy.data(), ctx);
     out.insert(out.end(), dx.begin(), dx.end());
     out.insert(out.end(), dy.begin(), dy.end());
@@ -218,8 +225,11 @@ void test_kernels() {
   }
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     run(std::string("fsp_backward streamed gradients ") + name(layout), [&] { streamed_gradients_case(layout, rng); });
-  for (int64_t batch : {1, 2, 3})
-    run("threads 1/2/3/all identical, B=" + std::to_string(batch), [&] { threads_case(batch, rng); });
+  for (const ThreadsShape& s : {ThreadsShape{24, 40, 72}, ThreadsShape{64, 16, 32}})
+    for (int64_t batch : {1, 2, 3})
+      run("threads 1/2/3/all identical, B=" + std::to_string(batch) + " C1=" + std::to_string(s.c1) +
+              " C2=" + std::to_string(s.c2),
+          [&] { threads_case(batch, s, rng); });
   run("concurrent callers", concurrent_callers);
 }
 

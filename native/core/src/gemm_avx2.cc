@@ -11,9 +11,12 @@
 namespace fspd {
 namespace {
 
+// One tile shape: MR rows × NV vectors of 8 columns. All shapes share the cache blocks (KC above all: an
+// element's sum is split into the same K blocks whichever shape computes it, so results do not depend on
+// the shape).
+template <int MR_, int NV>
 struct Avx2 {
-  // 6×16 tile: 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 registers.
-  static constexpr int MR = 6, NV = 2, NR = 8 * NV;
+  static constexpr int MR = MR_, NR = 8 * NV;
   static constexpr int64_t KC = 256, MC = 144, NC = 2048;
 
   static void tile(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float* b, int64_t b_step,
@@ -48,9 +51,21 @@ struct Avx2 {
   }
 };
 
+// 6×16: 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 registers.
+using Wide = Avx2<6, 2>;
+// 4×16 for row counts 6 does not divide but 4 does (16, 32, 64 channels) when C is at most two tiles wide:
+// whole tiles, so A is used in place instead of packed and no tile computes rows for nothing, at a little
+// less reuse per load (8 accumulators still cover FMA latency × 2). Wider C amortises Wide's packed A over
+// more column tiles: measured (Zen 3, fsp_bench) 4×16 everywhere made (128,16,16,32×32) NCHW/NHWC forwards
+// 0.50–0.66× the time but NCHW backwards (n = h·w) and 64-channel GEMMs up to 1.25× slower.
+using Quad = Avx2<4, 2>;
+
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
-  sgemm_blocked<Avx2>(m, n, k, alpha, a, b, beta, c, next);
+  if (m % Wide::MR != 0 && m % Quad::MR == 0 && n <= 2 * Wide::NR)
+    sgemm_blocked<Quad>(m, n, k, alpha, a, b, beta, c, next);
+  else
+    sgemm_blocked<Wide>(m, n, k, alpha, a, b, beta, c, next);
   if (c.stream) _mm_sfence();  // streamed stores are weakly ordered: publish them before returning
 }
 
@@ -76,7 +91,7 @@ float fma_chains(int64_t iterations) {
 }  // namespace
 
 const SimdKernels& avx2_kernels() {
-  static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Avx2::MR, Avx2::NR, sgemm_avx2,
+  static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Wide::MR, Wide::NR, sgemm_avx2,
                                    fma_chains,      kChains * 8 * 2.0,
                                    to_float16_avx2,   to_bfloat16_scalar};
   return kernels;
