@@ -60,8 +60,16 @@ using Wide = Avx2<6, 2>;
 // 0.50–0.66× the time but NCHW backwards (n = h·w) and 64-channel GEMMs up to 1.25× slower.
 using Quad = Avx2<4, 2>;
 
+// Rows of C at most this many floats apart may be streamed (Matrix::stream). Measured on Zen 3 (in-process
+// A/B of the fused loss+grad at the bench shapes): for the transposed C of an NCHW backward (rows h·w floats
+// apart, a tile writing one line in each of its rows) plain stores took 0.86–0.99× the time of streamed ones
+// on two threads (0.83–0.98× on one, 1.0× at h·w = 64); NHWC gradients (rows C ≤ 64 floats apart) were
+// 1.0–1.4× slower without streaming. On Zen 4 (the AVX-512 level) streaming was faster in both layouts.
+constexpr int64_t kStreamMaxRowFloats = 64;
+
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
+  if (c.rs > kStreamMaxRowFloats) c.stream = false;
   if (m % Wide::MR != 0 && m % Quad::MR == 0 && n <= 2 * Wide::NR)
     sgemm_blocked<Quad>(m, n, k, alpha, a, b, beta, c, next);
   else
