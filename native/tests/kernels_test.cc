@@ -136,8 +136,8 @@ void nan_propagates(Layout layout) {
 }
 
 // The same call with 1, 2, 3 and all hardware threads gives bit-identical results. 40 and 72 channels at 24×24;
-// 16 and 32 channels at 64×64 (enough work to split one sample), where a level may pick another tile shape for
-// the whole GEMM than for the blocks of it that threads get.
+// 16 and 32 channels at 64×64 and 64 channels at 16×16 (enough work to split one sample), where a level may
+// pick other tile shapes for the whole GEMM than for the blocks of it that threads get.
 struct ThreadsShape {
   int64_t hw_side, c1, c2;
 };
@@ -225,7 +225,7 @@ void test_kernels() {
   }
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     run(std::string("fsp_backward streamed gradients ") + name(layout), [&] { streamed_gradients_case(layout, rng); });
-  for (const ThreadsShape& s : {ThreadsShape{24, 40, 72}, ThreadsShape{64, 16, 32}})
+  for (const ThreadsShape& s : {ThreadsShape{24, 40, 72}, ThreadsShape{64, 16, 32}, ThreadsShape{16, 64, 64}})
     for (int64_t batch : {1, 2, 3})
       run("threads 1/2/3/all identical, B=" + std::to_string(batch) + " C1=" + std::to_string(s.c1) +
               " C2=" + std::to_string(s.c2),
