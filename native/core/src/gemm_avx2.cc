@@ -74,8 +74,8 @@ using Wide = Avx2<6, 2>;
 // 4×16 for row counts 6 does not divide but 4 does (16, 32, 64 channels) when C is at most two tiles wide:
 // whole tiles, so A is used in place instead of packed and no tile computes rows for nothing, at a little
 // less reuse per load (8 accumulators still cover FMA latency × 2). Wider C amortises Wide's packed A over
-// more column tiles: measured (Zen 3, fsp_bench) 4×16 everywhere made (128,16,16,32×32) NCHW/NHWC forwards
-// 0.50–0.66× the time but NCHW backwards (n = h·w) and 64-channel GEMMs up to 1.25× slower.
+// more column tiles: measured on Zen 3 (in-process A/B, two threads), 4×16 tiles for every GEMM whose rows
+// 4 divides and 6 does not took 1.0–1.2× the time of these rules (NCHW backwards, n = h·w; 64 channels).
 using Quad = Avx2<4, 2>;
 
 // Dot-product form, for A rows and B columns that are both contiguous along k (the FSP forward of NCHW maps:
