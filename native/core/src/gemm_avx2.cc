@@ -71,94 +71,16 @@ struct Avx2 {
 
 // 6×16: 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 registers.
 using Wide = Avx2<6, 2>;
-// 4×16 for row counts 6 does not divide but 4 does (16, 32, 64 channels) when C is at most two tiles wide:
-// whole tiles, so A is used in place instead of packed and no tile computes rows for nothing, at a little
-// less reuse per load (8 accumulators still cover FMA latency × 2). Wider C amortises Wide's packed A over
-// more column tiles: measured on Zen 3 (in-process A/B, two threads), 4×16 tiles for every GEMM whose rows
-// 4 divides and 6 does not took 1.0–1.2× the time of these rules (NCHW backwards, n = h·w; 64 channels).
+// 4×16 for row counts 6 does not divide but 4 does (16, 32, 64 channels) when C is at most two tiles wide, or
+// when A's rows and B's columns both run along k (the NCHW forward, G = X·Yᵀ): whole tiles, so A is used in
+// place instead of packed and no tile computes rows for nothing, at a little less reuse per load
+// (8 accumulators still cover FMA latency × 2). Packing the rows of an NCHW map for 6×16 tiles copies them
+// one float at a time (the 8×8 transposes need 8 rows). Other wide C amortises Wide's packed A over more
+// column tiles. Measured on Zen 3 (in-process A/B, two threads): 4×16 tiles for every GEMM whose rows 4
+// divides and 6 does not took 1.0–1.2× the time of these rules (NCHW backwards, n = h·w; 64 channels);
+// for the NCHW forwards they took 0.49–0.88× the time of a dot-product kernel (4×2 blocks of 8-lane sums
+// along k, as at the AVX-512 level), which this level therefore does not have.
 using Quad = Avx2<4, 2>;
-
-// Dot-product form, for A rows and B columns that are both contiguous along k (the FSP forward of NCHW maps:
-// G = X·Yᵀ with X, Y the C×hw rows of the maps), as at the AVX-512 level: a DR×DS block keeps DR·DS
-// accumulators of 8 lanes, streams its DR + DS rows along k with plain vector loads (no packing, no
-// transposes) and reduces each accumulator once at the end. 4×2: 8 accumulators and 6 loaded rows fit the 16
-// registers. Measured on Zen 3 (in-process A/B against the blocked kernel, which transposes B into packed
-// panels; two threads): NCHW forwards at h·w = 1024 0.75–0.97× the time; 2×4 and 3×3 blocks 1.01–1.09×
-// slower than 4×2; from k = 256 (16×16 maps) 1.56× slower than the blocked kernel.
-constexpr int DR = 4, DS = 2;
-constexpr int64_t kDotMinK = 512;
-
-// The 8 lane sums of acc[0..7] at once, lane e of the result being the sum of acc[e]: adjacent pairs, pairs
-// of pairs (hadd), then the two 128-bit halves. An accumulator's lanes are paired the same way whatever the
-// others hold, so edge blocks (zeros in place of absent accumulators) give bit-equal sums.
-inline __m256 reduce8x8(const __m256 (&acc)[8]) {
-  const __m256 p01 = _mm256_hadd_ps(acc[0], acc[1]), p23 = _mm256_hadd_ps(acc[2], acc[3]);
-  const __m256 p45 = _mm256_hadd_ps(acc[4], acc[5]), p67 = _mm256_hadd_ps(acc[6], acc[7]);
-  const __m256 q0 = _mm256_hadd_ps(p01, p23), q1 = _mm256_hadd_ps(p45, p67);
-  return _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31));
-}
-
-template <int R, int S>
-void dot_block(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t rs, int64_t cs,
-               float alpha, float beta, const float* pf, int64_t pf_lines) {
-  __m256 acc[DR * DS];  // acc[i·DS + j]; absent ones stay zero for the shared reduction
-  for (__m256& x : acc) x = _mm256_setzero_ps();
-  int64_t kk = 0, step = 0;
-  for (; kk + 8 <= k; kk += 8, ++step) {
-    if (step % 2 == 0 && step / 2 < pf_lines) __builtin_prefetch(pf + 16 * (step / 2), 0, 2);  // a line per 2 steps
-    __m256 av[R], bv[S];
-    for (int i = 0; i < R; ++i) av[i] = _mm256_loadu_ps(a + i * lda + kk);
-    for (int j = 0; j < S; ++j) bv[j] = _mm256_loadu_ps(b + j * ldb + kk);
-    for (int i = 0; i < R; ++i)
-      for (int j = 0; j < S; ++j) acc[i * DS + j] = _mm256_fmadd_ps(av[i], bv[j], acc[i * DS + j]);
-  }
-  if (kk < k) {  // the tail: masked loads read nothing past the rows' ends
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k - kk)), lane);
-    __m256 av[R], bv[S];
-    for (int i = 0; i < R; ++i) av[i] = _mm256_maskload_ps(a + i * lda + kk, mask);
-    for (int j = 0; j < S; ++j) bv[j] = _mm256_maskload_ps(b + j * ldb + kk, mask);
-    for (int i = 0; i < R; ++i)
-      for (int j = 0; j < S; ++j) acc[i * DS + j] = _mm256_fmadd_ps(av[i], bv[j], acc[i * DS + j]);
-  }
-  alignas(32) float sums[DR * DS];
-  _mm256_store_ps(sums, reduce8x8(acc));
-  for (int i = 0; i < R; ++i)
-    for (int j = 0; j < S; ++j) {
-      float* p = c + i * rs + j * cs;
-      const float r = alpha * sums[i * DS + j];
-      *p = beta == 0 ? r : beta * *p + r;
-    }
-}
-
-// Blocks of DR×DS along one block row, the edge block by the narrower instance of the same code.
-template <int R>
-void dot_row(int64_t n, int64_t k, const float* a, int64_t lda, ConstMatrix b, float* c, int64_t rs, int64_t cs,
-             float alpha, float beta, Prefetcher& prefetcher) {
-  for (int64_t j = 0; j < n; j += DS) {
-    int64_t pf_lines;
-    const float* pf = prefetcher.share(k / 16, &pf_lines);
-    if (n - j >= DS)
-      dot_block<R, DS>(k, a, lda, b.p + j * b.cs, b.cs, c + j * cs, rs, cs, alpha, beta, pf, pf_lines);
-    else
-      dot_block<R, 1>(k, a, lda, b.p + j * b.cs, b.cs, c + j * cs, rs, cs, alpha, beta, pf, pf_lines);
-  }
-}
-
-void sgemm_dot(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta, Matrix c,
-               const Prefetch& next) {
-  Prefetcher prefetcher(next, (m + DR - 1) / DR * ((n + DS - 1) / DS));
-  for (int64_t i = 0; i < m; i += DR) {
-    const float* ai = a.p + i * a.rs;
-    float* ci = c.p + i * c.rs;
-    switch (imin(DR, m - i)) {
-      case 4: dot_row<4>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
-      case 3: dot_row<3>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
-      case 2: dot_row<2>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
-      default: dot_row<1>(n, k, ai, a.rs, b, ci, c.rs, c.cs, alpha, beta, prefetcher); break;
-    }
-  }
-}
 
 // Rows of C at most this many floats apart may be streamed (Matrix::stream). Measured on Zen 3 (in-process
 // A/B of the fused loss+grad at the bench shapes): for the transposed C of an NCHW backward (rows h·w floats
@@ -172,12 +94,13 @@ constexpr int64_t kSplitMaxB = 64 * 64;
 
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
-  if (a.cs == 1 && b.rs == 1 && k >= kDotMinK) return sgemm_dot(m, n, k, alpha, a, b, beta, c, next);
   if (c.rs > kStreamMaxRowFloats) c.stream = false;
   const int64_t rest = m % Wide::MR;
-  if (rest != 0 && m % Quad::MR == 0 && n <= 2 * Wide::NR) {
+  const bool quad_rows = rest != 0 && m % Quad::MR == 0;
+  const bool split = rest == Quad::MR && m > rest && n * k <= kSplitMaxB;
+  if (quad_rows && (n <= 2 * Wide::NR || (!split && a.cs == 1 && b.rs == 1))) {
     sgemm_blocked<Quad>(m, n, k, alpha, a, b, beta, c, next);
-  } else if (rest == Quad::MR && m > rest && n * k <= kSplitMaxB) {
+  } else if (split) {
     // Wide tiles over all rows but the last 4, one Quad tile row for those: A in place and no edge tile for
     // row counts of 6i + 4 (64 channels, h·w = 64, 256, 1024). Each part packs B itself, so only where B is
     // small (a G-sized operand, or 8×8 maps). Measured on Zen 3 (in-process A/B, two threads): 64-channel
