@@ -78,7 +78,7 @@ using Wide = Avx2<6, 2>;
 // one float at a time (the 8×8 transposes need 8 rows). Other wide C amortises Wide's packed A over more
 // column tiles. Measured on Zen 3 (in-process A/B, two threads): 4×16 tiles for every GEMM whose rows 4
 // divides and 6 does not took 1.0–1.2× the time of these rules (NCHW backwards, n = h·w; 64 channels);
-// for the NCHW forwards they took 0.49–0.88× the time of a dot-product kernel (4×2 blocks of 8-lane sums
+// for the NCHW forwards they took 0.47–0.86× the time of a dot-product kernel (4×2 blocks of 8-lane sums
 // along k, as at the AVX-512 level), which this level therefore does not have.
 using Quad = Avx2<4, 2>;
 
