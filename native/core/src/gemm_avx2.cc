@@ -140,7 +140,7 @@ float fma_chains(int64_t iterations) {
 const SimdKernels& avx2_kernels() {
   static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Wide::MR, Wide::NR, sgemm_avx2,
                                    fma_chains,      kChains * 8 * 2.0,
-                                   to_float16_avx2,   to_bfloat16_scalar};
+                                   to_float16_avx2,   to_bfloat16_avx2};
   return kernels;
 }
 
