@@ -51,8 +51,7 @@ class PackBuffer {
 template <class L, int W>
 void pack_panel(const float* src, int64_t ps, int64_t ks, int count, int64_t kc, float* dst) {
   if (ps == 1 && count == W) {  // whole panel, lines contiguous at each k (e.g. NHWC maps in a forward)
-    for (int64_t k = 0; k < kc; ++k)
-      for (int i = 0; i < W; ++i) dst[k * W + i] = src[k * ks + i];
+    for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * W, src + k * ks, W * sizeof(float));
     return;
   }
   int full = 0;  // lines [0, full) × k in [0, k8) were packed by 8×8 transposes
