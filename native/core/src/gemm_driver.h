@@ -59,8 +59,12 @@ void pack_panel(const float* src, int64_t ps, int64_t ks, int count, int64_t kc,
   if (ks == 1) {  // every line is contiguous along k (e.g. NHWC maps as the A of a backward)
     full = count / 8 * 8;
     k8 = kc / 8 * 8;
-    for (int64_t k = 0; k < k8; k += 8)
-      for (int i = 0; i < full; i += 8) L::transpose8x8(src + i * ps + k, ps, dst + k * W + i, W);
+    // 8 lines at a time along all of k, so a group's cache lines are used up while in L1: lines far apart
+    // (the rows of an NCHW map, h·w floats) share few L1 sets. Against taking every group at each k (AVX2,
+    // Zen 3, in-process A/B, three runs): NCHW forwards 0.88–0.97× the time at 32×32 maps, 0.97–1.00× at
+    // 16×16, NCHW losses 0.96–1.00×; NHWC cells 0.99–1.01×.
+    for (int i = 0; i < full; i += 8)
+      for (int64_t k = 0; k < k8; k += 8) L::transpose8x8(src + i * ps + k, ps, dst + k * W + i, W);
   }
   for (int64_t k = 0; k < kc; ++k) {
     const float* s = src + k * ks;
