@@ -143,9 +143,9 @@ void sgemm_tiles(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, Co
 // C = alpha·A·B for a C whose rows are far apart: the tiles write it into this thread's scratch, rows
 // kStagePadFloats longer (not 1–4 KiB apart, in the same few L1 sets), and it is copied into C row by row,
 // front to back, streamed when C.stream. Measured on Zen 3 (in-process A/B of fused loss+grad, NCHW, two
-// threads, 15–17 pairs a cell, six runs; median of the runs, range): (128,32,32,16×16) 0.82× (0.69–1.02),
-// (256,16,32,32×32) 0.93× (0.73–1.00), (64,64,64,32×32) 0.96× (0.87–1.02), (128,16,16,32×32) 0.95×
-// (0.79–1.07); the large gains in the runs where everything ran slower (a busier machine). Same values: the
+// threads, 15–17 pairs a cell, eight runs; median of the runs, range): (128,32,32,16×16) 0.89× (0.69–1.02),
+// (256,16,32,32×32) 0.93× (0.72–1.01), (64,64,64,32×32) 0.98× (0.87–1.02), (128,16,16,32×32) 0.94×
+// (0.69–1.07); the large gains in the runs where everything ran slower (a busier machine). Same values: the
 // tiles are the direct path's.
 void sgemm_staged(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, Matrix c,
                   const Prefetch& next) {
