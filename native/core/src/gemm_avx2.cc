@@ -73,15 +73,13 @@ struct Avx2 {
 
 // 6×16: 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 registers.
 using Wide = Avx2<6, 2>;
-// 4×16 for row counts 6 does not divide but 4 does (16, 32, 64 channels) when C is at most two tiles wide, or
-// when A's rows and B's columns both run along k (the NCHW forward, G = X·Yᵀ): whole tiles, so A is used in
-// place instead of packed and no tile computes rows for nothing, at a little less reuse per load
-// (8 accumulators still cover FMA latency × 2). Packing the rows of an NCHW map for 6×16 tiles copies them
-// one float at a time (the 8×8 transposes need 8 rows). Other wide C amortises Wide's packed A over more
-// column tiles. Measured on Zen 3 (in-process A/B, two threads): 4×16 tiles for every GEMM whose rows 4
-// divides and 6 does not took 1.0–1.2× the time of these rules (NCHW backwards, n = h·w; 64 channels);
-// for the NCHW forwards they took 0.47–0.86× the time of a dot-product kernel (4×2 blocks of 8-lane sums
-// along k, as at the AVX-512 level), which this level therefore does not have.
+// 4×16: for the last 4 or 8 rows of a GEMM whose row count 6 does not divide (16, 32, 64 channels; h·w = 64,
+// 256, 1024), beside Wide tiles for the others (sgemm_tiles), and alone for 4 or 8 rows or where A would have
+// to be packed. Its 8 accumulators only just cover FMA latency × 2 ports: on packed operands in L1, one
+// thread, 45–62 GFLOP/s against Wide's 80–82 (a throw-away loop, Zen 3), so it takes as few rows as it can.
+// For NCHW forwards (A's rows and B's columns both along k) 4×16 tiles took 0.47–0.86× the time of a
+// dot-product kernel (4×2 blocks of 8-lane sums along k, as at the AVX-512 level), which this level
+// therefore does not have.
 using Quad = Avx2<4, 2>;
 
 // Rows of C at most this many floats apart may be streamed by the tiles (Matrix::stream): NHWC gradients
@@ -113,27 +111,37 @@ class ThreadScratch {
   int64_t capacity_ = 0;
 };
 
-// The most B elements (k·n) for which a GEMM of 6i + 4 rows is split into a Wide and a Quad part (below).
+// The most B elements (k·n) for which a GEMM of 6i + 4 rows is split between Wide and Quad tiles whatever C's
+// width (below).
 constexpr int64_t kSplitMaxB = 64 * 64;
 
+// The tile shapes for one GEMM. Rows 6 divides: Wide. Rows 6 does not divide but 4 does, with C at most two
+// tiles wide or A's rows and B's columns both along k (NCHW forwards), and rows 6i + 4 with a small B: Wide
+// tiles over all rows but the last 4 (6i + 4) or 8 (6i + 2), Quad tiles for those, in one pass over B
+// (sgemm_blocked<Wide, Quad>) when both use A in place; else Quad tiles alone, or the two parts one after
+// the other (each packing B). Other C (wide, its A packed): Wide, its last tile computing rows for nothing.
+// Measured on Zen 3 (in-process A/B, a runtime switch in one build, two runs), one pass over B against the
+// rules before it (Quad alone, or the two parts one after the other): NHWC forwards at 16/32 channels
+// 0.84–0.91× the time and their losses 0.86–0.93×, NCHW forwards 0.87–0.98×, (128,64,64,8×8) 0.92–1.00×,
+// NCHW losses 0.97–1.00×. The same for the wide NHWC forward of (64,64,64,32×32) (A then in place, rows 64
+// floats apart) took 1.065×, so it stays Wide with A packed.
 void sgemm_tiles(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                  Matrix c, const Prefetch& next) {
   if (c.rs > kStreamMaxRowFloats) c.stream = false;
   const int64_t rest = m % Wide::MR;
   const bool quad_rows = rest != 0 && m % Quad::MR == 0;
   const bool split = rest == Quad::MR && m > rest && n * k <= kSplitMaxB;
-  if (quad_rows && (n <= 2 * Wide::NR || (!split && a.cs == 1 && b.rs == 1))) {
+  const bool quad = quad_rows && (n <= 2 * Wide::NR || (!split && a.cs == 1 && b.rs == 1));
+  const int64_t tail = rest == 4 ? 4 : rest == 2 ? 8 : 0, top = m - tail;  // rows for Quad tiles, the first
+  const ConstMatrix a_tail{a.p + top * a.rs, a.rs, a.cs};
+  if ((quad || split) && tail != 0 && top > 0 && a_in_place<Wide>(a, top) && a_in_place<Quad>(a_tail, tail)) {
+    sgemm_blocked<Wide, Quad>(m, n, k, alpha, a, b, beta, c, next, top);
+  } else if (quad) {
     sgemm_blocked<Quad>(m, n, k, alpha, a, b, beta, c, next);
   } else if (split) {
-    // Wide tiles over all rows but the last 4, one Quad tile row for those: A in place and no edge tile for
-    // row counts of 6i + 4 (64 channels, h·w = 64, 256, 1024). Each part packs B itself, so only where B is
-    // small (a G-sized operand, or 8×8 maps). Measured on Zen 3 (in-process A/B, two threads): 64-channel
-    // forwards and losses at 8×8 maps 0.87–0.89× the time, (64,64,64,32×32) NHWC loss+grad 0.90×; splitting
-    // where B is a whole map (NCHW backwards) was 1.04–1.08× slower.
-    const int64_t top = m - rest;
     sgemm_blocked<Wide>(top, n, k, alpha, a, b, beta, c, next.shares(0, top, m));
-    sgemm_blocked<Quad>(rest, n, k, alpha, {a.p + top * a.rs, a.rs, a.cs}, b, beta,
-                        {c.p + top * c.rs, c.rs, c.cs, c.stream}, next.shares(top, m, m));
+    sgemm_blocked<Quad>(tail, n, k, alpha, a_tail, b, beta, {c.p + top * c.rs, c.rs, c.cs, c.stream},
+                        next.shares(top, m, m));
   } else {
     sgemm_blocked<Wide>(m, n, k, alpha, a, b, beta, c, next);
   }

@@ -139,6 +139,12 @@ inline bool short_rows_in_place(ConstMatrix b, int64_t n, int64_t k, int nr, int
 // pack either when its panels are full: the microkernel broadcasts each element straight from its row.
 inline bool rows_in_place(ConstMatrix a, int64_t m, int mr) { return a.cs == 1 && m % mr == 0; }
 
+// Whether tiles of L use m rows of A in place (unpacked).
+template <class L>
+bool a_in_place(ConstMatrix a, int64_t m) {
+  return in_place(a.rs, a.cs, m, L::MR) || rows_in_place(a, m, L::MR);
+}
+
 // One tile of C. Edge tiles and tiles of a C without unit column stride run the same full-tile code on
 // a local copy, so an element's value never depends on where tile boundaries fall.
 template <class L>
@@ -160,12 +166,19 @@ void micro(int64_t kc, const float* a, int64_t a_rs, int64_t a_step, const float
     for (int64_t j = 0; j < n; ++j) c[i * rs + j * cs] = t[i * L::NR + j];
 }
 
-template <class L>
+// C = alpha·A·B + beta·C in tiles of L, or, with Q and top < m, rows [0, top) in L tiles and rows [top, m) in
+// Q tiles of the same NR and KC over one packing of B. Q tiles need A in place for both (a_in_place): packed A
+// panels have L's width. The shapes give the same values (same K blocks), so without that all rows take L.
+template <class L, class Q = L>
 void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
-                   Matrix c, const Prefetch& next) {
+                   Matrix c, const Prefetch& next, int64_t top = -1) {
   static_assert(L::MC % L::MR == 0 && L::NC % L::NR == 0, "cache blocks must hold whole tiles");
-  Prefetcher prefetcher(next, (m + L::MR - 1) / L::MR * ((n + L::NR - 1) / L::NR) * ((k + L::KC - 1) / L::KC));
-  const bool a_direct = in_place(a.rs, a.cs, m, L::MR) || rows_in_place(a, m, L::MR);
+  static_assert(Q::NR == L::NR && Q::KC == L::KC, "both tile shapes read the same packed B");
+  if (top < 0 || top > m) top = m;
+  if (top < m && !(a_in_place<L>(a, top) && a_in_place<Q>({a.p + top * a.rs, a.rs, a.cs}, m - top))) top = m;
+  const int64_t row_tiles = (top + L::MR - 1) / L::MR + (m - top + Q::MR - 1) / Q::MR;
+  Prefetcher prefetcher(next, row_tiles * ((n + L::NR - 1) / L::NR) * ((k + L::KC - 1) / L::KC));
+  const bool a_direct = top < m || a_in_place<L>(a, m);
   const bool b_direct = in_place(b.cs, b.rs, n, L::NR) || short_rows_in_place(b, n, k, L::NR, L::KC);
   PackBuffer pa(a_direct ? 0 : imin(round_up(m, L::MR), L::MC) * imin(k, L::KC));
   PackBuffer pb(b_direct ? 0 : imin(round_up(n, L::NR), L::NC) * imin(k, L::KC));
@@ -188,19 +201,29 @@ void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, 
         for (int64_t jr = 0; jr < nc && !b_direct; jr += L::NR)
           pack_panel<L, L::NR>(b.p + pc * b.rs + (jc + jr) * b.cs, b.cs, b.rs,
                                 static_cast<int>(imin(L::NR, nc - jr)), kc, pb.get() + jr * kc);
-      for (int64_t ic = 0; ic < m; ic += L::MC) {
-        const int64_t mc = imin(L::MC, m - ic);
+      for (int64_t ic = 0, mc = 0; ic < m; ic += mc) {
+        mc = imin(L::MC, m - ic);
+        if (ic + mc > top) mc = m - ic;  // the Q rows (fewer than an MC) stay in the block where they start
         for (int64_t ir = 0; ir < mc && !a_direct; ir += L::MR)
           pack_panel<L, L::MR>(a.p + (ic + ir) * a.rs + pc * a.cs, a.rs, a.cs,
                                 static_cast<int>(imin(L::MR, mc - ir)), kc, pa.get() + ir * kc);
         for (int64_t jr = 0; jr < nc; jr += L::NR) {
           const float* bp = b_direct ? b.p + pc * b.rs + jc + jr : pb.get() + jr * kc;
-          for (int64_t ir = 0; ir < mc; ir += L::MR) {
-            const float* ap = a_direct ? a.p + (ic + ir) * a.rs + pc * a.cs : pa.get() + ir * kc;
+          for (int64_t ir = 0; ir < mc;) {
+            const int64_t i = ic + ir;
+            const float* ap = a_direct ? a.p + i * a.rs + pc * a.cs : pa.get() + ir * kc;
+            float* cp = c.p + i * c.rs + (jc + jr) * c.cs;
             int64_t pf_lines;
             const float* pf = prefetcher.share(kc, &pf_lines);
-            micro<L>(kc, ap, a_rs, a_step, bp, b_step, c.p + (ic + ir) * c.rs + (jc + jr) * c.cs, c.rs, c.cs,
-                     imin(L::MR, mc - ir), imin(L::NR, nc - jr), alpha, beta_pc, stream, pf, pf_lines);
+            if (i < top) {
+              micro<L>(kc, ap, a_rs, a_step, bp, b_step, cp, c.rs, c.cs, imin(L::MR, top - i), imin(L::NR, nc - jr),
+                       alpha, beta_pc, stream, pf, pf_lines);
+              ir += L::MR;
+            } else {
+              micro<Q>(kc, ap, a_rs, a_step, bp, b_step, cp, c.rs, c.cs, imin(Q::MR, m - i), imin(L::NR, nc - jr),
+                       alpha, beta_pc, stream, pf, pf_lines);
+              ir += Q::MR;
+            }
           }
         }
       }
