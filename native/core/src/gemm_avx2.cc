@@ -111,30 +111,32 @@ class ThreadScratch {
   int64_t capacity_ = 0;
 };
 
-// The most B elements (k·n) for which a GEMM of 6i + 4 rows is split between Wide and Quad tiles whatever C's
-// width (below).
-constexpr int64_t kSplitMaxB = 64 * 64;
+// A small operand for the rule below (k·n of B, m·k of A): G-sized, 64×64 at most.
+constexpr int64_t kSmallOperandFloats = 64 * 64;
 
 // The tile shapes for one GEMM. Rows 6 divides: Wide. Rows 6 does not divide but 4 does, with C at most two
-// tiles wide or A's rows and B's columns both along k (NCHW forwards), and rows 6i + 4 with a small B: Wide
-// tiles over all rows but the last 4 (6i + 4) or 8 (6i + 2), Quad tiles for those, in one pass over B
-// (sgemm_blocked<Wide, Quad>) when both use A in place; else Quad tiles alone, or the two parts one after
-// the other (each packing B). Other C (wide, its A packed): Wide, its last tile computing rows for nothing.
-// Measured on Zen 3 (in-process A/B, a runtime switch in one build, two runs), one pass over B against the
-// rules before it (Quad alone, or the two parts one after the other): NHWC forwards at 16/32 channels
-// 0.84–0.91× the time and their losses 0.86–0.93×, NCHW forwards 0.87–0.98×, (128,64,64,8×8) 0.92–1.00×,
-// NCHW losses 0.97–1.00×. The same for the wide NHWC forward of (64,64,64,32×32) (A then in place, rows 64
-// floats apart) took 1.065×, so it stays Wide with A packed.
+// tiles wide or A's rows and B's columns both along k (NCHW forwards); rows 6i + 4 with a small B; and any
+// rows 6 does not divide with a small A (NCHW backwards, A = dG): Wide tiles over all rows but the last 4
+// (6i + 4) or 8 (6i + 2), Quad tiles for those, in one pass over B (sgemm_blocked<Wide, Quad>) when both use A
+// in place; else Quad tiles alone, or the two parts one after the other (each packing B). Other C (a whole
+// map as A, packed): Wide, its last tile computing rows for nothing. Measured on Zen 3 (in-process A/B, a
+// runtime switch in one build, two runs each) against the rules before (Quad alone; the two parts one after
+// the other; Wide with A packed for NCHW backwards): NHWC forwards at 16/32 channels 0.84–0.91× the time and
+// their losses 0.86–0.93×, NCHW forwards 0.87–0.98×, (128,64,64,8×8) 0.92–1.00×; then NCHW backwards as well:
+// NCHW losses (128,16,16,32×32) 0.83–0.85×, (256,16,32,32×32) 0.88–0.89×, (128,32,32,16×16) 0.91×,
+// (64,64,64,32×32) 0.96×. The same for the NHWC forward of (64,64,64,32×32) (A = the whole first map, then in
+// place with rows 64 floats apart) took 1.04–1.16×, so it stays Wide with A packed.
 void sgemm_tiles(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                  Matrix c, const Prefetch& next) {
   if (c.rs > kStreamMaxRowFloats) c.stream = false;
   const int64_t rest = m % Wide::MR;
   const bool quad_rows = rest != 0 && m % Quad::MR == 0;
-  const bool split = rest == Quad::MR && m > rest && n * k <= kSplitMaxB;
+  const bool split = rest == Quad::MR && m > rest && n * k <= kSmallOperandFloats;
   const bool quad = quad_rows && (n <= 2 * Wide::NR || (!split && a.cs == 1 && b.rs == 1));
   const int64_t tail = rest == 4 ? 4 : rest == 2 ? 8 : 0, top = m - tail;  // rows for Quad tiles, the first
   const ConstMatrix a_tail{a.p + top * a.rs, a.rs, a.cs};
-  if ((quad || split) && tail != 0 && top > 0 && a_in_place<Wide>(a, top) && a_in_place<Quad>(a_tail, tail)) {
+  const bool mixed = quad || split || m * k <= kSmallOperandFloats;
+  if (mixed && tail != 0 && top > 0 && a_in_place<Wide>(a, top) && a_in_place<Quad>(a_tail, tail)) {
     sgemm_blocked<Wide, Quad>(m, n, k, alpha, a, b, beta, c, next, top);
   } else if (quad) {
     sgemm_blocked<Quad>(m, n, k, alpha, a, b, beta, c, next);
