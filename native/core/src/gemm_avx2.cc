@@ -3,8 +3,6 @@
 
 #include <immintrin.h>
 
-#include <new>
-
 #include "gemm.h"
 #include "half.h"
 #include "gemm_driver.h"
@@ -91,23 +89,23 @@ constexpr int64_t kStreamMaxRowFloats = 64;
 // of the same few L1 sets.
 constexpr int64_t kStageMinRowFloats = 256, kStagePadFloats = 16, kStageMaxFloats = 128 * 1024;  // 512 KiB
 
-// A 64-byte aligned scratch of one thread, grown on demand.
+// A thread's scratch: a PackBuffer, replaced by a larger one on demand.
 class ThreadScratch {
  public:
-  ~ThreadScratch() { ::operator delete(p_, std::align_val_t(64)); }
+  ~ThreadScratch() { delete buffer_; }
   float* get(int64_t floats) {
     if (floats > capacity_) {
-      ::operator delete(p_, std::align_val_t(64));
-      p_ = nullptr;  // consistent if the allocation below throws
+      delete buffer_;
+      buffer_ = nullptr;  // consistent if the allocation below throws
       capacity_ = 0;
-      p_ = static_cast<float*>(::operator new(static_cast<size_t>(floats) * sizeof(float), std::align_val_t(64)));
+      buffer_ = new PackBuffer(floats);
       capacity_ = floats;
     }
-    return p_;
+    return buffer_->get();
   }
 
  private:
-  float* p_ = nullptr;
+  PackBuffer* buffer_ = nullptr;
   int64_t capacity_ = 0;
 };
 
