@@ -10,6 +10,7 @@ void test_loss();
 void test_errors();
 void test_parallel();
 void test_half();
+void test_distance();
 }  // namespace test
 
 int main() {
@@ -18,6 +19,7 @@ int main() {
   test::test_errors();
   test::test_parallel();
   test::test_half();
+  test::test_distance();
   std::printf("fsp_core: %d passed, %d failed\n", test::passed(), test::failed());
   return test::failed() == 0 ? 0 : 1;
 }

@@ -10,7 +10,9 @@ namespace {
 const SimdKernels& best_supported() {
 #if defined(FSPD_HAVE_X86_LEVELS)
   // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+  // The AVX-512 level also runs AVX2 code (its squared_distance), which every AVX-512 CPU has.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("avx2"))
     return avx512_kernels();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) return avx2_kernels();
 #endif

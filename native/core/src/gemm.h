@@ -53,6 +53,8 @@ struct SimdKernels {
   // float32 → float16 / bfloat16 bit patterns (fspd::to_float16, to_bfloat16; half.h has the scalar ones).
   void (*to_float16)(const float* src, uint16_t* dst, int64_t n);
   void (*to_bfloat16)(const float* src, uint16_t* dst, int64_t n);
+  // The loss's Σ (g − t)² and dg = scale·(g − t) (distance.h; the same bits at every level).
+  double (*squared_distance)(const float* g, const float* t, int64_t n, double scale, float* dg);
 };
 
 // The AVX2 and AVX-512 levels exist when the build compiled them (x86-64 with GCC or Clang).

@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 
+#include "distance.h"
 #include "gemm.h"
 #include "half.h"
 #include "gemm_driver.h"
@@ -206,7 +207,8 @@ float fma_chains(int64_t iterations) {
 const SimdKernels& avx2_kernels() {
   static const SimdKernels kernels{SimdLevel::Avx2, "avx2", Wide::MR, Wide::NR, sgemm_avx2,
                                    fma_chains,      kChains * 8 * 2.0,
-                                   to_float16_avx2,   to_bfloat16_avx2};
+                                   to_float16_avx2,   to_bfloat16_avx2,
+                                   squared_distance_avx2};
   return kernels;
 }
 

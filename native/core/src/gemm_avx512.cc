@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 
+#include "distance.h"
 #include "gemm.h"
 #include "half.h"
 #include "gemm_driver.h"
@@ -215,7 +216,8 @@ float fma_chains(int64_t iterations) {
 const SimdKernels& avx512_kernels() {
   static const SimdKernels kernels{SimdLevel::Avx512, "avx512", Wide::MR, Wide::NR, sgemm_avx512,
                                    fma_chains,        kChains * 16 * 2.0,
-                                   to_float16_avx512, to_bfloat16_avx512};
+                                   to_float16_avx512, to_bfloat16_avx512,
+                                   squared_distance_avx2};  // 8 lanes: AVX2's two vectors (every AVX-512 CPU has AVX2)
   return kernels;
 }
 

@@ -3,6 +3,7 @@
 // shuffles and ran 5× slower.
 #include <cstring>
 
+#include "distance.h"
 #include "gemm.h"
 #include "half.h"
 #include "gemm_driver.h"
@@ -75,7 +76,8 @@ float fma_chains(int64_t iterations) {
 const SimdKernels& portable_kernels() {
   static const SimdKernels kernels{SimdLevel::Portable, "portable", Portable::MR, Portable::NR, sgemm_portable,
                                    fma_chains,          kLanes * 2.0,
-                                   to_float16_scalar,   to_bfloat16_scalar};
+                                   to_float16_scalar,   to_bfloat16_scalar,
+                                   squared_distance_scalar};
   return kernels;
 }
 

@@ -7,6 +7,7 @@
 
 #include "alignment.h"
 #include "checks.h"
+#include "gemm.h"
 #include "maps.h"
 #include "pool.h"
 
@@ -49,31 +50,6 @@ T entry(const std::vector<T>& v, size_t i) {
   return v.empty() ? T{} : v[i];
 }
 
-// Σ (g − t)² over n elements in double, and with Gradients dg = scale·(g − t). In kLanes interleaved partial
-// sums added up at the end, in a fixed order (so the loss does not depend on the thread count), which the
-// compiler keeps in vector registers: with one running sum every element waited for the add before it, and
-// loss+grad of 64×64 matrices over 8×8 maps is 10% faster without that.
-template <bool Gradients>
-double squared_distance(const float* g, const float* t, int64_t n, double scale, float* dg) {
-  constexpr int kLanes = 8;
-  double partial[kLanes] = {};
-  int64_t e = 0;
-  for (; e + kLanes <= n; e += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const double d = static_cast<double>(g[e + l]) - t[e + l];
-      partial[l] += d * d;
-      if constexpr (Gradients) dg[e + l] = static_cast<float>(scale * d);
-    }
-  for (int l = 0; e < n; ++e, ++l) {
-    const double d = static_cast<double>(g[e]) - t[e];
-    partial[l] += d * d;
-    if constexpr (Gradients) dg[e] = static_cast<float>(scale * d);
-  }
-  double sum = 0;
-  for (double p : partial) sum += p;
-  return sum;
-}
-
 double pair_loss(size_t i, const std::vector<PairView>& student, const std::vector<PairView>& teacher_pairs,
                  const std::vector<const float*>& teacher_matrices, const LossOptions& options,
                  const LossOutputs& outputs, int threads) {
@@ -93,6 +69,7 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
 
   const double flops = 2.0 * batch * cc * (hw * (gradients ? 3 : 1) + teacher_hw);
   threads = threads_for_work(flops, threads);
+  const auto distance = simd_kernels().squared_distance;
   std::vector<double> squares(static_cast<size_t>(batch));  // per sample, summed in order: thread-count independent
   for_each_sample(batch, threads, [&](int64_t b, int inner, int64_t next) {
     std::vector<float> x_buf, y_buf, tx_buf, ty_buf, dx_buf, dy_buf, gt_buf;
@@ -118,8 +95,7 @@ double pair_loss(size_t i, const std::vector<PairView>& student, const std::vect
       if (teacher_out) std::memmove(teacher_out + b * cc, gt, static_cast<size_t>(cc) * sizeof(float));
     }
 
-    squares[b] = gradients ? squared_distance<true>(gs.get(), gt, cc, grad_scale, dg.get())
-                           : squared_distance<false>(gs.get(), gt, cc, grad_scale, nullptr);
+    squares[b] = distance(gs.get(), gt, cc, grad_scale, dg.get());
     if (!gradients) return;
 
     const Matrix dx = gradient_target(grad_first, s.first, b, sa, sa.pool_first, dx_buf);
