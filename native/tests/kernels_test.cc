@@ -25,6 +25,21 @@ const FspShape kFspShapes[] = {
     {2, 32, 32, 16, 32}, {1, 23, 29, 33, 17}, {2, 8, 8, 64, 64}, {1, 48, 48, 3, 129}, {4, 3, 5, 1, 129},
     {1, 1, 1, 129, 129}, {5, 2, 3, 17, 1},   {1, 32, 32, 64, 129}, {2, 6, 6, 128, 96}, {3, 4, 4, 16, 16}};
 
+// Seeded random shapes: channel counts 1..80, half of them multiples of 4 (the residues mod 6 and 4 pick the
+// tile shapes; multiples of 16 use operands in place), h·w up to 1600 (past the K block; NCHW gradients with
+// rows ≥ 256 floats apart go through the staging scratch), at combinations the list above does not name.
+std::vector<FspShape> random_shapes(int count, uint64_t seed) {
+  Rng rng(seed);
+  const auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  std::vector<FspShape> out;
+  for (int i = 0; i < count; ++i) {
+    const auto channels = [&] { return pick(0, 1) ? 4 * pick(1, 20) : pick(1, 80); };
+    const int64_t b = pick(1, 3), h = pick(1, 40), w = pick(1, 40), c1 = channels(), c2 = channels();
+    out.push_back({b, h, w, c1, c2});
+  }
+  return out;
+}
+
 std::string describe(const FspShape& s, Layout layout) {
   return std::string(name(layout)) + " B=" + std::to_string(s.b) + " " + std::to_string(s.h) + "x" +
          std::to_string(s.w) + " C1=" + std::to_string(s.c1) + " C2=" + std::to_string(s.c2);
@@ -212,6 +227,12 @@ void test_kernels() {
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     for (const FspShape& s : kFspShapes)
       run("fsp_backward " + describe(s, layout), [&] { backward_case(s, layout, rng); });
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    for (const FspShape& s : random_shapes(24, 17 + static_cast<int>(layout)))
+      run("random shape: fsp_forward and fsp_backward " + describe(s, layout), [&] {
+        forward_case(s, layout, rng);
+        backward_case(s, layout, rng);
+      });
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     for (Pooling pooling : {Pooling::Max, Pooling::Avg})
       for (const PoolShape& s : kPoolShapes)
