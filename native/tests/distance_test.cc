@@ -6,7 +6,6 @@
 #include <random>
 #include <vector>
 
-#include "distance.h"
 #include "gemm.h"
 #include "harness.h"
 
