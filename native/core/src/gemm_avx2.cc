@@ -81,13 +81,15 @@ using Wide = Avx2<6, 2>;
 // therefore does not have.
 using Quad = Avx2<4, 2>;
 
-// Rows of C at most this many floats apart may be streamed by the tiles (Matrix::stream): NHWC gradients
-// (rows C ≤ 64 floats apart) were 1.0–1.4× slower without streaming (Zen 3, in-process A/B).
-constexpr int64_t kStreamMaxRowFloats = 64;
-
-// C with rows at least this many floats apart (the transposed C of an NCHW backward: rows h·w floats apart)
-// is staged (sgemm_staged) when it fits kStageMaxFloats, padded. The pad keeps rows h·w = 2^j floats apart out
-// of the same few L1 sets.
+// How C is written where its rows may be far apart (the transposed C of an NCHW backward: rows h·w floats apart).
+// A streamed C (Matrix::stream) with aligned rows less than kFarRowFloats (4 KiB) apart: streamed by the tiles.
+// Else a C with rows at least kStageMinRowFloats apart is staged (sgemm_staged) when it fits kStageMaxFloats,
+// padded (the pad keeps rows 2^j floats apart out of the same few L1 sets); any other C gets plain stores.
+// Measured on Zen 3 (in-process A/B of fused loss+grad, a runtime switch in one build): NHWC gradients (rows C ≤ 64
+// floats apart) were 1.0–1.4× slower without streaming; NCHW gradients of 12×12 … 24×32 maps (rows 144–768
+// floats apart; plain stores or staged before) took 0.62–0.99× the time streamed (one run of one shape 1.08×),
+// 16×32 maps (rows 512 apart) 0.88–1.05×; rows 4 KiB apart (32×32 maps) took 1.01–1.37× streamed, not staged.
+constexpr int64_t kFarRowFloats = 1024;
 constexpr int64_t kStageMinRowFloats = 256, kStagePadFloats = 16, kStageMaxFloats = 128 * 1024;  // 512 KiB
 
 // A thread's scratch: a PackBuffer, replaced by a larger one on demand.
@@ -127,7 +129,7 @@ constexpr int64_t kSmallOperandFloats = 64 * 64;
 // place with rows 64 floats apart) took 1.04–1.16×, so it stays Wide with A packed.
 void sgemm_tiles(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                  Matrix c, const Prefetch& next) {
-  if (c.rs > kStreamMaxRowFloats) c.stream = false;
+  if (c.rs >= kFarRowFloats) c.stream = false;
   const int64_t rest = m % Wide::MR;
   const bool quad_rows = rest != 0 && m % Quad::MR == 0;
   const bool split = rest == Quad::MR && m > rest && n * k <= kSmallOperandFloats;
@@ -178,7 +180,10 @@ void sgemm_staged(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, C
 
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
-  if (c.rs >= kStageMinRowFloats && c.cs == 1 && beta == 0 && m * (n + kStagePadFloats) <= kStageMaxFloats)
+  // The tiles stream whole tiles of a C whose rows are 64-byte aligned (micro).
+  const bool tiles_stream =
+      c.stream && c.cs == 1 && c.rs < kFarRowFloats && c.rs % 16 == 0 && reinterpret_cast<uintptr_t>(c.p) % 64 == 0;
+  if (!tiles_stream && c.rs >= kStageMinRowFloats && c.cs == 1 && beta == 0 && m * (n + kStagePadFloats) <= kStageMaxFloats)
     return sgemm_staged(m, n, k, alpha, a, b, c, next);
   sgemm_tiles(m, n, k, alpha, a, b, beta, c, next);
 }
