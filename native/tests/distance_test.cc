@@ -44,10 +44,12 @@ void matches_reference(size_t n, std::mt19937& rng) {
   std::vector<float> want(n + 2, -1.0f), got(n + 2, -1.0f);
   const double sum_want = reference(g, t, first, n, scale, &want);
   const auto distance = fspd::simd_kernels().squared_distance;
-  const double sum_got = distance(g.data() + first, t.data() + first, static_cast<int64_t>(n), scale, got.data() + first);
+  const int64_t count = static_cast<int64_t>(n);
+  const double sum_got = distance(g.data() + first, t.data() + first, count, scale, got.data() + first);
   CHECK(bits_of(sum_got) == bits_of(sum_want));
-  CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);  // nothing written outside [first, first + n)
-  const double sum_only = distance(g.data() + first, t.data() + first, static_cast<int64_t>(n), scale, nullptr);
+  // The gradients, and nothing written outside [first, first + n).
+  CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+  const double sum_only = distance(g.data() + first, t.data() + first, count, scale, nullptr);
   CHECK(bits_of(sum_only) == bits_of(sum_want));
 }
 

@@ -15,12 +15,17 @@ double lanes(const float* g, const float* t, int64_t n, double scale, float* dg)
   int64_t e = 0;
   for (; e + 8 <= n; e += 8) {
     const __m256 gv = _mm256_loadu_ps(g + e), tv = _mm256_loadu_ps(t + e);
-    const __m256d d_low = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)), _mm256_cvtps_pd(_mm256_castps256_ps128(tv)));
-    const __m256d d_high = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(tv, 1)));
+    const __m256d d_low =
+        _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)), _mm256_cvtps_pd(_mm256_castps256_ps128(tv)));
+    const __m256d d_high =
+        _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(tv, 1)));
     low = _mm256_add_pd(low, _mm256_mul_pd(d_low, d_low));
     high = _mm256_add_pd(high, _mm256_mul_pd(d_high, d_high));
-    if constexpr (Gradients)
-      _mm256_storeu_ps(dg + e, _mm256_set_m128(_mm256_cvtpd_ps(_mm256_mul_pd(s, d_high)), _mm256_cvtpd_ps(_mm256_mul_pd(s, d_low))));
+    if constexpr (Gradients) {
+      const __m128 dg_low = _mm256_cvtpd_ps(_mm256_mul_pd(s, d_low));
+      const __m128 dg_high = _mm256_cvtpd_ps(_mm256_mul_pd(s, d_high));
+      _mm256_storeu_ps(dg + e, _mm256_set_m128(dg_high, dg_low));
+    }
   }
   alignas(32) double partial[8];
   _mm256_store_pd(partial, low);

@@ -183,7 +183,8 @@ void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, Con
   // The tiles stream whole tiles of a C whose rows are 64-byte aligned (micro).
   const bool tiles_stream =
       c.stream && c.cs == 1 && c.rs < kFarRowFloats && c.rs % 16 == 0 && reinterpret_cast<uintptr_t>(c.p) % 64 == 0;
-  if (!tiles_stream && c.rs >= kStageMinRowFloats && c.cs == 1 && beta == 0 && m * (n + kStagePadFloats) <= kStageMaxFloats)
+  const bool fits_stage = m * (n + kStagePadFloats) <= kStageMaxFloats;
+  if (!tiles_stream && c.rs >= kStageMinRowFloats && c.cs == 1 && beta == 0 && fits_stage)
     return sgemm_staged(m, n, k, alpha, a, b, c, next);
   sgemm_tiles(m, n, k, alpha, a, b, beta, c, next);
 }
