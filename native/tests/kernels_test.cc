@@ -75,12 +75,9 @@ void backward_case(const FspShape& s, Layout layout, Rng& rng) {
 // an output that is not aligned must be right too (plain stores again). dY is streamed (5 MiB or more), dX not
 // (2.5 MiB or more); over 32×32 maps NCHW rows are 4 KiB apart (staged, then streamed), over 16×16 and 12×12
 // 1 KiB and 576 B (streamed by the tiles).
-struct StreamedShape {
-  int64_t b, h, w, c1, c2;
-};
-const StreamedShape kStreamedShapes[] = {{40, 32, 32, 16, 32}, {160, 16, 16, 16, 32}, {284, 12, 12, 16, 32}};
+const FspShape kStreamedShapes[] = {{40, 32, 32, 16, 32}, {160, 16, 16, 16, 32}, {284, 12, 12, 16, 32}};
 
-void streamed_gradients_case(const StreamedShape& s, Layout layout, Rng& rng) {
+void streamed_gradients_case(const FspShape& s, Layout layout, Rng& rng) {
   const int64_t b = s.b, h = s.h, w = s.w, c1 = s.c1, c2 = s.c2;
   const Map x = random_map(rng, b, h, w, c1, layout), y = random_map(rng, b, h, w, c2, layout);
   const std::vector<float> dg = random_vector(rng, static_cast<size_t>(b * c1 * c2));
@@ -252,7 +249,7 @@ void test_kernels() {
     run(std::string("fsp_forward NaN propagates ") + name(layout), [&] { nan_propagates(layout); });
   }
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
-    for (const StreamedShape& s : kStreamedShapes)
+    for (const FspShape& s : kStreamedShapes)
       run(std::string("fsp_backward streamed gradients ") + name(layout) + " " + std::to_string(s.h) + "x" +
               std::to_string(s.w),
           [&] { streamed_gradients_case(s, layout, rng); });
