@@ -180,9 +180,7 @@ void sgemm_staged(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, C
 
 void sgemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, ConstMatrix b, float beta,
                 Matrix c, const Prefetch& next) {
-  // The tiles stream whole tiles of a C whose rows are 64-byte aligned (micro).
-  const bool tiles_stream =
-      c.stream && c.cs == 1 && c.rs < kFarRowFloats && c.rs % 16 == 0 && reinterpret_cast<uintptr_t>(c.p) % 64 == 0;
+  const bool tiles_stream = c.stream && c.cs == 1 && c.rs < kFarRowFloats && streamable(c.p, c.rs);
   const bool fits_stage = m * (n + kStagePadFloats) <= kStageMaxFloats;
   if (!tiles_stream && c.rs >= kStageMinRowFloats && c.cs == 1 && beta == 0 && fits_stage)
     return sgemm_staged(m, n, k, alpha, a, b, c, next);

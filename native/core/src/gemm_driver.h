@@ -165,6 +165,9 @@ __attribute__((noinline)) void edge_tile(int64_t kc, const float* a, int64_t a_r
     for (int64_t j = 0; j < n; ++j) c[i * rs + j * cs] = t[i * L::NR + j];
 }
 
+// Whether tiles may stream into C rows starting at c, rs floats apart: whole vectors of 64-byte aligned rows.
+inline bool streamable(const float* c, int64_t rs) { return reinterpret_cast<uintptr_t>(c) % 64 == 0 && rs % 16 == 0; }
+
 // One tile of C, m × n of it in C (an edge tile when less than MR × NR).
 template <class L>
 __attribute__((always_inline)) inline void micro(int64_t kc, const float* a, int64_t a_rs, int64_t a_step,
@@ -172,7 +175,7 @@ __attribute__((always_inline)) inline void micro(int64_t kc, const float* a, int
                                                  int64_t m, int64_t n, float alpha, float beta, bool stream,
                                                  const float* pf, int64_t pf_lines) {
   if (m == L::MR && n == L::NR && cs == 1) {
-    stream = stream && beta == 0 && reinterpret_cast<uintptr_t>(c) % 64 == 0 && rs % 16 == 0;
+    stream = stream && beta == 0 && streamable(c, rs);
     return L::tile(kc, a, a_rs, a_step, b, b_step, c, rs, alpha, beta, stream, pf, pf_lines);
   }
   edge_tile<L>(kc, a, a_rs, a_step, b, b_step, c, rs, cs, m, n, alpha, beta, pf, pf_lines);
