@@ -50,7 +50,7 @@ class PackBuffer {
 // A panels are lines = rows of A (ps = A.rs, ks = A.cs); B panels are lines = columns of B.
 template <class L, int W>
 void pack_panel(const float* src, int64_t ps, int64_t ks, int count, int64_t kc, float* dst) {
-  if (ps == 1 && count == W) {  // whole panel, lines contiguous at each k (e.g. NHWC maps in a forward)
+  if (ps == 1 && count == W) {  // whole panel, lines contiguous at each k (e.g. NHWC maps as the B of a forward)
     for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * W, src + k * ks, W * sizeof(float));
     return;
   }
@@ -80,13 +80,27 @@ void pack_panel(const float* src, int64_t ps, int64_t ks, int count, int64_t kc,
 // Bytes of packed B per column block when A is used in place: well inside a 32–48 KiB L1.
 constexpr int64_t kPackedBL1Bytes = 16384;
 
-// Whole panels of a B whose rows are contiguous along n but far apart (NCHW maps as the B of a backward),
-// packed row by row across all the panels: each row is read front to back, which the hardware prefetcher
-// follows, instead of one W-float piece of every row per panel.
+// All the panels of an operand whose lines are contiguous at each k, packed k by k into pack_panel's layout:
+// src is read front to back, which the hardware prefetcher follows, instead of one W-float piece of every k
+// per panel. Used for B with rows contiguous along n but far apart (NCHW maps as the B of a backward) when its
+// panels are whole, and for every packed A of that kind (NHWC maps as the A of a forward, NCHW maps as the A of
+// a backward). Packing A panel by panel was 12% of the (64,64,64,32×32) NHWC forward's samples (`perf`; its k
+// rows are 256 B apart); k by k, that forward took 0.93–0.95× the time and its loss+grad 0.97–0.98× (AVX2,
+// Zen 3, in-process A/B, two threads; NCHW losses and 24/40-channel NHWC cells 0.96–1.01×). B's column blocks
+// that end in a part panel keep pack_panel: by k they took 1.04–1.15× the time on 24/40-channel NHWC forwards.
+// Lines past `lines` in the last panel are zero, as in pack_panel.
 template <int W>
-void pack_rows(const float* src, int64_t ks, int64_t n, int64_t kc, float* dst) {
-  for (int64_t k = 0; k < kc; ++k)
-    for (int64_t j = 0; j < n; j += W) std::memcpy(dst + j * kc + k * W, src + k * ks + j, W * sizeof(float));
+void pack_by_k(const float* src, int64_t ks, int64_t lines, int64_t kc, float* dst) {
+  const int64_t full = lines / W * W;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* s = src + k * ks;
+    for (int64_t i = 0; i < full; i += W) std::memcpy(dst + i * kc + k * W, s + i, W * sizeof(float));
+    if (full == lines) continue;
+    float* d = dst + full * kc + k * W;
+    int64_t i = 0;
+    for (; i < lines - full; ++i) d[i] = s[full + i];
+    for (; i < W; ++i) d[i] = 0;
+  }
 }
 
 // Hands out the lines of a Prefetch in equal shares, one per microkernel call, which issues them
@@ -211,7 +225,7 @@ void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, 
       const int64_t kc = imin(L::KC, k - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;  // later K blocks add to the first
       if (!b_direct && b.cs == 1 && nc % L::NR == 0)
-        pack_rows<L::NR>(b.p + pc * b.rs + jc, b.rs, nc, kc, pb.get());
+        pack_by_k<L::NR>(b.p + pc * b.rs + jc, b.rs, nc, kc, pb.get());
       else
         for (int64_t jr = 0; jr < nc && !b_direct; jr += L::NR)
           pack_panel<L, L::NR>(b.p + pc * b.rs + (jc + jr) * b.cs, b.cs, b.rs,
@@ -219,9 +233,12 @@ void sgemm_blocked(int64_t m, int64_t n, int64_t k, float alpha, ConstMatrix a, 
       for (int64_t ic = 0, mc = 0; ic < m; ic += mc) {
         mc = imin(L::MC, m - ic);
         if (ic + mc > top) mc = m - ic;  // the Q rows (fewer than an MC) stay in the block where they start
-        for (int64_t ir = 0; ir < mc && !a_direct; ir += L::MR)
-          pack_panel<L, L::MR>(a.p + (ic + ir) * a.rs + pc * a.cs, a.rs, a.cs,
-                                static_cast<int>(imin(L::MR, mc - ir)), kc, pa.get() + ir * kc);
+        if (!a_direct && a.rs == 1)
+          pack_by_k<L::MR>(a.p + ic + pc * a.cs, a.cs, mc, kc, pa.get());
+        else
+          for (int64_t ir = 0; ir < mc && !a_direct; ir += L::MR)
+            pack_panel<L, L::MR>(a.p + (ic + ir) * a.rs + pc * a.cs, a.rs, a.cs,
+                                  static_cast<int>(imin(L::MR, mc - ir)), kc, pa.get() + ir * kc);
         for (int64_t jr = 0; jr < nc; jr += L::NR) {
           const float* bp = b_direct ? b.p + pc * b.rs + jc + jr : pb.get() + jr * kc;
           for (int64_t ir = 0; ir < mc;) {
