@@ -85,10 +85,10 @@ constexpr int64_t kPackedBL1Bytes = 16384;
 // per panel. Used for B with rows contiguous along n but far apart (NCHW maps as the B of a backward) when its
 // panels are whole, and for every packed A of that kind (NHWC maps as the A of a forward, NCHW maps as the A of
 // a backward). Packing A panel by panel was 12% of the (64,64,64,32×32) NHWC forward's samples (`perf`; its k
-// rows are 256 B apart); k by k, that forward took 0.93–0.95× the time and its loss+grad 0.97–0.98× (AVX2,
-// Zen 3, in-process A/B, two threads; NCHW losses and 24/40-channel NHWC cells 0.96–1.01×). B's column blocks
-// that end in a part panel keep pack_panel: by k they took 1.04–1.15× the time on 24/40-channel NHWC forwards.
-// Lines past `lines` in the last panel are zero, as in pack_panel.
+// rows are 256 B apart); k by k, that forward took 0.93–0.99× the time (six runs, five under 0.96×) and its
+// loss+grad 0.92–1.00× (seven, median 0.98×) (AVX2, Zen 3, in-process A/B, two threads; other cells
+// 0.95–1.02×). B's column blocks that end in a part panel keep pack_panel: by k they took 1.04–1.16× the time
+// on 24/40-channel NHWC forwards. Lines past `lines` in the last panel are zero.
 template <int W>
 void pack_by_k(const float* src, int64_t ks, int64_t lines, int64_t kc, float* dst) {
   const int64_t full = lines / W * W;
