@@ -7,9 +7,10 @@
 // there (gradients_to) as views, as a co-located trainer would.
 // Writes bench/results/rpc.json and the bench:rpc table in docs/BENCHMARKS.md.
 //   --quick   fewer calls (a smoke run)
-//   --payload=16MiB   only that payload (64KiB, 1MiB or 16MiB); the docs table is then left alone
+//   --payload=16MiB   only that payload (64KiB, 1MiB or 16MiB)
 //   --server-node-arg=ARG   a Node flag for the server process, repeatable: e.g. --server-node-arg=--cpu-prof
 //             --server-node-arg=--cpu-prof-dir=prof profiles the server while the cases run
+// Partial runs (--quick, --payload) print their table and write nothing.
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fs from 'node:fs';
@@ -170,10 +171,13 @@ async function main() {
   await server.stop();
   fs.rmSync(shmDir, { recursive: true, force: true });
 
-  const file = writeResults('rpc.json', { date: new Date().toISOString(), machine: machineLine(), kernels: kernels.variant, rows });
   const md = report(rows, kernels.variant);
-  console.log(`\n${md}\n\nwrote ${file}`);
-  if (!quick && onlyPayload === undefined) updateBenchmarksDoc('bench:rpc', md);
+  console.log(`\n${md}`);
+  // A partial run leaves the records alone: the docs' table and bench/results/rpc.json stay one full run.
+  if (quick || onlyPayload !== undefined) return;
+  const file = writeResults('rpc.json', { date: new Date().toISOString(), machine: machineLine(), kernels: kernels.variant, rows });
+  console.log(`\nwrote ${file}`);
+  updateBenchmarksDoc('bench:rpc', md);
 }
 
 /**
