@@ -250,9 +250,7 @@ void test_kernels() {
   }
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     for (const FspShape& s : kStreamedShapes)
-      run(std::string("fsp_backward streamed gradients ") + name(layout) + " " + std::to_string(s.h) + "x" +
-              std::to_string(s.w),
-          [&] { streamed_gradients_case(s, layout, rng); });
+      run("fsp_backward streamed gradients " + describe(s, layout), [&] { streamed_gradients_case(s, layout, rng); });
   for (const ThreadsShape& s : {ThreadsShape{24, 40, 72}, ThreadsShape{64, 16, 32}, ThreadsShape{16, 64, 64}})
     for (int64_t batch : {1, 2, 3})
       run("threads 1/2/3/all identical, B=" + std::to_string(batch) + " C1=" + std::to_string(s.c1) +
