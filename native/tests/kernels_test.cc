@@ -98,6 +98,31 @@ void streamed_gradients_case(const FspShape& s, Layout layout, Rng& rng) {
   }
 }
 
+// Forwards with 256 KiB of matrices and more write them with streaming stores (when a sample's rows are 64-byte
+// aligned and h·w fits one K block): G must equal, bit for bit, the same samples computed one at a time (16 KiB
+// at most, plain stores), and the float64 reference; an output that is not aligned must be right too. Whole
+// 6×16 tiles (64 channels), 6×16 beside 4×16 tiles (32, 20), and a partial last column of tiles (48).
+const FspShape kStreamedMatrixShapes[] = {{16, 8, 8, 64, 64}, {48, 16, 16, 32, 48}, {64, 12, 12, 20, 64}};
+
+void streamed_matrices_case(const FspShape& s, Layout layout, Rng& rng) {
+  const int64_t b = s.b, h = s.h, w = s.w, c1 = s.c1, c2 = s.c2, nm = c1 * c2;
+  const Map x = random_map(rng, b, h, w, c1, layout), y = random_map(rng, b, h, w, c2, layout);
+  const std::vector<double> ref = ref_fsp(to_double(x), to_double(y));
+  for (int64_t offset : {0, 1}) {  // floats past a 64-byte boundary
+    std::vector<float> g_buf = poisoned(static_cast<size_t>(b * nm + 32));
+    float* g = g_buf.data() + (16 - reinterpret_cast<uintptr_t>(g_buf.data()) / 4 % 16) % 16 + offset;
+    fspd::fsp_forward(x.view(), y.view(), g);
+    check_close(std::vector<float>(g, g + b * nm), ref, "G");
+    const int64_t nx = h * w * c1, ny = h * w * c2;
+    for (int64_t n = 0; n < b; ++n) {
+      const fspd::MapView xs{x.v.data() + n * nx, 1, h, w, c1, layout}, ys{y.v.data() + n * ny, 1, h, w, c2, layout};
+      std::vector<float> gs(static_cast<size_t>(nm));
+      fspd::fsp_forward(xs, ys, gs.data());
+      CHECK(std::memcmp(gs.data(), g + n * nm, gs.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
 struct PoolShape {
   int64_t b, h, w, c, oh, ow;
 };
@@ -251,6 +276,9 @@ void test_kernels() {
   for (Layout layout : {Layout::NHWC, Layout::NCHW})
     for (const FspShape& s : kStreamedShapes)
       run("fsp_backward streamed gradients " + describe(s, layout), [&] { streamed_gradients_case(s, layout, rng); });
+  for (Layout layout : {Layout::NHWC, Layout::NCHW})
+    for (const FspShape& s : kStreamedMatrixShapes)
+      run("fsp_forward streamed matrices " + describe(s, layout), [&] { streamed_matrices_case(s, layout, rng); });
   for (const ThreadsShape& s : {ThreadsShape{24, 40, 72}, ThreadsShape{64, 16, 32}, ThreadsShape{16, 64, 64}})
     for (int64_t batch : {1, 2, 3})
       run("threads 1/2/3/all identical, B=" + std::to_string(batch) + " C1=" + std::to_string(s.c1) +

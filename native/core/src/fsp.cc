@@ -6,8 +6,8 @@
 namespace fspd {
 
 void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, float* g, int threads,
-                const Prefetch& next) {
-  sgemm(c1, c2, hw, 1.0f / static_cast<float>(hw), x.t(), y, 0.0f, Matrix{g, c2, 1}, threads, next);
+                const Prefetch& next, bool stream) {
+  sgemm(c1, c2, hw, 1.0f / static_cast<float>(hw), x.t(), y, 0.0f, Matrix{g, c2, 1, stream}, threads, next);
 }
 
 void fsp_backward_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, const float* dg,
@@ -37,9 +37,10 @@ void fsp_forward(const MapView& first, const MapView& second, float* out, const 
   const int64_t hw = first.spatial(), c1 = first.channels, c2 = second.channels;
   const Geometry g1 = geometry(first), g2 = geometry(second);
   const int threads = threads_for_work(2.0 * first.batch * c1 * c2 * hw, resolve_threads(ctx.threads));
+  const bool stream = stream_matrices(first.batch * c1 * c2);
   for_each_sample(first.batch, threads, [&](int64_t b, int inner, int64_t next) {
     fsp_sample(as_matrix(first.data + b * g1.size(), g1), as_matrix(second.data + b * g2.size(), g2), hw, c1, c2,
-               out + b * c1 * c2, inner, sample_prefetch(first, second, next));
+               out + b * c1 * c2, inner, sample_prefetch(first, second, next), stream);
   });
 }
 
