@@ -37,7 +37,7 @@ void fsp_forward(const MapView& first, const MapView& second, float* out, const 
   const int64_t hw = first.spatial(), c1 = first.channels, c2 = second.channels;
   const Geometry g1 = geometry(first), g2 = geometry(second);
   const int threads = threads_for_work(2.0 * first.batch * c1 * c2 * hw, resolve_threads(ctx.threads));
-  const bool stream = stream_matrices(first.batch * c1 * c2);
+  const bool stream = stream_output(first.batch * c1 * c2);
   for_each_sample(first.batch, threads, [&](int64_t b, int inner, int64_t next) {
     fsp_sample(as_matrix(first.data + b * g1.size(), g1), as_matrix(second.data + b * g2.size(), g2), hw, c1, c2,
                out + b * c1 * c2, inner, sample_prefetch(first, second, next), stream);

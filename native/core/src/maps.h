@@ -29,24 +29,24 @@ inline Matrix as_matrix(float* p, const Geometry& g) {
   return g.layout == Layout::NHWC ? Matrix{p, g.channels, 1} : Matrix{p, 1, g.spatial()};
 }
 
-// A sample of a gradient output of `total_floats` floats in all: streamed (Matrix::stream) when the whole
-// output is bigger than the caches keep for the caller anyway. 4 MiB: above a core's L2 share of the L3 on
-// the machines measured; smaller outputs stay cached for whoever reads them next.
-inline Matrix gradient_matrix(float* p, const Geometry& g, int64_t total_floats) {
-  Matrix m = as_matrix(p, g);
-  m.stream = total_floats * static_cast<int64_t>(sizeof(float)) >= (int64_t{4} << 20);
-  return m;
+// Whether the kernels write an output of `total_floats` floats in all for the caller (a forward's FSP matrices, a
+// gradient) with streaming stores (Matrix::stream), from 256 KiB. A plain store first reads its line
+// (read-for-ownership) from wherever the output last was: memory, or the other core's cache when samples went to
+// either thread. Measured (AVX2, Zen 3; blocks of 20 calls alternating plain and streamed, median of 9–11 block
+// pairs), two threads: forwards with 256 KiB – 2 MiB of matrices took 0.77–0.98× the time (64×64 channels over
+// 8×8 maps, 32×32 over 16×16), 0.84–1.00× with a scalar pass over the matrices after each call; fused losses with
+// 256 KiB – 2 MiB gradients 0.80–1.01×, 0.86–1.01× with a pass over the gradients; one thread 0.92–1.04×. Below,
+// no gain: at 32–128 KiB 0.92–1.06× with the pass. (Before: gradients from 4 MiB, matrices never.) Forwards with
+// more than one K block (h·w > 256) read their matrices back between blocks and keep plain stores (sgemm_blocked).
+inline bool stream_output(int64_t total_floats) {
+  return total_floats * static_cast<int64_t>(sizeof(float)) >= (int64_t{256} << 10);
 }
 
-// Whether a forward writes its FSP matrices, `total_floats` in all, with streaming stores (Matrix::stream). A plain
-// store first reads its line (read-for-ownership) from wherever the output last was, often memory; that read cost
-// the forward more than the streamed matrices cost their first reader. Measured (AVX2, Zen 3, two threads; blocks
-// of 20 forwards alternating plain and streamed, median of 9–11 block pairs): 256 KiB – 2 MiB of matrices took
-// 0.77–0.98× the time (64×64 channels over 8×8 maps, 32×32 over 16×16), and 0.84–1.00× with a scalar pass over
-// them after each forward; at 32–64 KiB streaming was 0.98–1.04× with that pass. Forwards with more than one K
-// block (h·w > 256) read their matrices back between blocks and keep plain stores (sgemm_blocked).
-inline bool stream_matrices(int64_t total_floats) {
-  return total_floats * static_cast<int64_t>(sizeof(float)) >= (int64_t{256} << 10);
+// A sample of a gradient output of `total_floats` floats in all (stream_output).
+inline Matrix gradient_matrix(float* p, const Geometry& g, int64_t total_floats) {
+  Matrix m = as_matrix(p, g);
+  m.stream = stream_output(total_floats);
+  return m;
 }
 
 // Runs fn(b, inner_threads, next) for every sample b; next is the sample the same thread runs after b
@@ -70,7 +70,7 @@ void for_each_sample(int64_t batch, int threads, const Fn& fn) {
 }
 
 // G (c1×c2, row-major) = Xᵀ·Y/hw for one sample; x is hw×c1, y is hw×c2. stream: G may be written with streaming
-// stores (stream_matrices).
+// stores (stream_output).
 void fsp_sample(ConstMatrix x, ConstMatrix y, int64_t hw, int64_t c1, int64_t c2, float* g, int threads,
                 const Prefetch& next = {}, bool stream = false);
 
