@@ -24,7 +24,8 @@ struct Matrix {
 // Memory the caller reads next: the next sample's maps. A sample's GEMMs prefetch them into L2 (the forward
 // alone, or each GEMM of a fused loss a share), a few lines per step of their microkernels' k loops, so the
 // transfer overlaps arithmetic instead of stalling the next sample's first GEMM (measured: 10-25% faster
-// forwards at the bench shapes).
+// forwards at the bench shapes). A GEMM of several contiguous K blocks fetches its own next block instead, and the
+// next sample's first during its last (k_block_prefetch in gemm_driver.h).
 struct Prefetch {
   struct Range {
     const float* p = nullptr;
