@@ -166,3 +166,36 @@ def test_malformed_responses_raise_naming_the_message():
     odd = fsp_pb.FspLossResponse(teacher_matrices=[types_pb.Tensor(dtype=99, shape=[1], data=b"\0\0\0\0")]).SerializeToString()
     with pytest.raises(ValueError, match="tensor dtype 99 cannot be decoded"):
         _wire.read_fsp_loss_response(odd)
+
+
+def test_teacher_fsp_response_as_protobuf_reads_it():
+    """read_teacher_fsp_response's parts are the message's fields, for every matrix dtype; numpy and torch read
+    them as from_tensor and fspd.torch.tensor_of read the parsed message."""
+    torch = pytest.importorskip("torch")
+    import fspd.torch as ft
+
+    res = fsp_pb.TeacherFspResponse(matrices=a_response().teacher_matrices, cache_hits=3, model_fingerprint="sha256:ab·c")
+    encodings = {
+        "protobuf": res.SerializeToString(),
+        # unknown fields around and between, cache_hits twice (the last counts) and above 32 bits (protobuf keeps the low 32)
+        "other": (unknown_fields() + key(2, 0) + _wire._varint(9) + b"".join(length_delimited(1, m.SerializeToString()) for m in res.matrices)
+                  + unknown_fields() + length_delimited(3, res.model_fingerprint.encode()) + key(2, 0) + _wire._varint(3 + (1 << 32))),
+        "empty": b"",
+    }
+    for name, data in encodings.items():
+        theirs = fsp_pb.TeacherFspResponse.FromString(data)
+        matrices, hits, fingerprint = _wire.read_teacher_fsp_response(data)
+        assert (hits, fingerprint) == (theirs.cache_hits, theirs.model_fingerprint), name
+        assert len(matrices) == len(theirs.matrices), name
+        for (dtype, shape, view), t in zip(matrices, theirs.matrices):
+            assert (dtype, shape, bytes(view)) == (t.dtype, list(t.shape), t.data), name
+            x, y = _tensor.array_of(dtype, shape, view), _tensor.from_tensor(t)
+            assert x.dtype == y.dtype and x.flags.writeable
+            np.testing.assert_array_equal(x, y)
+            a, b = ft._tensor_from(dtype, shape, view), ft.tensor_of(t)
+            assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+    assert _wire.read_teacher_fsp_response(encodings["other"])[1:] == (3, "sha256:ab·c")
+    data = res.SerializeToString()
+    for bad in (data[:-1], key(1, 0) + b"\x01", key(3, 2) + b"\x02\xff\xfe", key(2, 2) + b"\x00"):
+        with pytest.raises(ValueError, match=r"^malformed TeacherFspResponse"):
+            _wire.read_teacher_fsp_response(bad)

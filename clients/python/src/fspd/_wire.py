@@ -1,5 +1,5 @@
 """ComputeFsp's and FspLoss's large messages without protobuf's copies: the request written straight from
-the arrays, the response read over the received bytes.
+the arrays, the response read over the received bytes; TeacherFsp's response too.
 
 Through protobuf each array of a request is copied four times before grpc takes it (into bytes, into the
 message, into the serialised message, into a Python bytes): a 48 MiB FspLossRequest took 110–136 ms to
@@ -186,7 +186,8 @@ class _Reader:
         return _Reader(self.buf, span[0], span[1], what)
 
 
-def _read_tensor(r: _Reader) -> np.ndarray:
+def _tensor_parts(r: _Reader) -> Tuple[int, List[int], memoryview]:
+    """A Tensor message's dtype, shape and a view of its data bytes (in the received buffer)."""
     dtype, shape, data = 0, [], (0, 0)
     for number, wire, v in r.fields():
         if number == 1 and wire == _VARINT:
@@ -203,8 +204,12 @@ def _read_tensor(r: _Reader) -> np.ndarray:
             raise r._fail(f"Tensor field {number} with wire type {wire}")
     if any(d >= 1 << 63 for d in shape):
         raise r._fail("a negative dimension")
+    return dtype, shape, r.buf[data[0]:data[1]]
+
+
+def _read_tensor(r: _Reader) -> np.ndarray:
     # from_tensor's rules (dtypes, bfloat16 widened, a writable copy), over a view of the received bytes.
-    return _tensor.array_of(dtype, shape, r.buf[data[0]:data[1]])
+    return _tensor.array_of(*_tensor_parts(r))
 
 
 def _read_pair(r: _Reader) -> Tuple[np.ndarray, np.ndarray]:
@@ -250,3 +255,25 @@ def read_compute_fsp_response(data: bytes) -> List[np.ndarray]:
         elif number == 1:
             raise r._fail(f"field 1 with wire type {wire}")
     return matrices
+
+
+def read_teacher_fsp_response(data: bytes) -> Tuple[List[Tuple[int, List[int], memoryview]], int, str]:
+    """(matrices, cache_hits, model_fingerprint) of a serialised TeacherFspResponse; each matrix as its dtype,
+    shape and a view of its bytes in ``data``, for the caller's one copy (a numpy array, a torch tensor).
+    Through protobuf a matrix was copied three times on its way to torch (into the message, out as bytes, into a
+    writable buffer), each a fresh allocation of the matrices' size."""
+    r = _Reader(memoryview(data), 0, len(data), "TeacherFspResponse")
+    matrices, cache_hits, fingerprint = [], 0, ""
+    for number, wire, v in r.fields():
+        if number == 1 and wire == _LEN:
+            matrices.append(_tensor_parts(r.sub(v, "TeacherFspResponse.matrices")))
+        elif number == 2 and wire == _VARINT:
+            cache_hits = v & 0xFFFFFFFF  # uint32, as protobuf reads it
+        elif number == 3 and wire == _LEN:
+            try:
+                fingerprint = str(r.buf[v[0]:v[1]], "utf-8")
+            except UnicodeDecodeError:
+                raise r._fail("model_fingerprint is not UTF-8") from None
+        elif number in (1, 2, 3):
+            raise r._fail(f"field {number} with wire type {wire}")
+    return matrices, cache_hits, fingerprint

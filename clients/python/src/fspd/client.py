@@ -103,7 +103,8 @@ class Client:
     name checked in the server's certificate. ``timeout``: default deadline in seconds of each call (None = no
     deadline). ``retry``: :class:`Retry`, or None for no retries. ``interceptors``: grpc client interceptors,
     which see each attempt: protobuf messages, except the requests and responses of :meth:`compute_fsp` and
-    :meth:`fsp_loss`, which they see serialised (``bytes``: those two skip protobuf's copies, ``_wire.py``).
+    :meth:`fsp_loss` and the responses of :meth:`teacher_fsp`, which they see serialised (``bytes``: those
+    skip protobuf's copies, ``_wire.py``).
     """
 
     def __init__(
@@ -156,6 +157,8 @@ class Client:
         # ComputeFsp and FspLoss with the request written and the response read by _wire (bytes both ways).
         self._compute_fsp_bytes = channel.unary_unary("/fspd.v1.FspService/ComputeFsp")
         self._fsp_loss_bytes = channel.unary_unary("/fspd.v1.FspService/FspLoss")
+        # TeacherFsp's response read by _wire too (its request, small, through protobuf).
+        self._teacher_fsp_bytes = channel.unary_unary("/fspd.v1.FspService/TeacherFsp", request_serializer=fsp_pb.TeacherFspRequest.SerializeToString)
         self._models = model_grpc.ModelServiceStub(channel)
         self._training = train_grpc.TrainingServiceStub(channel)
 
@@ -271,8 +274,9 @@ class Client:
         the images. ``dtype``: the matrices on the wire, ``"float32"``, ``"float16"`` or ``"bfloat16"`` (the
         float32 matrices rounded to nearest even, half the bytes); they come back as float32 or float16
         arrays (bfloat16 widened exactly to float32: numpy has no bfloat16)."""
-        res = self.teacher_fsp_raw(self.teacher_fsp_request(model_id, images, sample_ids=sample_ids, pairs=pairs, pooling=pooling, dtype=dtype), timeout=timeout)
-        return TeacherFspResult(matrices=[_tensor.from_tensor(m) for m in res.matrices], cache_hits=res.cache_hits, model_fingerprint=res.model_fingerprint)
+        request = self.teacher_fsp_request(model_id, images, sample_ids=sample_ids, pairs=pairs, pooling=pooling, dtype=dtype)
+        matrices, cache_hits, fingerprint = self.teacher_fsp_parts(request, timeout=timeout)
+        return TeacherFspResult(matrices=[_tensor.array_of(*m) for m in matrices], cache_hits=cache_hits, model_fingerprint=fingerprint)
 
     def teacher_fsp_request(
         self,
@@ -301,6 +305,14 @@ class Client:
     def teacher_fsp_raw(self, request: fsp_pb.TeacherFspRequest, *, timeout: Optional[float] = None) -> fsp_pb.TeacherFspResponse:
         """Sends a prepared TeacherFspRequest; the response message as it came (matrices as Tensor messages)."""
         return self._unary("TeacherFsp", self._fsp.TeacherFsp, request, timeout)
+
+    def teacher_fsp_parts(
+        self, request: fsp_pb.TeacherFspRequest, *, timeout: Optional[float] = None
+    ) -> Tuple[List[Tuple[int, List[int], memoryview]], int, str]:
+        """Sends a prepared TeacherFspRequest; (matrices, cache_hits, model_fingerprint) with each matrix as its
+        DataType, shape and a read-only view of its bytes in the received message: for one copy into the
+        caller's array or tensor, where :meth:`teacher_fsp_raw`'s message costs three (``_wire.py``)."""
+        return _wire.read_teacher_fsp_response(self._unary("TeacherFsp", self._teacher_fsp_bytes, request, timeout))
 
     # -- ModelService --------------------------------------------------------------------------------------
 

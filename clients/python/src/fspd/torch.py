@@ -46,7 +46,6 @@ from . import errors
 from .client import Client, FspLossResult
 from .shared_memory import SharedMemory
 from .teacher_cache import TeacherMatrixCache
-from .v1 import fsp_service_pb2 as fsp_pb
 from .v1 import types_pb2 as types_pb
 
 __all__ = ["FSPLoss", "FspLossFunction", "TeacherRef", "TeacherMatrixCache", "fsp_loss", "fsp_matrix", "local_fsp_loss", "fetch_teacher_matrices",
@@ -192,16 +191,21 @@ def local_fsp_loss(
 def tensor_of(t: types_pb.Tensor, device: Union[torch.device, str, None] = None) -> torch.Tensor:
     """A float32 / float16 / bfloat16 Tensor message as a torch tensor of that dtype (bfloat16 stays
     bfloat16), on ``device``."""
+    return _tensor_from(t.dtype, t.shape, t.data, device)
+
+
+def _tensor_from(dtype: int, shape: Sequence[int], data: Any, device: Union[torch.device, str, None] = None) -> torch.Tensor:
+    """tensor_of for a Tensor's parts: its DataType, shape and data bytes (bytes or a memoryview)."""
     torch_dtype = {types_pb.DATA_TYPE_FLOAT32: torch.float32, types_pb.DATA_TYPE_FLOAT16: torch.float16,
-                   types_pb.DATA_TYPE_BFLOAT16: torch.bfloat16}.get(t.dtype)
+                   types_pb.DATA_TYPE_BFLOAT16: torch.bfloat16}.get(dtype)
     if torch_dtype is None:
-        raise ValueError(f"tensor dtype {t.dtype}: expected float32, float16 or bfloat16")
-    shape = [int(d) for d in t.shape]
-    if not t.data:
+        raise ValueError(f"tensor dtype {dtype}: expected float32, float16 or bfloat16")
+    shape = [int(d) for d in shape]
+    if not len(data):
         out = torch.zeros(shape, dtype=torch_dtype)
     else:
-        # bytearray: a writable copy torch can own (the protobuf bytes are immutable); little-endian host assumed.
-        raw = torch.frombuffer(bytearray(t.data), dtype=torch.int16 if torch_dtype == torch.bfloat16 else torch_dtype)
+        # bytearray: a writable copy torch can own (the received bytes are immutable); little-endian host assumed.
+        raw = torch.frombuffer(bytearray(data), dtype=torch.int16 if torch_dtype == torch.bfloat16 else torch_dtype)
         out = (raw.view(torch.bfloat16) if torch_dtype == torch.bfloat16 else raw).reshape(shape)
     return out if device is None else out.to(device)
 
@@ -233,8 +237,8 @@ def _fetch(
     ids = [str(s) for s in teacher.sample_ids] if teacher.sample_ids is not None else None
     common = dict(pairs=teacher.pairs, pooling=pooling, dtype=matrices_dtype)
     if cache is None or not ids:
-        res = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
-        return [tensor_of(m, device) for m in res.matrices], int(res.cache_hits), 0
+        matrices, server_hits, _ = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
+        return [_tensor_from(*m, device) for m in matrices], server_hits, 0
 
     pairs = None if teacher.pairs is None else tuple((int(a), int(b)) for a, b in teacher.pairs)
     head = (teacher.model_id, pairs, pooling, matrices_dtype)
@@ -243,20 +247,20 @@ def _fetch(
     if not missing:  # every sample here: no call
         return [torch.stack([e[p] for e in found]).to(device) for p in range(len(found[0]))], 0, len(ids)  # type: ignore[index]
 
-    def ask(asked: List[str], images: Any) -> Tuple[fsp_pb.TeacherFspResponse, List[torch.Tensor]]:
-        res = _teacher_fsp(client, teacher, asked, images, common, timeout)
-        fetched = [tensor_of(m) for m in res.matrices]
-        cache.store(teacher.model_id, head, res.model_fingerprint, asked, fetched)
-        return res, fetched
+    def ask(asked: List[str], images: Any) -> Tuple[int, str, List[torch.Tensor]]:
+        matrices, server_hits, model_fingerprint = _teacher_fsp(client, teacher, asked, images, common, timeout)
+        fetched = [_tensor_from(*m) for m in matrices]
+        cache.store(teacher.model_id, head, model_fingerprint, asked, fetched)
+        return server_hits, model_fingerprint, fetched
 
     images = teacher.images if teacher.images is None or len(missing) == len(ids) else _rows(teacher.images, missing)
-    res, fetched = ask([ids[i] for i in missing], images)
-    if len(missing) < len(ids) and res.model_fingerprint != fingerprint:
+    server_hits, model_fingerprint, fetched = ask([ids[i] for i in missing], images)
+    if len(missing) < len(ids) and model_fingerprint != fingerprint:
         # The samples found here came from another teacher than the one that just answered: ask for them all.
-        res, fetched = ask(ids, teacher.images)
+        server_hits, model_fingerprint, fetched = ask(ids, teacher.images)
         missing = list(range(len(ids)))
     if len(missing) == len(ids):
-        return [m.to(device) for m in fetched], int(res.cache_hits), 0
+        return [m.to(device) for m in fetched], server_hits, 0
     hit = torch.tensor([i for i, e in enumerate(found) if e is not None])
     out = []
     for p, m in enumerate(fetched):
@@ -264,15 +268,17 @@ def _fetch(
         whole[hit] = torch.stack([e[p] for e in found if e is not None])
         whole[torch.tensor(missing)] = m
         out.append(whole.to(device))
-    return out, int(res.cache_hits), len(ids) - len(missing)
+    return out, server_hits, len(ids) - len(missing)
 
 
-def _teacher_fsp(client: Client, teacher: TeacherRef, ids: Optional[List[str]], images: Any, common: dict, timeout: Optional[float]) -> fsp_pb.TeacherFspResponse:
+def _teacher_fsp(
+    client: Client, teacher: TeacherRef, ids: Optional[List[str]], images: Any, common: dict, timeout: Optional[float]
+) -> Tuple[List[Tuple[int, List[int], memoryview]], int, str]:
     """TeacherFsp for the samples ``ids`` with their ``images`` (the TeacherRef's layout): ids alone first
-    when the TeacherRef says so, then with the images if the server lacks one."""
+    when the TeacherRef says so, then with the images if the server lacks one. Client.teacher_fsp_parts' answer."""
     if ids and (teacher.ids_first or images is None):
         try:
-            return client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, None, sample_ids=ids, **common), timeout=timeout)
+            return client.teacher_fsp_parts(client.teacher_fsp_request(teacher.model_id, None, sample_ids=ids, **common), timeout=timeout)
         except errors.FailedPrecondition as err:
             if err.reason != "SAMPLES_NOT_CACHED" or images is None:
                 raise
@@ -281,7 +287,7 @@ def _teacher_fsp(client: Client, teacher: TeacherRef, ids: Optional[List[str]], 
     nhwc = _np(images)
     if teacher.images_layout.upper() == "NCHW":
         nhwc = np.ascontiguousarray(nhwc.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
-    return client.teacher_fsp_raw(client.teacher_fsp_request(teacher.model_id, nhwc, sample_ids=ids, **common), timeout=timeout)
+    return client.teacher_fsp_parts(client.teacher_fsp_request(teacher.model_id, nhwc, sample_ids=ids, **common), timeout=timeout)
 
 
 def _rows(images: Any, index: List[int]) -> Any:
