@@ -100,8 +100,8 @@ void streamed_gradients_case(const FspShape& s, Layout layout, Rng& rng) {
 
 // Forwards with 256 KiB of matrices and more write them with streaming stores (when a sample's rows are 64-byte
 // aligned and h·w fits one K block): G must equal, bit for bit, the same samples computed one at a time (16 KiB
-// at most, plain stores), and the float64 reference; an output that is not aligned must be right too. Whole
-// 6×16 tiles (64 channels), 6×16 beside 4×16 tiles (32, 20), and a partial last column of tiles (48).
+// at most, plain stores), and the float64 reference; an output that is not aligned must be right too. 256–320 KiB
+// of matrices: whole 6×16 tiles (64 rows), and 6×16 beside 4×16 tiles (32 and 20 rows).
 const FspShape kStreamedMatrixShapes[] = {{16, 8, 8, 64, 64}, {48, 16, 16, 32, 48}, {64, 12, 12, 20, 64}};
 
 void streamed_matrices_case(const FspShape& s, Layout layout, Rng& rng) {
