@@ -146,8 +146,8 @@ class Prefetcher {
 // contiguous (A's m lines contiguous at each k and nothing between them, B's n columns likewise: NHWC maps as a
 // forward's operands), in a GEMM of one column block; false otherwise. Measured (AVX2, Zen 3, two threads, blocks
 // of 10 calls alternating the two, three to five runs): NHWC forwards (256,16,32,32×32) 0.82–0.85× the time,
-// (64,64,64,32×32) 0.92–0.98×, (128,16,16,32×32) 0.94–1.00×, (32,48,24,24×24) 1.00×; NHWC fused losses (their
-// first GEMM) 0.93–0.99×, (128,16,16,32×32) 0.99–1.04×; one thread, the three forwards 0.92–0.96×.
+// (64,64,64,32×32) 0.92–0.98×, (128,16,16,32×32) 0.94–1.06×, (32,48,24,24×24) 1.00×; NHWC fused losses (their
+// first GEMM) 0.93–1.00×, (128,16,16,32×32) 0.98–1.04×; one thread, the three forwards 0.92–0.96×.
 inline bool k_block_prefetch(ConstMatrix a, ConstMatrix b, int64_t m, int64_t n, int64_t k, int64_t pc,
                              int64_t kc_max, const Prefetch& next, Prefetch* out) {
   if (k <= kc_max || a.rs != 1 || a.cs != m || b.cs != 1 || b.rs != n) return false;
