@@ -70,6 +70,11 @@ void backward_case(const FspShape& s, Layout layout, Rng& rng) {
   check_close(only, rdx.v, "dX alone");
 }
 
+// `offset` floats past the first 64-byte boundary in buf (which has 16 + offset floats to spare).
+float* past_boundary(std::vector<float>& buf, int64_t offset) {
+  return buf.data() + (16 - reinterpret_cast<uintptr_t>(buf.data()) / 4 % 16) % 16 + offset;
+}
+
 // Gradients of 256 KiB and more are written with streaming stores (when their rows are 64-byte aligned):
 // they must equal, bit for bit, the same samples computed one at a time (small outputs, plain stores), and
 // an output that is not aligned must be right too (plain stores again). dY is streamed (360–384 KiB), dX not
@@ -85,8 +90,8 @@ void streamed_gradients_case(const FspShape& s, Layout layout, Rng& rng) {
   for (int64_t offset : {0, 1}) {  // floats past a 64-byte boundary
     std::vector<float> dx_buf = poisoned(static_cast<size_t>(b * nx + 32));
     std::vector<float> dy_buf = poisoned(static_cast<size_t>(b * ny + 32));
-    float* dx = dx_buf.data() + (16 - reinterpret_cast<uintptr_t>(dx_buf.data()) / 4 % 16) % 16 + offset;
-    float* dy = dy_buf.data() + (16 - reinterpret_cast<uintptr_t>(dy_buf.data()) / 4 % 16) % 16 + offset;
+    float* dx = past_boundary(dx_buf, offset);
+    float* dy = past_boundary(dy_buf, offset);
     fspd::fsp_backward(x.view(), y.view(), dg.data(), dx, dy);
     for (int64_t n = 0; n < b; ++n) {
       const fspd::MapView xs{x.v.data() + n * nx, 1, h, w, c1, layout}, ys{y.v.data() + n * ny, 1, h, w, c2, layout};
@@ -110,7 +115,7 @@ void streamed_matrices_case(const FspShape& s, Layout layout, Rng& rng) {
   const std::vector<double> ref = ref_fsp(to_double(x), to_double(y));
   for (int64_t offset : {0, 1}) {  // floats past a 64-byte boundary
     std::vector<float> g_buf = poisoned(static_cast<size_t>(b * nm + 32));
-    float* g = g_buf.data() + (16 - reinterpret_cast<uintptr_t>(g_buf.data()) / 4 % 16) % 16 + offset;
+    float* g = past_boundary(g_buf, offset);
     fspd::fsp_forward(x.view(), y.view(), g);
     check_close(std::vector<float>(g, g + b * nm), ref, "G");
     const int64_t nx = h * w * c1, ny = h * w * c2;
