@@ -238,3 +238,85 @@ def test_no_fingerprint_keeps_nothing():
     assert len(cache) == 2 and cache.bytes == 2 * 3 * 4 * 4
     with pytest.raises(ValueError, match="expected an integer >= 0"):
         ft.TeacherMatrixCache(-5)
+
+
+class _ReferenceCache:
+    """The cache's contract, kept naively: each sample's matrices cloned apart, in an OrderedDict (LRU first)."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes, self.entries, self.fingerprints = max_bytes, {}, {}
+
+    def store(self, model_id, head, fingerprint, ids, matrices):
+        if self.fingerprints.get(model_id, fingerprint) != fingerprint:
+            self.entries = {k: v for k, v in self.entries.items() if k[0][0] != model_id}
+        self.fingerprints[model_id] = fingerprint
+        last = {sid: i for i, sid in enumerate(ids)}
+        order = sorted(last, key=last.get)
+        size = sum(m[0].nelement() * m.element_size() for m in matrices)
+        keep = order[-(self.max_bytes // size):] if self.max_bytes >= size else []
+        for sid in order:
+            self.entries.pop((head, sid), None)
+        while self._bytes() + len(keep) * size > self.max_bytes:
+            del self.entries[next(iter(self.entries))]
+        for sid in keep:
+            self.entries[(head, sid)] = tuple(m[last[sid]].clone() for m in matrices)
+
+    def gather(self, head, ids):
+        held = [i for i, sid in enumerate(ids) if (head, sid) in self.entries]
+        for i in held:
+            self.entries[(head, ids[i])] = self.entries.pop((head, ids[i]))
+        return held, [torch.stack([self.entries[(head, ids[i])][p] for i in held]) for p in range(2)] if held else None
+
+    def resize(self, max_bytes):
+        self.max_bytes = max_bytes
+        while self._bytes() > max_bytes:
+            del self.entries[next(iter(self.entries))]
+
+    def _bytes(self):
+        return sum(m.nelement() * m.element_size() for rows in self.entries.values() for m in rows)
+
+
+def test_the_cache_agrees_with_a_naive_one_over_random_use():
+    """Stores, lookups and resizes at random over two models and three heads (float32 and bfloat16, one head
+    whose shapes change): every batch assembled from the shared per-head storage equals the naive cache's, and
+    so do the held samples, the byte count and the fingerprint flushes."""
+    gen = torch.Generator().manual_seed(5)
+    heads = {("m1", "f32"): ((3, 4), (4, 5), torch.float32), ("m1", "bf16"): ((3, 4), (4, 5), torch.bfloat16),
+             ("m2", "f32"): ((2, 2), (2, 6), torch.float32)}
+    sample_bytes = {h: sum(a * b for a, b in d[:2]) * d[2].itemsize for h, d in heads.items()}
+    cache, ref = ft.TeacherMatrixCache(40 * 80), _ReferenceCache(40 * 80)
+    fingerprints = {"m1": "sha256:a", "m2": "sha256:b"}
+    for step in range(400):
+        head = list(heads)[int(torch.randint(3, (1,), generator=gen))]
+        model = head[0]
+        ids = [f"s{int(i)}" for i in torch.randint(60, (int(torch.randint(1, 12, (1,), generator=gen)),), generator=gen)]
+        action = int(torch.randint(20, (1,), generator=gen))
+        if action < 9:
+            (s1, s2, dtype) = heads[head]
+            matrices = [torch.randn(len(ids), *s1, generator=gen).to(dtype), torch.randn(len(ids), *s2, generator=gen).to(dtype)]
+            if action == 0:  # the server's teacher changed: another fingerprint
+                fingerprints[model] += "x"
+            if action == 1 and head == ("m2", "f32"):  # the same head with other shapes (a re-made model)
+                heads[head] = ((2, 3), (3, 6), torch.float32)
+                sample_bytes[head] = (2 * 3 + 3 * 6) * 4
+                matrices = [torch.randn(len(ids), 2, 3, generator=gen), torch.randn(len(ids), 3, 6, generator=gen)]
+                fingerprints[model] += "y"
+            assert cache.store(model, head, fingerprints[model], ids, matrices) is True
+            ref.store(model, head, fingerprints[model], ids, matrices)
+        elif action < 19:
+            held, got, _ = cache.gather(model, head, ids)
+            want_held, want = ref.gather(head, ids)
+            assert held == want_held, step
+            if want is None:
+                assert got is None, step
+            else:
+                for g, w in zip(got, want):
+                    assert g.dtype == w.dtype and torch.equal(g, w), step
+        else:
+            bound = int(torch.randint(0, 60 * 80, (1,), generator=gen))
+            cache.resize(bound)
+            ref.resize(bound)
+        assert cache.bytes == ref._bytes() <= cache.max_bytes and len(cache) == len(ref.entries), step
+        # The storage stays within the bound: each head's tensors hold at most the bound's worth of samples.
+        storage = sum(slab.nelement() * slab.element_size() for store in cache._stores.values() for slab in store.slabs)
+        assert storage <= len(cache._stores) * max(cache.max_bytes, max(sample_bytes.values())), step

@@ -242,10 +242,11 @@ def _fetch(
 
     pairs = None if teacher.pairs is None else tuple((int(a), int(b)) for a, b in teacher.pairs)
     head = (teacher.model_id, pairs, pooling, matrices_dtype)
-    found, fingerprint = cache.lookup(teacher.model_id, head, ids)
-    missing = [i for i, e in enumerate(found) if e is None]
-    if not missing:  # every sample here: no call
-        return [torch.stack([e[p] for e in found]).to(device) for p in range(len(found[0]))], 0, len(ids)  # type: ignore[index]
+    held, kept, fingerprint = cache.gather(teacher.model_id, head, ids)
+    if len(held) == len(ids):  # every sample here: no call
+        return [m.to(device) for m in kept], 0, len(ids)  # type: ignore[union-attr]
+    is_held = set(held)
+    missing = [i for i in range(len(ids)) if i not in is_held]
 
     def ask(asked: List[str], images: Any) -> Tuple[int, str, List[torch.Tensor]]:
         matrices, server_hits, model_fingerprint = _teacher_fsp(client, teacher, asked, images, common, timeout)
@@ -255,17 +256,16 @@ def _fetch(
 
     images = teacher.images if teacher.images is None or len(missing) == len(ids) else _rows(teacher.images, missing)
     server_hits, model_fingerprint, fetched = ask([ids[i] for i in missing], images)
-    if len(missing) < len(ids) and model_fingerprint != fingerprint:
+    if held and model_fingerprint != fingerprint:
         # The samples found here came from another teacher than the one that just answered: ask for them all.
         server_hits, model_fingerprint, fetched = ask(ids, teacher.images)
         missing = list(range(len(ids)))
     if len(missing) == len(ids):
         return [m.to(device) for m in fetched], server_hits, 0
-    hit = torch.tensor([i for i, e in enumerate(found) if e is not None])
     out = []
-    for p, m in enumerate(fetched):
+    for m, k in zip(fetched, kept):  # type: ignore[arg-type]
         whole = torch.empty((len(ids), *m.shape[1:]), dtype=m.dtype)
-        whole[hit] = torch.stack([e[p] for e in found if e is not None])
+        whole[torch.tensor(held)] = k
         whole[torch.tensor(missing)] = m
         out.append(whole.to(device))
     return out, server_hits, len(ids) - len(missing)
