@@ -97,6 +97,40 @@ describe('shared-memory tensors', () => {
     assert.equal(byMatrices.loss, byInline.loss, 'same as inline matrices');
   });
 
+  it('TeacherFsp with matrices_to: the same bytes as the inline answer, packed in pair order, in every wire dtype', async () => {
+    await client.createModel({ modelId: 'shm-teacher', resnet: { depth: 8, inputShape: [8, 8, 1], seed: 3 } });
+    const n = 3;
+    const pixels = Float32Array.from({ length: n * 64 }, (_, i) => Math.sin(i * 0.37));
+    const images = float32Tensor(pixels, [n, 8, 8, 1]);
+    const sampleIds = ['a', 'b', 'c'];
+    const pairs = [{ first: 0, second: 1 }, { first: 2, second: 2 }, { first: 1, second: 3 }];
+    for (const matricesDtype of ['DATA_TYPE_FLOAT32', 'DATA_TYPE_FLOAT16', 'DATA_TYPE_BFLOAT16'] as const) {
+      const inline = await client.teacherFsp({ modelId: 'shm-teacher', images, sampleIds, pairs, matricesDtype });
+      const at = 200_001; // not a multiple of 4: each slot starts at the running offset rounded up
+      shm.bytes.fill(0xee, at, at + 200_000);
+      // ids only (every sample cached: rows copied from the cache), then with the images (the teacher runs)
+      for (const request of [{ sampleIds }, { images }]) {
+        const shared = await client.teacherFsp({ modelId: 'shm-teacher', pairs, matricesDtype, ...request, matricesTo: shm.ref(at) });
+        assert.equal(shared.modelFingerprint, inline.modelFingerprint);
+        let next = at;
+        shared.matrices.forEach((m, i) => {
+          const want = inline.matrices[i]!;
+          next = Math.ceil(next / 4) * 4;
+          assert.equal(m.data.byteLength, 0, 'no inline bytes');
+          assert.deepEqual([m.dtype, m.shape.map(Number), m.sharedMemory!.region, Number(m.sharedMemory!.offset)], [matricesDtype, want.shape.map(Number), 'main', next], `pair ${i}'s ref`);
+          assert.deepEqual(shm.bytes.subarray(next, next + want.data.byteLength), new Uint8Array(want.data), `pair ${i}'s bytes (${matricesDtype})`);
+          next += want.data.byteLength;
+        });
+      }
+    }
+    // Refused before any work, naming the field: slots over the images, slots past the region's end.
+    const imagesInRegion = shm.putFloat32(pixels, [n, 8, 8, 1], 4096);
+    await expectStatus(client.teacherFsp({ modelId: 'shm-teacher', images: imagesInRegion, matricesTo: shm.ref(4096 + 512) }), grpc.status.INVALID_ARGUMENT, /^matrices_to: the slots overlap images/);
+    await expectStatus(client.teacherFsp({ modelId: 'shm-teacher', sampleIds, matricesTo: shm.ref(REGION_BYTES - 64) }), grpc.status.INVALID_ARGUMENT, /^matrices_to\.offset: \d+ bytes at offset \d+ do not fit region 'main'/);
+    await expectStatus(client.teacherFsp({ modelId: 'shm-teacher', sampleIds, matricesTo: { region: 'nope', offset: 0 } }), grpc.status.INVALID_ARGUMENT, /^matrices_to\.region: no shared-memory region 'nope'/);
+    await client.deleteModel('shm-teacher');
+  });
+
   it('lists regions; registering and unregistering validate names, paths and sizes', async () => {
     assert.deepEqual(await client.listSharedMemory(), [{ name: 'main', path: 'main', byteSize: REGION_BYTES, zeroCopy: fileMapper() !== undefined }]);
     const small = SharedMemoryFile.create(dir, 'small', 64);

@@ -4,7 +4,7 @@
 // matrices by caller namespace and sample id in one TeacherFspCache (--teacher-cache-namespace); its answer
 // names the model's content fingerprint (model-fingerprint.ts) for clients that keep matrices too. Tensors may lie in registered
 // shared-memory regions (shared-memory.ts): they are resolved into views before decoding, and FspLoss
-// writes gradients into a region when asked to (gradients_to).
+// writes gradients (gradients_to) and TeacherFsp matrices (matrices_to) into a region when asked to.
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
@@ -25,7 +25,7 @@ import { lossInputs, overlaps } from '../native/validate.js';
 import type { TapPair } from '../models/index.js';
 import { tapChannels, teacherFspMatrices, UncachedSamplesError, type TeacherFspCache } from '../training/index.js';
 import { decodeFloatTensor, encodeFloat32 } from './codec.js';
-import { encodeFloat, floatDtypeOf } from './half-precision.js';
+import { encodeFloat, floatDtypeOf, halvesOf, type FloatDtype } from './half-precision.js';
 import { checkComputePair, decodeLossRequest, decodePair, encodeGradients, layoutEnum, matrixShape, poolingOf } from './fsp-request.js';
 import { afterEncoding } from './inline-codec.js';
 import { KeptArrays } from './kept-arrays.js';
@@ -111,8 +111,10 @@ async function teacherFsp(
   const channels = tapChannels(model.tapped);
   const elements = batch * pairs.reduce((sum, [a, b]) => sum + channels[a]! * channels[b]!, 0);
   checkOutputElements(admission.limits, elements, 'pairs');
+  const dims = pairs.map(([a, b]) => [channels[a]!, channels[b]!] as [number, number]);
+  const out = request.matricesTo ? matrixSlots(request.matricesTo, batch, dims, matricesDtype, decoded?.data, regions) : undefined;
   const cost = { request: decoded ? ownBytes([decoded.data], regions) : 0, work: forwardBytes([model.tapped], batch) + fspCallBytes({ matrixElements: elements, inputBytes: 0 }), kind: 'tensors' as const };
-  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, ...(onLookup ? { onLookup } : {}) }));
+  return admission.compute(call, 'TeacherFsp', cost, () => teacherMatrices(model, request, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, out, ...(onLookup ? { onLookup } : {}) }));
 }
 
 interface TeacherCall {
@@ -127,16 +129,22 @@ interface TeacherCall {
   namespace: string;
   /** Where the assembled matrices come from and go back to once the response no longer needs them. */
   kept: KeptArrays;
+  /** matrices_to's slots, when the matrices go into a region. */
+  out: ReturnType<typeof matrixSlots> | undefined;
   onLookup?: (hits: number, misses: number) => void;
 }
 
 /** The teacher's forward pass and matrices (checked and admitted by teacherFsp). */
-function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, onLookup }: TeacherCall): TeacherFspResponse {
+function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, out, onLookup }: TeacherCall): TeacherFspResponse {
   const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
   // The matrices are assembled into kept arrays (no new external memory per call: kept-arrays.ts), given back
-  // once the response's bytes are copied (float32, which the response views) or converted (half precision).
+  // once the response's bytes are copied (float32, which the response views) or converted (half precision);
+  // float32 matrices for a region are assembled in it.
   const taken: Float32Array[] = [];
+  let pair = 0;
   const allocate = (length: number) => {
+    const slot = out?.floats?.[pair++];
+    if (slot) return slot;
     const array = kept.take(length);
     taken.push(array);
     return array;
@@ -153,7 +161,7 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
     );
     onLookup?.(r.hits, request.sampleIds.length ? r.misses : 0);
     response = {
-      matrices: r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)),
+      matrices: out ? out.write(r.matrices) : r.matrices.map((m, i) => encodeFloat(m, [batch, ...r.dims[i]!], matricesDtype)),
       cacheHits: r.hits,
       modelFingerprint: modelFingerprint(model), // of the weights just used: both read in this one synchronous turn
     };
@@ -168,7 +176,7 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
   } finally {
     images?.dispose();
     const giveBack = () => kept.give(taken);
-    if (response && matricesDtype === 'DATA_TYPE_FLOAT32') afterEncoding(response, giveBack);
+    if (response && matricesDtype === 'DATA_TYPE_FLOAT32' && !out) afterEncoding(response, giveBack);
     else giveBack();
   }
 }
@@ -266,6 +274,35 @@ function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], 
     direct: !slots.some((s) => inputs.some((input) => overlaps(s.array, input))),
     commit: () => slots.forEach((s) => s.commit()),
     messages: student.map((p, i): PairMessage => ({ first: tensor(2 * i), second: tensor(2 * i + 1), layout: layoutEnum(p.first.layout) })),
+  };
+}
+
+/**
+ * matrices_to: a slot in the region for every pair's [B, C1, C2] matrices in `dtype`, packed in pair order (each at
+ * a multiple of 4), checked before any work. float32 slots are handed to the assembly (`floats`); `write` puts
+ * the assembled matrices there (converting half precision), commits, and gives the response's refs.
+ */
+function matrixSlots(target: SharedMemoryRef__Output, batch: number, dims: [number, number][], dtype: FloatDtype, images: Float32Array | undefined, regions?: SharedMemoryRegions) {
+  if (!regions) throw invalid('matrices_to: shared memory is off on this server');
+  const elementBytes = dtype === 'DATA_TYPE_FLOAT32' ? 4 : 2;
+  const lengths = dims.map(([c1, c2]) => batch * c1 * c2);
+  const offsets = packedOffsets(Number(target.offset), lengths.map((n) => n * elementBytes));
+  const slots = lengths.map((n, i) => regions.bytesForWrite({ region: target.region, offset: offsets[i]! }, n * elementBytes, 'matrices_to'));
+  // Cached samples' rows are written before the teacher reads the images of the others.
+  if (images && slots.some((s) => overlaps(s.bytes, images))) throw invalid('matrices_to: the slots overlap images');
+  const floats = dtype === 'DATA_TYPE_FLOAT32' ? slots.map((s, i) => new Float32Array(s.bytes.buffer, s.bytes.byteOffset, lengths[i]!)) : undefined;
+  return {
+    floats,
+    write(matrices: Float32Array[]): Tensor[] {
+      if (dtype !== 'DATA_TYPE_FLOAT32') {
+        matrices.forEach((m, i) => {
+          const halves = halvesOf(m, dtype);
+          slots[i]!.bytes.set(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
+        });
+      }
+      slots.forEach((s) => s.commit());
+      return dims.map((d, i) => ({ dtype, shape: [batch, ...d], sharedMemory: { region: target.region, offset: offsets[i]! } }));
+    },
   };
 }
 

@@ -23,10 +23,15 @@ export function floatDtypeOf(value: string | number | null | undefined, field: s
 /** A Tensor message of `data` in `dtype` (float32: a view of `data`, no copy). */
 export function encodeFloat(data: Float32Array, shape: readonly number[], dtype: FloatDtype): Tensor {
   if (dtype === 'DATA_TYPE_FLOAT32') return encodeFloat32(data, shape);
+  const halves = halvesOf(data, dtype);
+  return { dtype, shape: [...shape], data: Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength) };
+}
+
+/** The float16 or bfloat16 bit patterns of `data` (natively when the addon is in use). */
+export function halvesOf(data: Float32Array, dtype: 'DATA_TYPE_FLOAT16' | 'DATA_TYPE_BFLOAT16'): Uint16Array {
   const native = nativeHalfConversions();
   const convert = dtype === 'DATA_TYPE_FLOAT16' ? (native?.toFloat16 ?? toFloat16) : (native?.toBfloat16 ?? toBfloat16);
-  const halves = convert(data);
-  return { dtype, shape: [...shape], data: Buffer.from(halves.buffer, halves.byteOffset, halves.byteLength) };
+  return convert(data);
 }
 
 /** IEEE binary16 bit patterns of `data`, round to nearest even. */

@@ -128,13 +128,16 @@ export class SharedMemoryRegions {
    */
   floatsForWrite(ref: SharedMemoryRef__Output, n: number, field: string): { array: Float32Array; commit(): void } {
     if (Number(ref.offset) % 4 !== 0) throw invalid(`${field}.offset: ${ref.offset} is not a multiple of 4`);
-    const { access, offset } = this.locate(ref, n * 4, field);
-    if (access.mapped) {
-      const bytes = access.read(offset, n * 4);
-      return { array: new Float32Array(bytes.buffer, bytes.byteOffset, n), commit: () => undefined };
-    }
-    const array = new Float32Array(n);
-    return { array, commit: () => access.write(offset, new Uint8Array(array.buffer)) };
+    const { bytes, commit } = this.bytesForWrite(ref, n * 4, field);
+    return { array: new Float32Array(bytes.buffer, bytes.byteOffset, n), commit };
+  }
+
+  /** `length` bytes at `ref` to write into, as floatsForWrite. */
+  bytesForWrite(ref: SharedMemoryRef__Output, length: number, field: string): { bytes: Uint8Array; commit(): void } {
+    const { access, offset } = this.locate(ref, length, field);
+    if (access.mapped) return { bytes: access.read(offset, length), commit: () => undefined };
+    const bytes = new Uint8Array(length);
+    return { bytes, commit: () => access.write(offset, bytes) };
   }
 
   /** Whether `view` lies in a mapped region (its memory is the region's reservation, not the call's). */

@@ -4,6 +4,7 @@ import type { Tensor as _fspd_v1_Tensor, Tensor__Output as _fspd_v1_Tensor__Outp
 import type { TapPair as _fspd_v1_TapPair, TapPair__Output as _fspd_v1_TapPair__Output } from '../../fspd/v1/TapPair.js';
 import type { Pooling as _fspd_v1_Pooling, Pooling__Output as _fspd_v1_Pooling__Output } from '../../fspd/v1/Pooling.js';
 import type { DataType as _fspd_v1_DataType, DataType__Output as _fspd_v1_DataType__Output } from '../../fspd/v1/DataType.js';
+import type { SharedMemoryRef as _fspd_v1_SharedMemoryRef, SharedMemoryRef__Output as _fspd_v1_SharedMemoryRef__Output } from '../../fspd/v1/SharedMemoryRef.js';
 
 /**
  * An input batch for a teacher model held by the server (ModelService).
@@ -39,6 +40,13 @@ export interface TeacherFspRequest {
    * half the bytes on the wire). Other types are INVALID_ARGUMENT.
    */
   'matricesDtype'?: (_fspd_v1_DataType);
+  /**
+   * When set: the matrices are written into this shared-memory region from this offset on, packed in pair
+   * order (each starting at a multiple of 4 bytes, so at the running offset rounded up to 4), and the
+   * response's matrices carry shared_memory refs instead of data: a co-located client then reads them in
+   * place instead of through the socket. The slots may not overlap images in the same region.
+   */
+  'matricesTo'?: (_fspd_v1_SharedMemoryRef | null);
 }
 
 /**
@@ -75,4 +83,11 @@ export interface TeacherFspRequest__Output {
    * half the bytes on the wire). Other types are INVALID_ARGUMENT.
    */
   'matricesDtype': (_fspd_v1_DataType__Output);
+  /**
+   * When set: the matrices are written into this shared-memory region from this offset on, packed in pair
+   * order (each starting at a multiple of 4 bytes, so at the running offset rounded up to 4), and the
+   * response's matrices carry shared_memory refs instead of data: a co-located client then reads them in
+   * place instead of through the socket. The slots may not overlap images in the same region.
+   */
+  'matricesTo': (_fspd_v1_SharedMemoryRef__Output | null);
 }

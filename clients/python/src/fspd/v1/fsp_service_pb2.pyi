@@ -56,20 +56,22 @@ class FspLossResponse(_message.Message):
     def __init__(self, loss: _Optional[float] = ..., pair_losses: _Optional[_Iterable[float]] = ..., student_gradients: _Optional[_Iterable[_Union[_types_pb2.FeaturePair, _Mapping]]] = ..., teacher_matrices: _Optional[_Iterable[_Union[_types_pb2.Tensor, _Mapping]]] = ...) -> None: ...
 
 class TeacherFspRequest(_message.Message):
-    __slots__ = ("model_id", "images", "sample_ids", "pairs", "pooling", "matrices_dtype")
+    __slots__ = ("model_id", "images", "sample_ids", "pairs", "pooling", "matrices_dtype", "matrices_to")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_IDS_FIELD_NUMBER: _ClassVar[int]
     PAIRS_FIELD_NUMBER: _ClassVar[int]
     POOLING_FIELD_NUMBER: _ClassVar[int]
     MATRICES_DTYPE_FIELD_NUMBER: _ClassVar[int]
+    MATRICES_TO_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     images: _types_pb2.Tensor
     sample_ids: _containers.RepeatedScalarFieldContainer[str]
     pairs: _containers.RepeatedCompositeFieldContainer[_types_pb2.TapPair]
     pooling: _types_pb2.Pooling
     matrices_dtype: _types_pb2.DataType
-    def __init__(self, model_id: _Optional[str] = ..., images: _Optional[_Union[_types_pb2.Tensor, _Mapping]] = ..., sample_ids: _Optional[_Iterable[str]] = ..., pairs: _Optional[_Iterable[_Union[_types_pb2.TapPair, _Mapping]]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., matrices_dtype: _Optional[_Union[_types_pb2.DataType, str]] = ...) -> None: ...
+    matrices_to: _types_pb2.SharedMemoryRef
+    def __init__(self, model_id: _Optional[str] = ..., images: _Optional[_Union[_types_pb2.Tensor, _Mapping]] = ..., sample_ids: _Optional[_Iterable[str]] = ..., pairs: _Optional[_Iterable[_Union[_types_pb2.TapPair, _Mapping]]] = ..., pooling: _Optional[_Union[_types_pb2.Pooling, str]] = ..., matrices_dtype: _Optional[_Union[_types_pb2.DataType, str]] = ..., matrices_to: _Optional[_Union[_types_pb2.SharedMemoryRef, _Mapping]] = ...) -> None: ...
 
 class TeacherFspResponse(_message.Message):
     __slots__ = ("matrices", "cache_hits", "model_fingerprint")
