@@ -89,3 +89,60 @@ def test_torch_fsp_loss_through_shared_memory(shm_server):
     assert shm_loss.item() == socket_loss.item()
     for m, g in zip(maps, socket_grads):
         assert torch.equal(m.grad, g)
+
+
+@pytest.mark.torch
+def test_teacher_matrices_through_shared_memory_equal_the_socket_path(shm_server):
+    """TeacherFsp's matrices_to from the Python client: fetch_teacher_matrices and FSPLoss with a region give
+    bit for bit what the socket gives, in every wire dtype, with ids alone and with images, while the
+    response carries no matrix bytes."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    import grpc
+
+    import fspd.torch as ft
+
+    client, directory = shm_server
+    teacher = client.create_resnet(8, input_shape=[8, 8, 3], seed=4, model_id="shm-teacher-py")
+    images = torch.randn(5, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    ids = [f"shm-{i}" for i in range(5)]
+    try:
+        with fspd.SharedMemory(client, directory, "pytest-t", 1 << 20) as shm:
+            for dtype in ("float32", "float16", "bfloat16"):
+                ref = ft.TeacherRef(teacher.model_id, images, ids)
+                want, _ = ft.fetch_teacher_matrices(client, ref, matrices_dtype=dtype)
+                for r in (ref, ft.TeacherRef(teacher.model_id, None, ids)):  # cached on the server by now
+                    got, hits = ft.fetch_teacher_matrices(client, r, matrices_dtype=dtype, shared_memory=shm)
+                    assert hits == 5
+                    for g, w in zip(got, want):
+                        assert g.dtype == w.dtype and torch.equal(g, w)
+            # The same through FSPLoss (with a prefetch), the responses without matrix bytes.
+            sizes = []
+
+            class Sizes(grpc.UnaryUnaryClientInterceptor):
+                def intercept_unary_unary(self, continuation, details, request):
+                    out = continuation(details, request)
+                    if details.method.endswith("/TeacherFsp"):
+                        sizes.append(out.result().ByteSize())
+                    return out
+
+            with fspd.Client(client.address, timeout=120, interceptors=[Sizes()]) as counted:
+                shm_counted = fspd.SharedMemory(counted, directory, "pytest-u", 1 << 20)
+                try:
+                    gen = torch.Generator().manual_seed(3)
+                    taps = [tuple(t.shape) for t in teacher.taps]
+                    student = []
+                    for p in teacher.pairs:
+                        (h1, w1, c1), (h2, w2, c2) = taps[p.first], taps[p.second]
+                        student.append((torch.randn(5, c1, h1, w1, generator=gen), torch.randn(5, c2, h2, w2, generator=gen)))
+                    plain = ft.FSPLoss(client, teacher_model_id=teacher.model_id)(student, sample_ids=ids).item()
+                    via = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, shared_memory=shm_counted)
+                    assert via(student, sample_ids=ids).item() == plain
+                    via.prefetch(None, ids)
+                    assert via(student, sample_ids=ids).item() == plain
+                    via.close()
+                finally:
+                    shm_counted.close()
+            matrix_bytes = 5 * sum(taps[p.first][2] * taps[p.second][2] for p in teacher.pairs) * 4
+            assert len(sizes) == 2 and max(sizes) < 512 < matrix_bytes, (sizes, matrix_bytes)
+    finally:
+        client.delete_model(teacher.model_id)

@@ -8,17 +8,22 @@ round-robin list of replicas.
 
 >>> with fspd.SharedMemory(client, "/dev/shm/fspd", "trainer-0", 64 << 20) as shm:
 ...     r = shm.fsp_loss(student=[(s1, s2)], teacher_matrices=[g1], layout="NCHW")
+
+A server-side teacher's matrices can come back through the region as well (TeacherFsp's ``matrices_to``):
+:meth:`SharedMemory.teacher_fsp_parts`, or ``fspd.torch.FSPLoss(..., shared_memory=shm)``.
 """
 from __future__ import annotations
 
 import mmap
 import os
-from typing import Any, Optional, Sequence, Tuple
+import threading
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _tensor
 from .client import Client, FspLossResult, Pair
+from .v1 import fsp_service_pb2 as fsp_pb
 from .v1 import shared_memory_service_pb2 as shm_pb
 from .v1 import shared_memory_service_pb2_grpc as shm_grpc
 from .v1 import types_pb2 as types_pb
@@ -29,8 +34,8 @@ _ALIGN = 64  # each tensor starts on a cache line (the server needs 4 bytes for 
 class SharedMemory:
     """A region of ``byte_size`` bytes: the file ``directory/name`` (created, or truncated), mapped here and
     registered with the server as region ``name``. ``directory`` is where this process sees the server's
-    ``--shared-memory-dir``. Each :meth:`fsp_loss` lays its tensors out from the start of the region, so one
-    region serves one call at a time (use one per thread)."""
+    ``--shared-memory-dir``. Each :meth:`fsp_loss` and :meth:`teacher_fsp_parts` lays its tensors out from the
+    start of the region, so one region serves one call at a time: calls from several threads take turns."""
 
     def __init__(self, client: Client, directory: str, name: str, byte_size: int, *, timeout: Optional[float] = None):
         self.client, self.name, self.byte_size = client, name, byte_size
@@ -43,6 +48,7 @@ class SharedMemory:
             os.close(fd)
         self._stub = shm_grpc.SharedMemoryServiceStub(client.channel)
         self._used = 0
+        self._turn = threading.RLock()  # one call lays out the region at a time
         try:
             request = shm_pb.RegisterSharedMemoryRequest(name=name, path=name, byte_size=byte_size)
             self.region = client._unary("RegisterSharedMemory", self._stub.RegisterSharedMemory, request, timeout).region
@@ -106,22 +112,43 @@ class SharedMemory:
         into it, the server reads them in place and writes the gradients after them. ``copy=False`` returns
         the gradients as views of the region, valid until the next call on it. Other keyword arguments are
         :meth:`Client.fsp_loss_request`'s (weights, reduction, pooling, return_teacher_matrices)."""
-        self.reset()
-        request = self.client.fsp_loss_request(
-            student, teacher, teacher_matrices=teacher_matrices, layout=layout, teacher_layout=teacher_layout,
-            return_gradients=return_gradients, to_tensor=self.put, **options,
-        )
-        if return_gradients:
-            gradient_bytes = sum(4 * (np.asarray(a).size + np.asarray(b).size) for a, b in student)
-            request.gradients_to.CopyFrom(self.ref(self.reserve(gradient_bytes)))
-        res = self.client._unary("FspLoss", self.client._fsp.FspLoss, request, timeout)
-        take = (lambda t: self.view(t).copy()) if copy else self.view
-        return FspLossResult(
-            loss=res.loss,
-            pair_losses=list(res.pair_losses),
-            gradients=[(take(g.first), take(g.second)) for g in res.student_gradients],
-            teacher_matrices=[_tensor.from_tensor(m) for m in res.teacher_matrices],
-        )
+        with self._turn:
+            self.reset()
+            request = self.client.fsp_loss_request(
+                student, teacher, teacher_matrices=teacher_matrices, layout=layout, teacher_layout=teacher_layout,
+                return_gradients=return_gradients, to_tensor=self.put, **options,
+            )
+            if return_gradients:
+                gradient_bytes = sum(4 * (np.asarray(a).size + np.asarray(b).size) for a, b in student)
+                request.gradients_to.CopyFrom(self.ref(self.reserve(gradient_bytes)))
+            res = self.client._unary("FspLoss", self.client._fsp.FspLoss, request, timeout)
+            take = (lambda t: self.view(t).copy()) if copy else self.view
+            return FspLossResult(
+                loss=res.loss,
+                pair_losses=list(res.pair_losses),
+                gradients=[(take(g.first), take(g.second)) for g in res.student_gradients],
+                teacher_matrices=[_tensor.from_tensor(m) for m in res.teacher_matrices],
+            )
+
+    def teacher_fsp_parts(
+        self, request: fsp_pb.TeacherFspRequest, *, timeout: Optional[float] = None
+    ) -> Tuple[List[Tuple[int, List[int], bytearray]], int, str]:
+        """:meth:`Client.teacher_fsp_parts` with the matrices written into the region (the request's
+        ``matrices_to`` is set here, to the region's start) instead of sent through the socket; each matrix's
+        bytes are copied out into a bytearray of its own before the region serves another call."""
+        with self._turn:
+            self.reset()
+            request.matrices_to.CopyFrom(self.ref(0))
+            res = self.client.teacher_fsp_raw(request, timeout=timeout)
+            parts = []
+            for i, m in enumerate(res.matrices):
+                ref, shape = m.shared_memory, [int(d) for d in m.shape]
+                size = int(np.prod(shape, dtype=np.int64)) * (4 if m.dtype == types_pb.DATA_TYPE_FLOAT32 else 2)
+                if not m.HasField("shared_memory") or ref.region != self.name or ref.offset + size > self.byte_size:
+                    raise ValueError(f"TeacherFspResponse.matrices[{i}]: not {size} bytes in shared-memory region '{self.name}'")
+                with memoryview(self._map) as whole, whole[ref.offset:ref.offset + size] as view:
+                    parts.append((m.dtype, shape, bytearray(view)))
+            return parts, res.cache_hits, res.model_fingerprint
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 

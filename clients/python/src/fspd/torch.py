@@ -9,9 +9,10 @@ What crosses the wire depends on how the teacher is given:
   reduction), and autograd does the backward pass. A TeacherRef fetches the teacher's matrices [B, C1, C2]
   from TeacherFsp (cached by sample id on the server): with ``sample_ids`` it sends the ids alone first and
   the images only if the server lacks a sample; ``matrices_dtype="float16"`` / ``"bfloat16"`` halves the
-  bytes of the matrices. Given matrices send nothing at all. ``FSPLoss(..., client_cache_bytes=N)`` keeps the
-  matrices here as well (:class:`TeacherMatrixCache`, for a frozen teacher): a batch of samples seen before
-  makes no call at all.
+  bytes of the matrices; with ``shared_memory`` (a :class:`fspd.SharedMemory` of a server on the same host
+  or pod) they come back through the region instead of the socket. Given matrices send nothing at all.
+  ``FSPLoss(..., client_cache_bytes=N)`` keeps the matrices here as well (:class:`TeacherMatrixCache`, for a
+  frozen teacher): a batch of samples seen before makes no call at all.
 - **The teacher as feature pairs** (``teacher=[(t_in, t_out), ...]``), or ``compute="server"``: the student's
   maps go to FspLoss (as bytes, or through ``shared_memory``), the loss and dL/d(maps) come back, and
   backward() hands those gradients to autograd.
@@ -204,8 +205,9 @@ def _tensor_from(dtype: int, shape: Sequence[int], data: Any, device: Union[torc
     if not len(data):
         out = torch.zeros(shape, dtype=torch_dtype)
     else:
-        # bytearray: a writable copy torch can own (the received bytes are immutable); little-endian host assumed.
-        raw = torch.frombuffer(bytearray(data), dtype=torch.int16 if torch_dtype == torch.bfloat16 else torch_dtype)
+        # bytearray: a writable copy torch can own (the received bytes are immutable; one already copied out of
+        # shared memory is taken as it is); little-endian host assumed.
+        raw = torch.frombuffer(data if isinstance(data, bytearray) else bytearray(data), dtype=torch.int16 if torch_dtype == torch.bfloat16 else torch_dtype)
         out = (raw.view(torch.bfloat16) if torch_dtype == torch.bfloat16 else raw).reshape(shape)
     return out if device is None else out.to(device)
 
@@ -219,25 +221,27 @@ def fetch_teacher_matrices(
     device: Union[torch.device, str, None] = None,
     timeout: Optional[float] = None,
     cache: Optional[TeacherMatrixCache] = None,
+    shared_memory: Optional[SharedMemory] = None,
 ) -> Tuple[List[torch.Tensor], int]:
     """The teacher's FSP matrices for a TeacherRef's batch, as torch tensors in the wire dtype on ``device``,
     and TeacherFsp's cache_hits. With sample ids and ``teacher.ids_first``, the ids go alone first; the images
     follow only if the server lacks a sample. ``cache``: a :class:`TeacherMatrixCache` to serve samples from
     and keep the fetched ones in (with sample ids): only the samples it lacks are asked for, and none when it
-    has them all (its ``hits`` count those)."""
-    matrices, server_hits, _ = _fetch(client, teacher, pooling, matrices_dtype, device, timeout, cache)
+    has them all (its ``hits`` count those). ``shared_memory``: a :class:`fspd.SharedMemory` of the same server
+    (same host or pod) for the matrices to come back through instead of the socket (TeacherFsp's matrices_to)."""
+    matrices, server_hits, _ = _fetch(client, teacher, pooling, matrices_dtype, device, timeout, cache, shared_memory)
     return matrices, server_hits
 
 
 def _fetch(
     client: Client, teacher: TeacherRef, pooling: str, matrices_dtype: str, device: Union[torch.device, str, None],
-    timeout: Optional[float], cache: Optional[TeacherMatrixCache],
+    timeout: Optional[float], cache: Optional[TeacherMatrixCache], via: Optional[SharedMemory] = None,
 ) -> Tuple[List[torch.Tensor], int, int]:
     """fetch_teacher_matrices, and how many samples came from ``cache`` (the third count)."""
     ids = [str(s) for s in teacher.sample_ids] if teacher.sample_ids is not None else None
     common = dict(pairs=teacher.pairs, pooling=pooling, dtype=matrices_dtype)
     if cache is None or not ids:
-        matrices, server_hits, _ = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout)
+        matrices, server_hits, _ = _teacher_fsp(client, teacher, ids, teacher.images, common, timeout, via)
         return [_tensor_from(*m, device) for m in matrices], server_hits, 0
 
     pairs = None if teacher.pairs is None else tuple((int(a), int(b)) for a, b in teacher.pairs)
@@ -249,7 +253,7 @@ def _fetch(
     missing = [i for i in range(len(ids)) if i not in is_held]
 
     def ask(asked: List[str], images: Any) -> Tuple[int, str, List[torch.Tensor]]:
-        matrices, server_hits, model_fingerprint = _teacher_fsp(client, teacher, asked, images, common, timeout)
+        matrices, server_hits, model_fingerprint = _teacher_fsp(client, teacher, asked, images, common, timeout, via)
         fetched = [_tensor_from(*m) for m in matrices]
         cache.store(teacher.model_id, head, model_fingerprint, asked, fetched)
         return server_hits, model_fingerprint, fetched
@@ -272,13 +276,16 @@ def _fetch(
 
 
 def _teacher_fsp(
-    client: Client, teacher: TeacherRef, ids: Optional[List[str]], images: Any, common: dict, timeout: Optional[float]
-) -> Tuple[List[Tuple[int, List[int], memoryview]], int, str]:
+    client: Client, teacher: TeacherRef, ids: Optional[List[str]], images: Any, common: dict, timeout: Optional[float],
+    via: Optional[SharedMemory] = None,
+) -> Tuple[List[Tuple[int, List[int], Any]], int, str]:
     """TeacherFsp for the samples ``ids`` with their ``images`` (the TeacherRef's layout): ids alone first
-    when the TeacherRef says so, then with the images if the server lacks one. Client.teacher_fsp_parts' answer."""
+    when the TeacherRef says so, then with the images if the server lacks one. Client.teacher_fsp_parts' answer
+    (SharedMemory.teacher_fsp_parts' through ``via``)."""
+    send = (via or client).teacher_fsp_parts
     if ids and (teacher.ids_first or images is None):
         try:
-            return client.teacher_fsp_parts(client.teacher_fsp_request(teacher.model_id, None, sample_ids=ids, **common), timeout=timeout)
+            return send(client.teacher_fsp_request(teacher.model_id, None, sample_ids=ids, **common), timeout=timeout)
         except errors.FailedPrecondition as err:
             if err.reason != "SAMPLES_NOT_CACHED" or images is None:
                 raise
@@ -287,7 +294,7 @@ def _teacher_fsp(
     nhwc = _np(images)
     if teacher.images_layout.upper() == "NCHW":
         nhwc = np.ascontiguousarray(nhwc.transpose(0, 2, 3, 1))  # TeacherFsp takes NHWC images
-    return client.teacher_fsp_parts(client.teacher_fsp_request(teacher.model_id, nhwc, sample_ids=ids, **common), timeout=timeout)
+    return send(client.teacher_fsp_request(teacher.model_id, nhwc, sample_ids=ids, **common), timeout=timeout)
 
 
 def _rows(images: Any, index: List[int]) -> Any:
@@ -321,14 +328,15 @@ def fsp_loss(
     matrices, and on the server when it is feature pairs; 'server' always sends the student's maps to
     FspLoss. ``matrices_dtype``: 'float32', 'float16' or 'bfloat16', the TeacherRef's matrices on the wire.
     ``shared_memory``: a :class:`fspd.SharedMemory` of the same server to move the maps and gradients through
-    (same host or pod) instead of the socket, when the maps are sent."""
+    (same host or pod) instead of the socket, when the maps are sent, and a TeacherRef's matrices."""
     if compute not in ("auto", "server"):
         raise ValueError(f"compute: unknown value {compute!r} (auto, server)")
     if isinstance(teacher, TeacherRef):
         if teacher_matrices is not None:
             raise ValueError("fsp_loss: pass a TeacherRef or teacher_matrices, not both")
         device = student[0][0].device if student else None
-        mats, _hits = fetch_teacher_matrices(client, teacher, pooling=pooling, matrices_dtype=matrices_dtype, device=device if compute == "auto" else None, timeout=timeout)
+        mats, _hits = fetch_teacher_matrices(client, teacher, pooling=pooling, matrices_dtype=matrices_dtype, device=device if compute == "auto" else None,
+                                             timeout=timeout, shared_memory=shared_memory)
         teacher, teacher_matrices = None, mats
     if teacher is not None:
         if teacher_matrices is not None:
@@ -360,7 +368,9 @@ class FSPLoss(nn.Module):
     FspLoss); see the module docstring for what moves in each case. ``cache_hits``: TeacherFsp's count of
     the last forward with a server teacher (0 when it made no call; None before). :meth:`prefetch` fetches a
     coming batch's teacher matrices in the background (the teacher does not depend on the student), hiding
-    the call's time behind the student's own work.
+    the call's time behind the student's own work. ``shared_memory``: a :class:`fspd.SharedMemory` of the same
+    server through which the maps and gradients (when sent) and the server teacher's matrices move instead
+    of the socket.
 
     ``client_cache_bytes``: > 0 keeps the server teacher's matrices here too, per sample id, up to that many
     bytes of matrices (a :class:`TeacherMatrixCache`, least recently used out first; Σ C1·C2·bytes per element
@@ -432,7 +442,8 @@ class FSPLoss(nn.Module):
         ref = TeacherRef(self.teacher_model_id, images, list(sample_ids), self.teacher_pairs)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fspd-prefetch")
-        future = self._pool.submit(_fetch, self.client, ref, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache)
+        future = self._pool.submit(_fetch, self.client, ref, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache,
+                                   self.shared_memory)
         self._prefetched.setdefault(tuple(str(i) for i in sample_ids), deque()).append(future)
 
     def close(self) -> None:
@@ -465,7 +476,7 @@ class FSPLoss(nn.Module):
         if isinstance(teacher, TeacherRef):
             device = student[0][0].device if (student and self.compute == "auto") else None
             teacher_matrices, self.cache_hits, self.client_cache_hits = _fetch(
-                self.client, teacher, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache)
+                self.client, teacher, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache, self.shared_memory)
             teacher = None
         return fsp_loss(
             self.client, student, teacher, teacher_matrices=teacher_matrices, weights=self.weights,
