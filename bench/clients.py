@@ -8,7 +8,9 @@ matrices, and dL/d(both student maps). Modes:
   shm      the same through fspd.SharedMemory (maps copied into a region under /dev/shm, gradients out)
   matrices fspd.torch.FSPLoss with a TeacherRef: TeacherFsp sends the teacher's matrices (float32, float16 or
            bfloat16 on the wire) for sample ids the server has cached (warm: the ids alone go up), and
-           the loss and its backward run here in torch.
+           the loss and its backward run here in torch. Each also prefetched (FSPLoss.prefetch of the next
+           step's ids before the step), and in float32 through a SharedMemory region (TeacherFsp's
+           matrices_to: the matrices come back through the region, not the socket), plain and prefetched.
   client cache  the same FSPLoss with client_cache_bytes (fspd.torch.TeacherMatrixCache): the batch's matrices
            are held in the client after one warm-up step, so a timed step makes no call (float32 or bfloat16
            held), and the loss and backward run in torch.
@@ -54,6 +56,7 @@ SHAPES = [  # batch, c1, c2, height, width (bench/fsp.ts)
 TEACHER_PAIRS = {(16, 16): (0, 1), (32, 32): (2, 2), (64, 64): (3, 3), (16, 32): (1, 2)}
 WIRE_DTYPES = ("float32", "float16", "bfloat16")
 CLIENT_CACHE_DTYPES = ("float32", "bfloat16")
+VIA_SHM = ("matrices", "prefetched")  # the float32 matrices modes also run through a SharedMemory region
 
 
 class ByteCounter:
@@ -179,6 +182,19 @@ def main() -> None:
                     "shm": lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"),
                 }
                 loss_fns = {}
+                # Room for the largest batch's float32 matrices of one pair (256 × 16 × 32 × 4 = 512 KiB; 2 MiB at [128, 64, 64]).
+                matrices_shm = fspd.SharedMemory(c, shm_dir, f"bench-matrices-{batch}-{c1}-{c2}-{h}", 2 * gtn.nbytes + 4096)
+                prefetched_shm = fspd.SharedMemory(c, shm_dir, f"bench-prefetched-{batch}-{c1}-{c2}-{h}", 2 * gtn.nbytes + 4096)
+                loss_fns["matrices-shm"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], shared_memory=matrices_shm)
+                fns["matrices-shm"] = lambda fn=fn: matrices_step(fn, a, b, images, ids)
+                loss_fns["prefetched-shm"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], shared_memory=prefetched_shm)
+                fn.prefetch(None, ids)
+
+                def pipelined_shm(fn=fn):
+                    fn.prefetch(None, ids)
+                    matrices_step(fn, a, b, None, ids)
+
+                fns["prefetched-shm"] = pipelined_shm
                 for dt in WIRE_DTYPES:
                     loss_fns[f"matrices-{dt}"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
                     fns[f"matrices-{dt}"] = lambda fn=fn: matrices_step(fn, a, b, images, ids)
@@ -199,13 +215,13 @@ def main() -> None:
                 try:
                     t = timed_rounds(fns, rounds, min_runs, budget)
                 finally:
-                    shm.close()
                     for fn in loss_fns.values():
                         fn.close()
-                for dt in WIRE_DTYPES:
-                    for mode in ("matrices", "prefetched"):
-                        hits = loss_fns[f"{mode}-{dt}"].cache_hits
-                        assert hits == batch, f"{mode} {dt}, warm server cache: {hits} of {batch} hits"
+                    for region in (shm, matrices_shm, prefetched_shm):
+                        region.close()
+                for key in [f"{mode}-{dt}" for mode in ("matrices", "prefetched") for dt in WIRE_DTYPES] + [f"{mode}-shm" for mode in VIA_SHM]:
+                    hits = loss_fns[key].cache_hits
+                    assert hits == batch, f"{key}, warm server cache: {hits} of {batch} hits"
                 for dt in CLIENT_CACHE_DTYPES:
                     held = loss_fns[f"held-{dt}"].client_cache_hits
                     assert held == batch, f"client cache {dt}: {held} of {batch} held"
@@ -215,6 +231,7 @@ def main() -> None:
                 matrices_ms = {dt: t[f"matrices-{dt}"][0] for dt in WIRE_DTYPES}
                 prefetched_ms = {dt: t[f"prefetched-{dt}"][0] for dt in WIRE_DTYPES}
                 client_cache_ms = {dt: t[f"held-{dt}"][0] for dt in CLIENT_CACHE_DTYPES}
+                shm_matrices_ms = {mode: t[f"{mode}-shm"][0] for mode in VIA_SHM}
 
                 # Bytes on the wire per step, one untimed step of each mode through the counting client.
                 wire = {"inline": counter.measure(lambda: counted.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"))}
@@ -224,6 +241,10 @@ def main() -> None:
                 for dt in WIRE_DTYPES:
                     fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt)
                     wire[f"matrices_{dt}"] = counter.measure(lambda: matrices_step(fn, a, b, images, ids))
+                with fspd.SharedMemory(counted, shm_dir, f"bench-bytes-matrices-{batch}-{c1}", 2 * gtn.nbytes + 4096) as region:
+                    fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], shared_memory=region)
+                    wire["matrices_shared_memory"] = counter.measure(lambda: matrices_step(fn, a, b, images, ids))
+                    wire["matrices_shared_memory"]["through_region"] = gtn.nbytes
                 for dt in CLIENT_CACHE_DTYPES:  # a step on a held batch (the first step, which fills it, moves what matrices_<dt> does)
                     fn = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, teacher_pairs=[pair], matrices_dtype=dt, client_cache_bytes=1 << 30)
                     matrices_step(fn, a, b, images, ids)
@@ -238,22 +259,26 @@ def main() -> None:
                     "shape": {"batch": batch, "c1": c1, "c2": c2, "height": h, "width": w}, "teacher_pair": list(pair),
                     "client_ms": client_full_ms, "client_prepared_request_ms": rpc_ms, "client_shared_memory_ms": shm_ms,
                     "matrices_ms": matrices_ms, "matrices_prefetched_ms": prefetched_ms, "client_cache_ms": client_cache_ms,
+                    "matrices_shared_memory_ms": shm_matrices_ms,
                     "torch_local_ms": base, "torch_local_ms_per_round": local_rounds,
                     "ms_per_round": {k: v[2] for k, v in t.items()},
                     "ratio": client_full_ms / base, "ratio_shared_memory": shm_ms / base,
                     "ratio_matrices": {dt: matrices_ms[dt] / base for dt in WIRE_DTYPES},
                     "ratio_matrices_prefetched": {dt: prefetched_ms[dt] / base for dt in WIRE_DTYPES},
                     "ratio_client_cache": {dt: client_cache_ms[dt] / base for dt in CLIENT_CACHE_DTYPES},
+                    "ratio_matrices_shared_memory": {mode: shm_matrices_ms[mode] / base for mode in VIA_SHM},
                     "request_mib": mib, "wire_bytes_per_step": wire, "runs": {"client": client_runs, "torch": local_runs},
                 })
                 r = records[-1]
                 print(f"[{batch:>3}, {c1:>2}, {c2:>2}, {h:>2}, {w:>2}]  inline {client_full_ms:7.1f}  shm {shm_ms:6.1f}  "
                       + "  ".join(f"mat-{dt} {matrices_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
                       + "  " + "  ".join(f"pre-{dt} {prefetched_ms[dt]:6.2f}" for dt in WIRE_DTYPES)
+                      + "  " + "  ".join(f"{mode}-shm {shm_matrices_ms[mode]:6.2f}" for mode in VIA_SHM)
                       + "  " + "  ".join(f"held-{dt} {client_cache_ms[dt]:6.2f}" for dt in CLIENT_CACHE_DTYPES)
                       + f"  torch {local_ms:6.2f} ms (rounds {min(local_rounds):.2f}–{max(local_rounds):.2f})  ratios {r['ratio']:.1f}x / {r['ratio_shared_memory']:.2f}x / "
                       + " / ".join(f"{r['ratio_matrices'][dt]:.2f}x" for dt in WIRE_DTYPES)
                       + " / prefetched " + " / ".join(f"{r['ratio_matrices_prefetched'][dt]:.2f}x" for dt in WIRE_DTYPES)
+                      + " / via shm " + " / ".join(f"{r['ratio_matrices_shared_memory'][mode]:.2f}x" for mode in VIA_SHM)
                       + " / client cache " + " / ".join(f"{r['ratio_client_cache'][dt]:.2f}x" for dt in CLIENT_CACHE_DTYPES), flush=True)
             c.delete_model(teacher.model_id)
     finally:
@@ -265,6 +290,7 @@ def main() -> None:
         "benchmark": "clients", "quick": args.quick,
         "what": "a PyTorch student's FSP loss step (forward + backward, NCHW float32) through fspd vs local PyTorch with the teacher matrices in memory: "
                 "FspLoss with the maps inline or through shared memory, the matrices mode (TeacherFsp on a warm cache + the loss in torch), "
+                "the matrices mode with the matrices through a shared-memory region (matrices_to), "
                 "and the matrices mode with the matrices held in the client (client_cache_bytes: no call)",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
                     "torch_threads": torch.get_num_threads(), "load_average_before": load_before, "load_average_after": os.getloadavg()},
@@ -275,34 +301,40 @@ def main() -> None:
         "geomean_ratio_matrices": {dt: geo([r["ratio_matrices"][dt] for r in records]) for dt in WIRE_DTYPES},
         "geomean_ratio_matrices_prefetched": {dt: geo([r["ratio_matrices_prefetched"][dt] for r in records]) for dt in WIRE_DTYPES},
         "geomean_ratio_client_cache": {dt: geo([r["ratio_client_cache"][dt] for r in records]) for dt in CLIENT_CACHE_DTYPES},
+        "geomean_ratio_matrices_shared_memory": {mode: geo([r["ratio_matrices_shared_memory"][mode] for r in records]) for mode in VIA_SHM},
     }
     path = ROOT / "bench" / "results" / "clients.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     kib = lambda n: f"{n / 1024:,.0f}"  # noqa: E731
     print("\nmedian ms per step; ratio = ms / torch local ms:\n")
-    print("| shape [B, C1, C2, H, W] | torch local | inline maps | shared memory | matrices f32 | f16 | bf16 | prefetched f32 | f16 | bf16 | client cache f32 | bf16 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| shape [B, C1, C2, H, W] | torch local | inline maps | shared memory | matrices f32 | f16 | bf16 | prefetched f32 | f16 | bf16 "
+          "| matrices via shm f32 | prefetched via shm f32 | client cache f32 | bf16 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in records:
         s, m, q, pm, pq = r["shape"], r["matrices_ms"], r["ratio_matrices"], r["matrices_prefetched_ms"], r["ratio_matrices_prefetched"]
         cm, cq = r["client_cache_ms"], r["ratio_client_cache"]
         cells = [f"{r['client_ms']:.1f} ({r['ratio']:.1f}×)", f"{r['client_shared_memory_ms']:.2f} ({r['ratio_shared_memory']:.2f}×)"]
         cells += [f"{m[dt]:.2f} ({q[dt]:.2f}×)" for dt in WIRE_DTYPES] + [f"{pm[dt]:.2f} ({pq[dt]:.2f}×)" for dt in WIRE_DTYPES]
+        cells += [f"{r['matrices_shared_memory_ms'][mode]:.2f} ({r['ratio_matrices_shared_memory'][mode]:.2f}×)" for mode in VIA_SHM]
         cells += [f"{cm[dt]:.2f} ({cq[dt]:.2f}×)" for dt in CLIENT_CACHE_DTYPES]
         print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {r['torch_local_ms']:.2f} | " + " | ".join(cells) + " |")
     print("\nKiB on the wire per step (request up + response down; protobuf messages):\n")
-    print("| shape [B, C1, C2, H, W] | inline maps | shared memory (through the region) | matrices f32 | matrices f16 | matrices bf16 | client cache f32 (held) | client cache bf16 (held) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| shape [B, C1, C2, H, W] | inline maps | shared memory (through the region) | matrices f32 | matrices f16 | matrices bf16 "
+          "| matrices via shm f32 (through the region) | client cache f32 (held) | client cache bf16 (held) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in records:
         s, wb = r["shape"], r["wire_bytes_per_step"]
         cell = lambda k: f"{kib(wb[k]['sent'])} + {kib(wb[k]['received'])}"  # noqa: E731
         held = lambda k: f"{wb[k]['sent']} + {wb[k]['received']} B ({kib(wb[k]['held_bytes'])})"  # noqa: E731
         print(f"| [{s['batch']}, {s['c1']}, {s['c2']}, {s['height']}, {s['width']}] | {cell('inline')} | {wb['shared_memory']['sent'] + wb['shared_memory']['received']} B "
               f"({kib(wb['shared_memory']['through_region'])}) | {cell('matrices_float32')} | {cell('matrices_float16')} | {cell('matrices_bfloat16')} | "
+              f"{wb['matrices_shared_memory']['sent'] + wb['matrices_shared_memory']['received']} B ({kib(wb['matrices_shared_memory']['through_region'])}) | "
               f"{held('client_cache_float32')} | {held('client_cache_bfloat16')} |")
     g, gp, gc = out["geomean_ratio_matrices"], out["geomean_ratio_matrices_prefetched"], out["geomean_ratio_client_cache"]
     print(f"\ngeomean ratio {out['geomean_ratio']:.1f}× inline, {out['geomean_ratio_shared_memory']:.2f}× shared memory, matrices "
           f"{g['float32']:.2f}× f32 / {g['float16']:.2f}× f16 / {g['bfloat16']:.2f}× bf16, prefetched "
-          f"{gp['float32']:.2f}× / {gp['float16']:.2f}× / {gp['bfloat16']:.2f}×, client cache "
+          f"{gp['float32']:.2f}× / {gp['float16']:.2f}× / {gp['bfloat16']:.2f}×, via shm {out['geomean_ratio_matrices_shared_memory']['matrices']:.2f}× / "
+          f"prefetched {out['geomean_ratio_matrices_shared_memory']['prefetched']:.2f}×, client cache "
           f"{gc['float32']:.2f}× f32 / {gc['bfloat16']:.2f}× bf16  → {path.relative_to(ROOT)}")
 
 
