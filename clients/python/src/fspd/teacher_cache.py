@@ -31,6 +31,7 @@ import torch
 
 __all__ = ["TeacherMatrixCache"]
 
+
 class _HeadStore:
     """One head's matrices: per pair a [capacity, C1, C2] tensor; a sample's matrices at one row (its slot)."""
 
