@@ -13,10 +13,12 @@ import (
 	fspd "github.com/fspd/fspd/clients/go"
 	fspdv1 "github.com/fspd/fspd/clients/go/gen/fspd/v1"
 	"github.com/fspd/fspd/clients/go/internal/testserver"
+	"google.golang.org/protobuf/proto"
 )
 
-// FspLoss through a shared-memory region (maps put in, gradients written back) equals the same call with
-// the bytes inline, bit for bit; closing unregisters the region and deletes its file.
+// FspLoss through a shared-memory region (maps put in, gradients written back) and TeacherFsp's matrices
+// written into it (matrices_to) equal the same calls with the bytes inline, bit for bit; closing unregisters
+// the region and deletes its file.
 func TestSharedMemoryFspLossEqualsInline(t *testing.T) {
 	base := ""
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
@@ -102,6 +104,51 @@ func TestSharedMemoryFspLossEqualsInline(t *testing.T) {
 			}
 		}
 	}
+
+	// A server teacher's matrices into the region: ids only (cached by the inline call), float32, read in place.
+	if _, err := c.Models.CreateModel(ctx, &fspdv1.CreateModelRequest{ModelId: "go-shm-teacher", Architecture: &fspdv1.CreateModelRequest_Resnet{
+		Resnet: &fspdv1.ResNetSpec{Depth: 8, InputShape: []int64{8, 8, 1}, Seed: proto.Uint32(3)}}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"a", "b", "c"}
+	wantT, err := c.FSP.TeacherFsp(ctx, &fspdv1.TeacherFspRequest{ModelId: "go-shm-teacher", Images: fspd.Float32Tensor([]int64{3, 8, 8, 1}, randn(3*64)), SampleIds: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := int64(0)
+	for _, m := range wantT.GetMatrices() {
+		room += int64(len(m.GetData()))
+	}
+	mat, err := shm.Reserve(room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotT, err := c.FSP.TeacherFsp(ctx, &fspdv1.TeacherFspRequest{ModelId: "go-shm-teacher", SampleIds: ids, MatricesTo: shm.Ref(mat)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotT.GetMatrices()) != len(wantT.GetMatrices()) || len(gotT.GetMatrices()) == 0 {
+		t.Fatalf("%d matrices through shared memory, %d inline", len(gotT.GetMatrices()), len(wantT.GetMatrices()))
+	}
+	for k, m := range gotT.GetMatrices() {
+		got, err := shm.Float32View(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fspd.Float32s(wantT.GetMatrices()[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.GetData()) != 0 || len(got) != len(want) {
+			t.Fatalf("matrices %d: %d inline bytes and %d elements in the region, want 0 and %d", k, len(m.GetData()), len(got), len(want))
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("matrices %d [%d] = %v through shared memory, %v inline", k, i, got[i], want[i])
+			}
+		}
+	}
+
 	if _, err := shm.Reserve(1 << 20); err == nil {
 		t.Fatal("reserving past the region's end must fail")
 	}
