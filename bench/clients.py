@@ -182,7 +182,7 @@ def main() -> None:
                     "shm": lambda: shm.fsp_loss([(an, bn)], teacher_matrices=[gtn], layout="NCHW"),
                 }
                 loss_fns = {}
-                # Room for the largest batch's float32 matrices of one pair (256 × 16 × 32 × 4 = 512 KiB; 2 MiB at [128, 64, 64]).
+                # One region per via-shm mode (a region serves one call at a time), twice the batch's float32 matrices.
                 matrices_shm = fspd.SharedMemory(c, shm_dir, f"bench-matrices-{batch}-{c1}-{c2}-{h}", 2 * gtn.nbytes + 4096)
                 prefetched_shm = fspd.SharedMemory(c, shm_dir, f"bench-prefetched-{batch}-{c1}-{c2}-{h}", 2 * gtn.nbytes + 4096)
                 loss_fns["matrices-shm"] = fn = ft.FSPLoss(c, teacher_model_id=teacher.model_id, teacher_pairs=[pair], shared_memory=matrices_shm)

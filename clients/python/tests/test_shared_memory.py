@@ -108,11 +108,12 @@ def test_teacher_matrices_through_shared_memory_equal_the_socket_path(shm_server
     try:
         with fspd.SharedMemory(client, directory, "pytest-t", 1 << 20) as shm:
             for dtype in ("float32", "float16", "bfloat16"):
-                ref = ft.TeacherRef(teacher.model_id, images, ids)
-                want, _ = ft.fetch_teacher_matrices(client, ref, matrices_dtype=dtype)
-                for r in (ref, ft.TeacherRef(teacher.model_id, None, ids)):  # cached on the server by now
+                want, _ = ft.fetch_teacher_matrices(client, ft.TeacherRef(teacher.model_id, images), matrices_dtype=dtype)  # no ids: not cached
+                fresh = [f"{dtype}-{i}" for i in ids]
+                # the images with new ids (the teacher runs, its rows go into the region), then the ids alone
+                for r, server_hits in ((ft.TeacherRef(teacher.model_id, images, fresh), 0), (ft.TeacherRef(teacher.model_id, None, fresh), 5)):
                     got, hits = ft.fetch_teacher_matrices(client, r, matrices_dtype=dtype, shared_memory=shm)
-                    assert hits == 5
+                    assert hits == server_hits
                     for g, w in zip(got, want):
                         assert g.dtype == w.dtype and torch.equal(g, w)
             # The same through FSPLoss (with a prefetch), the responses without matrix bytes.
@@ -134,7 +135,7 @@ def test_teacher_matrices_through_shared_memory_equal_the_socket_path(shm_server
                     for p in teacher.pairs:
                         (h1, w1, c1), (h2, w2, c2) = taps[p.first], taps[p.second]
                         student.append((torch.randn(5, c1, h1, w1, generator=gen), torch.randn(5, c2, h2, w2, generator=gen)))
-                    plain = ft.FSPLoss(client, teacher_model_id=teacher.model_id)(student, sample_ids=ids).item()
+                    plain = ft.FSPLoss(client, teacher_model_id=teacher.model_id)(student, images=images, sample_ids=ids).item()  # caches ids
                     via = ft.FSPLoss(counted, teacher_model_id=teacher.model_id, shared_memory=shm_counted)
                     assert via(student, sample_ids=ids).item() == plain
                     via.prefetch(None, ids)
