@@ -48,14 +48,14 @@ class _HeadStore:
             (tuple(m.shape[1:]), m.dtype) == d for m, d in zip(matrices, self.dims))
 
     def put(self, sample_ids: Sequence[str], matrices: Sequence[torch.Tensor]) -> None:
-        """Rows for the samples (new or already here), then every pair's rows written in one indexed copy."""
-        new = [sid for sid in sample_ids if sid not in self.slot]
-        short = len(new) - len(self.free)
+        """Rows for samples not held here (the cache removes older ones first), every pair's written in one
+        indexed copy."""
+        short = len(sample_ids) - len(self.free)
         if short > 0:
             self._grow(self.slabs[0].shape[0] + short)
-        for sid in new:
-            self.slot[sid] = self.free.pop()
-        rows = torch.tensor([self.slot[sid] for sid in sample_ids], dtype=torch.long)
+        slots = [self.free.pop() for _ in sample_ids]
+        self.slot.update(zip(sample_ids, slots))
+        rows = torch.tensor(slots, dtype=torch.long)
         for slab, m in zip(self.slabs, matrices):
             slab[rows] = m.detach().to("cpu")
 
