@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NO_AUG } from '../src/data/index.js';
 import { buildResNet, forwardWithTaps, type TappedModel } from '../src/models/index.js';
 import { batchCacheKeys, cacheKey, TeacherFspCache, teacherFspMatrices } from '../src/training/fsp-cache.js';
+import { seededRandom } from './helpers/random.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -85,6 +86,84 @@ describe('TeacherFspCache', () => {
       { teacher: 'T', pair: 0, sampleId: 'a', aug: { dx: 1, dy: 0, flip: false } },
     ].map(cacheKey);
     assert.equal(new Set(tricky).size, 3, `ids with separators do not collide: ${tricky.join(' | ')}`);
+  });
+
+  it('matches a reference LRU (a Map in recency order) over random operations', () => {
+    // The reference: the cache's first implementation, recency kept by Map delete + set.
+    class Reference {
+      readonly entries = new Map<string, Float32Array>();
+      bytes = 0;
+      counts = { hits: 0, misses: 0, evictions: 0, rejected: 0 };
+      constructor(readonly maxBytes: number) {}
+      get(key: string) {
+        const v = this.entries.get(key);
+        if (v === undefined) {
+          this.counts.misses++;
+          return undefined;
+        }
+        this.counts.hits++;
+        this.entries.delete(key);
+        this.entries.set(key, v);
+        return v;
+      }
+      set(key: string, value: Float32Array) {
+        this.delete(key);
+        if (value.byteLength > this.maxBytes) {
+          this.counts.rejected++;
+          return false;
+        }
+        while (this.bytes + value.byteLength > this.maxBytes) {
+          this.delete(this.entries.keys().next().value as string);
+          this.counts.evictions++;
+        }
+        this.entries.set(key, value);
+        this.bytes += value.byteLength;
+        return true;
+      }
+      delete(key: string) {
+        const v = this.entries.get(key);
+        if (v === undefined) return false;
+        this.entries.delete(key);
+        this.bytes -= v.byteLength;
+        return true;
+      }
+    }
+    const rng = seededRandom(11);
+    const pick = (n: number) => Math.floor(rng() * n);
+    for (const maxBytes of [0, 40, 200, 1000]) {
+      const c = new TeacherFspCache({ maxBytes });
+      const ref = new Reference(maxBytes);
+      const key = () => `k${pick(30)}`;
+      for (let op = 0; op < 3000; op++) {
+        const what = pick(100);
+        if (what < 35) {
+          const k = key();
+          assert.equal(c.get(k), ref.get(k), `op ${op}: get ${k}`);
+        } else if (what < 45) {
+          const ks = [key(), key(), key()];
+          const expected = ks.map((k) => ref.get(k));
+          const all = c.getAll(ks);
+          assert.deepEqual(all, expected.every((v) => v !== undefined) ? expected : undefined, `op ${op}: getAll ${ks.join(',')}`);
+        } else if (what < 55) {
+          const k = key();
+          assert.equal(c.peek(k), ref.entries.get(k), `op ${op}: peek ${k}`);
+          assert.equal(c.has(k), ref.entries.has(k), `op ${op}: has ${k}`);
+        } else if (what < 90) {
+          const k = key();
+          const v = vec(1 + pick(12), op);
+          assert.equal(c.set(k, v), ref.set(k, v), `op ${op}: set ${k}`);
+        } else if (what < 99) {
+          const k = key();
+          assert.equal(c.delete(k), ref.delete(k), `op ${op}: delete ${k}`);
+        } else {
+          c.clear();
+          ref.entries.clear();
+          ref.bytes = 0;
+        }
+        assert.deepEqual(c.keys(), [...ref.entries.keys()], `op ${op}: recency order`);
+        assert.deepEqual(c.stats(), { ...ref.counts, entries: ref.entries.size, bytes: ref.bytes, maxBytes }, `op ${op}: stats`);
+      }
+    }
   });
 
   it('batchCacheKeys builds exactly the cacheKey strings of a batch', () => {

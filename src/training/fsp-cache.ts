@@ -39,7 +39,9 @@ export function batchCacheKeys(teacher: string, pairs: number, ids: readonly str
 }
 
 const keyHead = (teacher: string, pair: number) => `${JSON.stringify([teacher, pair]).slice(0, -1)},`; // '["T",p,'
-const keyTail = (sampleId: string, a: AugParams) => `${JSON.stringify(sampleId)},${JSON.stringify([a.dx, a.dy, a.flip ? 1 : 0]).slice(1)}`; // '"id",dx,dy,f]'
+const augTail = (a: AugParams) => JSON.stringify([a.dx, a.dy, a.flip ? 1 : 0]).slice(1); // 'dx,dy,f]'
+const NO_AUG_TAIL = augTail(NO_AUG);
+const keyTail = (sampleId: string, a: AugParams) => `${JSON.stringify(sampleId)},${a === NO_AUG ? NO_AUG_TAIL : augTail(a)}`; // '"id",dx,dy,f]'
 
 export interface CacheStats {
   hits: number;
@@ -54,9 +56,22 @@ export interface CacheStats {
 
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 
+/** A cached matrix in the recency list (oldest → newest). */
+interface Entry {
+  readonly key: string;
+  readonly value: Float32Array;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
+
 export class TeacherFspCache {
   readonly maxBytes: number;
-  private readonly entries = new Map<string, Float32Array>(); // insertion order = least recently used first
+  // Recency lives in a linked list, not in the Map's insertion order: refreshing an entry by Map delete + set
+  // cost 0.16–0.21 ms per 128 lookups in a map of 100k–300k entries against 0.06–0.08 ms for moving a list node
+  // (docs/BENCHMARKS.md), the largest part of a warm TeacherFsp call's cache work.
+  private readonly entries = new Map<string, Entry>();
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
   private bytes = 0;
   private counts = { hits: 0, misses: 0, evictions: 0, rejected: 0 };
 
@@ -67,24 +82,38 @@ export class TeacherFspCache {
 
   /** The matrix, counting a hit and making it the most recently used; undefined counts a miss. */
   get(key: string): Float32Array | undefined {
-    const v = this.entries.get(key);
-    if (v === undefined) {
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
       this.counts.misses++;
       return undefined;
     }
     this.counts.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, v);
-    return v;
+    this.touch(entry);
+    return entry.value;
   }
 
   /** Looks without counting or touching. */
   peek(key: string): Float32Array | undefined {
-    return this.entries.get(key);
+    return this.entries.get(key)?.value;
   }
 
   has(key: string): boolean {
     return this.entries.has(key);
+  }
+
+  /**
+   * get() of every key of `keys` (a sample's pairs): all their matrices, or undefined when any is missing.
+   * Each key counts a hit or a miss, and the ones found become the most recently used, as get() does.
+   */
+  getAll(keys: readonly string[]): Float32Array[] | undefined {
+    let complete = true;
+    const found: Float32Array[] = [];
+    for (const key of keys) {
+      const value = this.get(key);
+      if (value === undefined) complete = false;
+      else found.push(value);
+    }
+    return complete ? found : undefined;
   }
 
   /**
@@ -98,36 +127,59 @@ export class TeacherFspCache {
       return false;
     }
     while (this.bytes + value.byteLength > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
+      this.delete(this.oldest!.key);
       this.counts.evictions++;
     }
-    this.entries.set(key, value);
+    const entry: Entry = { key, value, older: this.newest, newer: undefined };
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+    this.entries.set(key, entry);
     this.bytes += value.byteLength;
     return true;
   }
 
   delete(key: string): boolean {
-    const v = this.entries.get(key);
-    if (v === undefined) return false;
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.unlink(entry);
     this.entries.delete(key);
-    this.bytes -= v.byteLength;
+    this.bytes -= entry.value.byteLength;
     return true;
   }
 
   /** Drops every entry (counters stay). */
   clear(): void {
     this.entries.clear();
+    this.oldest = this.newest = undefined;
     this.bytes = 0;
   }
 
   /** Keys from least to most recently used. */
   keys(): string[] {
-    return [...this.entries.keys()];
+    const keys: string[] = [];
+    for (let e = this.oldest; e; e = e.newer) keys.push(e.key);
+    return keys;
   }
 
   stats(): CacheStats {
     return { ...this.counts, entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes };
+  }
+
+  private touch(entry: Entry): void {
+    if (entry === this.newest) return;
+    this.unlink(entry);
+    entry.older = this.newest;
+    entry.newer = undefined;
+    this.newest!.newer = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
   }
 }
 
@@ -196,8 +248,8 @@ export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, op
       missing.push(s);
       continue;
     }
-    const found = keys[s]!.map((key) => cache.get(key));
-    if (found.every((m): m is Float32Array => m !== undefined)) found.forEach((m, p) => matrices[p]!.set(m, s * sizes[p]!));
+    const found = cache.getAll(keys[s]!);
+    if (found) found.forEach((m, p) => matrices[p]!.set(m, s * sizes[p]!));
     else missing.push(s);
   }
   if (missing.length > 0 && images) {
