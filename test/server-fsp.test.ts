@@ -1,18 +1,29 @@
 // FspService over real loopback gRPC: values against src/fsp called directly and the float64 reference,
 // every accepted dtype, one test per error path, and many concurrent clients.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import { computeFsp, computeFspLoss } from '../src/fsp/index.js';
 import type { FeatureMap, FeaturePair, Layout, Pooling, Reduction } from '../src/native/types.js';
+import { Admission } from '../src/server/admission.js';
+import { DEFAULT_CONFIG } from '../src/server/config.js';
+import { fspServiceHandlers } from '../src/server/fsp-service.js';
+import { KernelQueue } from '../src/server/kernel-queue.js';
+import { MemoryBudget } from '../src/server/memory-budget.js';
+import { ModelRegistry } from '../src/server/registry.js';
 import type { FspdServer } from '../src/server/server.js';
+import { TeacherFspCache } from '../src/training/index.js';
 import type { FspLossRequest } from '../src/generated/fspd/v1/FspLossRequest.js';
 import type { Tensor } from '../src/generated/fspd/v1/Tensor.js';
 import { addon, addonSkip } from './helpers/addon.js';
 import { assertClose } from './helpers/check.js';
 import { dims, randomMap, seededRandom, seedOf } from './helpers/random.js';
 import { refLoss, refPairFsp } from './helpers/reference.js';
-import { expectStatus, float32Tensor, fspClient, LAYOUT_ENUM, pairMessage, startTestServer, values, type FspClient } from './helpers/server.js';
+import { decodedRequest, expectStatus, float32Tensor, fspClient, handlerCall, handlerResult, LAYOUT_ENUM, pairMessage, startTestServer, until, values, type FspClient } from './helpers/server.js';
 
 let server: FspdServer;
 let client: FspClient;
@@ -328,6 +339,26 @@ describe('errors: INVALID_ARGUMENT naming the field', () => {
 
   it('TeacherFsp with an unknown model is NOT_FOUND naming model_id', async () => {
     await expectStatus(client.teacherFsp({ modelId: 'teacher' }), grpc.status.NOT_FOUND, /^model_id: no model 'teacher'/);
+  });
+
+  it('TeacherFsp whose model is deleted while it waits for a compute slot is ABORTED (DELETED), not INTERNAL', async () => {
+    const silent = pino({ level: 'silent' });
+    const memory = new MemoryBudget(2 ** 40);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-deleted-'));
+    const registry = new ModelRegistry({ maxModels: 2, dir, memory, log: silent });
+    await registry.create('t', { depth: 8, widthMultiplier: 1, numClasses: 3, inputShape: [4, 4, 1], seed: 1 });
+    const queue = new KernelQueue(1, 4);
+    const handlers = fspServiceHandlers(silent, new Admission(DEFAULT_CONFIG, memory, queue), { registry, cache: new TeacherFspCache() });
+    const request = decodedRequest('TeacherFspRequest', { modelId: 't', images: float32Tensor(new Float32Array(2 * 16).fill(0.5), [2, 4, 4, 1]) });
+    const slot = await queue.acquire();
+    const call = handlerResult(handlers.TeacherFsp as never, handlerCall(request));
+    await until('the call waits for the compute slot', async () => queue.stats().queued === 1);
+    await registry.delete('t');
+    slot();
+    const { err } = await call;
+    assert.equal(err?.code, grpc.status.ABORTED, `code, got ${err?.code} ${err?.details}`);
+    assert.equal(err?.details, "model_id: model 't' was deleted while this call waited");
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -90,6 +90,8 @@ describe('FspService codec end to end', () => {
     await expectStatus(rawCall('FspLoss', Buffer.from([0x3a, 0x00])), grpc.status.INVALID_ARGUMENT, /^malformed FspLossRequest: return_gradients: wire type 2, expected 0$/);
     await expectStatus(rawCall('ComputeFsp', Buffer.from([0x0a, 0x02, 0x0b, 0x00])), grpc.status.INVALID_ARGUMENT, /^malformed ComputeFspRequest: pairs\[0\]\.first: wire type 3, expected 2$/);
     await expectStatus(rawCall('TeacherFsp', Buffer.from([0x12, 0x02, 0x1d, 0x00])), grpc.status.INVALID_ARGUMENT, /^malformed TeacherFspRequest: images\.data: wire type 5, expected 2$/);
+    // Strings must be UTF-8 (proto3): decoded with replacement characters, sample ids 0xff and 0xfe would be one cache key.
+    await expectStatus(rawCall('TeacherFsp', Buffer.from([0x1a, 0x01, 0x61, 0x1a, 0x01, 0xff])), grpc.status.INVALID_ARGUMENT, /^malformed TeacherFspRequest: sample_ids\[1\]: not valid UTF-8$/);
     // The server still answers well-formed calls on the same connection.
     const res = await rawCall<FspLossResponse__Output>('FspLoss', body);
     assert.ok(Number.isFinite(res.loss), 'a good call after the bad ones');

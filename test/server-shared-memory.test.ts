@@ -8,17 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import { FspdClient } from '../src/client/client.js';
 import { SharedMemoryFile } from '../src/client/shared-memory.js';
 import type { FeaturePair as PairMessage } from '../src/generated/fspd/v1/FeaturePair.js';
 import { fileMapper } from '../src/native/index.js';
 import type { FeatureMap } from '../src/native/types.js';
 import { decodeFloatTensor } from '../src/server/codec.js';
+import type { FspLossResponse } from '../src/generated/fspd/v1/FspLossResponse.js';
+import { Admission } from '../src/server/admission.js';
+import { DEFAULT_CONFIG } from '../src/server/config.js';
+import { fspServiceHandlers } from '../src/server/fsp-service.js';
+import { KernelQueue } from '../src/server/kernel-queue.js';
+import { MemoryBudget } from '../src/server/memory-budget.js';
 import type { FspdServer } from '../src/server/server.js';
 import { inlineSharedTensors, SharedMemoryRegions } from '../src/server/shared-memory.js';
 import { serveChild } from './helpers/child-server.js';
 import { dims, randomMap, seededRandom } from './helpers/random.js';
-import { expectStatus, float32Tensor, pairMessage, startTestServer, values } from './helpers/server.js';
+import { decodedRequest, expectStatus, float32Tensor, handlerCall, handlerResult, pairMessage, startTestServer, until, values } from './helpers/server.js';
 
 // /dev/shm is a tmpfs on Linux; elsewhere a temporary directory works the same, only on disk.
 const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -175,6 +182,9 @@ describe('shared-memory tensors', () => {
     // Other services decode tensors without resolving refs first: the codec refuses them by name.
     const images = { dtype: 'DATA_TYPE_FLOAT32' as const, shape: [1, 2, 2, 1], data: Buffer.alloc(0), sharedMemory: { region: 'main', offset: 0 } };
     assert.throws(() => decodeFloatTensor(images, 'batch.images'), /^RpcError: batch\.images\.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService/);
+    // A ref of an unknown dtype is left unresolved; the error names the dtype, not the ref.
+    const unspecified = { ...s, first: { ...s.first!, dtype: 'DATA_TYPE_UNSPECIFIED' as const } };
+    await expectStatus(client.fspLoss({ student: [unspecified], teacher: inlineTeacher }), grpc.status.INVALID_ARGUMENT, /^student\[0\]\.first\.dtype: expected DATA_TYPE_FLOAT32, DATA_TYPE_FLOAT16, DATA_TYPE_BFLOAT16 or DATA_TYPE_UINT8, got DATA_TYPE_UNSPECIFIED/);
   });
 });
 
@@ -237,6 +247,62 @@ describe('SharedMemoryRegions', () => {
     assert.deepEqual([...new Float32Array(file.bytes.slice(200, 208).buffer)], [1.25, -8], 'committed through the file');
     assert.throws(() => viaFile.register('second', 'fallback', 1), /at most 1 shared-memory regions/);
     viaFile.closeAll();
+    file.remove();
+  });
+});
+
+describe('regions held by calls in flight', () => {
+  for (const mapped of [true, false]) {
+    // Mapped: the call only reads its maps there (views a truncation would turn into SIGBUS); file-backed: it
+    // also writes its gradients there (through the descriptor unregistering closes).
+    it(`${mapped ? 'mapped' : 'file-backed'}: unregistering a region a queued FspLoss ${mapped ? 'reads' : 'reads and writes'} is IN_USE until the call ends`, {
+      skip: !mapped || fileMapper() || process.env.CI ? false : 'the mapped case needs the native addon (npm run build:native)',
+    }, async () => {
+      const name = `held-${mapped ? 'mapped' : 'file'}`; // the file's and the region's
+      const file = SharedMemoryFile.create(dir, name, 64 * 1024);
+      const regions = new SharedMemoryRegions(dir, mapped ? {} : { mapFile: null });
+      regions.register(name, name, 64 * 1024);
+      const first = file.putFloat32(student.first.data, student.first.shape, 0);
+      const second = file.putFloat32(student.second.data, student.second.shape, student.first.data.byteLength);
+      const queue = new KernelQueue(1, 4);
+      const handlers = fspServiceHandlers(pino({ level: 'silent' }), new Admission(DEFAULT_CONFIG, new MemoryBudget(2 ** 40), queue), undefined, regions);
+      const request = decodedRequest('FspLossRequest', { student: [{ first, second, layout: 'LAYOUT_NCHW' }], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true, ...(mapped ? {} : { gradientsTo: { region: name, offset: 32 * 1024 } }) });
+      const slot = await queue.acquire(); // the call waits for it after reading its maps and checking its slots
+      const call = handlerResult<FspLossResponse>(handlers.FspLoss as never, handlerCall(request));
+      await until('the call waits for the compute slot', async () => queue.stats().queued === 1);
+      assert.throws(() => regions.unregister(name), (err: Error & { code?: number }) => {
+        assert.equal(err.code, grpc.status.FAILED_PRECONDITION, 'code');
+        assert.equal(err.message, `name: region '${name}' is in use by 1 call in flight; unregister it once they end`);
+        return true;
+      });
+      slot();
+      const { err, value } = await call;
+      assert.equal(err, null, `the call succeeds: ${err?.message}`);
+      const inline = await client.fspLoss({ student: [pairMessage(student.first, student.second)], teacher: [pairMessage(teacher.first, teacher.second)], returnGradients: true });
+      const gradient = value!.studentGradients![0]!.first!;
+      const at = Number(gradient.sharedMemory?.offset);
+      const got = mapped ? values(gradient as never) : new Float32Array(file.bytes.slice(at, at + student.first.data.byteLength).buffer);
+      assert.deepEqual([...got], [...values(inline.studentGradients[0]!.first)], `dL/dfirst ${mapped ? 'inline' : 'in the region'}, as the inline call's`);
+      regions.unregister(name); // the call has ended
+      assert.deepEqual(regions.list(), []);
+      file.remove();
+    });
+  }
+
+  it('a failed call gives its regions back too; closeAll does not wait for calls', () => {
+    const file = SharedMemoryFile.create(dir, 'held-failed', 4096);
+    const regions = new SharedMemoryRegions(dir);
+    regions.register('a', 'held-failed', 4096);
+    const scope = regions.forCall();
+    scope.read({ region: 'a', offset: 0 }, 16, 'x');
+    assert.throws(() => scope.read({ region: 'a', offset: 4090 }, 16, 'y'), /y\.offset: 16 bytes at offset 4090 do not fit/);
+    assert.throws(() => regions.unregister('a'), /in use by 1 call in flight/);
+    scope.release();
+    regions.unregister('a');
+    regions.register('a', 'held-failed', 4096);
+    regions.forCall().read({ region: 'a', offset: 0 }, 16, 'x'); // never released
+    regions.closeAll();
+    assert.deepEqual(regions.list(), [], 'closed on shutdown all the same');
     file.remove();
   });
 });

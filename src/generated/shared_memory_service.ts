@@ -20,10 +20,11 @@ export interface ProtoGrpcType {
        * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
        * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
        * file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
-       * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+       * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+       * FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
        * A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
        * FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
-       * server: unregister first).
+       * server: unregister first; once unregistering succeeds, no call uses the file).
        */
       SharedMemoryService: SubtypeConstructor<typeof grpc.Client, _fspd_v1_SharedMemoryServiceClient> & { service: _fspd_v1_SharedMemoryServiceDefinition }
       UnregisterSharedMemoryRequest: MessageTypeDefinition

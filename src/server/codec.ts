@@ -27,14 +27,15 @@ export const ELEMENT_SIZES: Record<string, number> = {
 /** A float32-decodable tensor (float32, float16, bfloat16, uint8) as float32; `field` names it in errors. */
 export function decodeFloatTensor(tensor: TensorFields | null | undefined, field: string): DecodedTensor {
   if (!tensor) throw invalid(`${field}: missing`);
-  // FspService resolves shared-memory refs into data first (shared-memory.ts); other services take data only.
-  if (tensor.sharedMemory) throw invalid(`${field}.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService`);
   const dtype = String(tensor.dtype);
   // int32 is for class labels (sessions-data.ts), not for maps.
   const size = dtype === 'DATA_TYPE_INT32' ? undefined : ELEMENT_SIZES[dtype];
   if (size === undefined) {
     throw invalid(`${field}.dtype: expected DATA_TYPE_FLOAT32, DATA_TYPE_FLOAT16, DATA_TYPE_BFLOAT16 or DATA_TYPE_UINT8, got ${dtype}`);
   }
+  // FspService resolves shared-memory refs into data first (shared-memory.ts), except those of an unknown
+  // dtype (refused just above); other services take data only.
+  if (tensor.sharedMemory) throw invalid(`${field}.shared_memory: this RPC takes tensor bytes in data; shared-memory tensors are for FspService`);
   const shape = tensor.shape.map((d, i) => {
     if (!Number.isSafeInteger(d) || d < 0) throw invalid(`${field}.shape[${i}]: expected an integer >= 0, got ${d}`);
     return d;

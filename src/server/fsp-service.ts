@@ -31,7 +31,7 @@ import { afterEncoding } from './inline-codec.js';
 import { KeptArrays } from './kept-arrays.js';
 import { modelFingerprint } from './model-fingerprint.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
-import { inlineSharedTensors, type SharedMemoryRegions } from './shared-memory.js';
+import { inlineSharedTensors, type RegionAccess, type SharedMemoryRegions } from './shared-memory.js';
 import type { Admission } from './admission.js';
 import { checkBatch, checkOutputElements } from './limits.js';
 import { unary, type AnyCall } from './rpc.js';
@@ -58,18 +58,24 @@ export function fspServiceHandlers(log: Logger, admission: Admission, teachers?:
   // which their responses only borrow. Half the addon's output pool size, so FSPD_OUTPUT_POOL_MB bounds both
   // (0 keeps none).
   const kept = new KeptArrays((length) => getKernels().outputArray(length), outputPoolLimitBytes() / 2);
-  // Every request's shared-memory tensors become views first; without regions, the codec refuses them.
-  const inline = <T>(request: T): T => {
-    if (regions) inlineSharedTensors(request, regions);
-    return request;
+  // Every request's shared-memory tensors become views first (without regions, the codec refuses them), and
+  // the call holds the regions it reads or writes until it ends: they cannot be unregistered under it.
+  const withRegions = <T, C, R>(work: (request: T, call: C, regions: RegionAccess | undefined) => Promise<R>) => async (request: T, call: C) => {
+    const scope = regions?.forCall();
+    try {
+      if (scope) inlineSharedTensors(request, scope);
+      return await work(request, call, scope);
+    } finally {
+      scope?.release();
+    }
   };
   return {
-    ComputeFsp: unary(log, (request: ComputeFspRequest__Output, call) => computeFsp(inline(request), admission, call, regions)),
-    FspLoss: unary(log, (request: FspLossRequest__Output, call) => fspLoss(inline(request), admission, call, kept, regions)),
-    TeacherFsp: unary(log, async (request: TeacherFspRequest__Output, call) => {
+    ComputeFsp: unary(log, withRegions((request: ComputeFspRequest__Output, call, scope) => computeFsp(request, admission, call, scope))),
+    FspLoss: unary(log, withRegions((request: FspLossRequest__Output, call, scope) => fspLoss(request, admission, call, kept, scope))),
+    TeacherFsp: unary(log, withRegions(async (request: TeacherFspRequest__Output, call, scope) => {
       if (!teachers) throw new RpcError(grpc.status.UNIMPLEMENTED, 'TeacherFsp: this server holds no teacher models; send teacher feature pairs or teacher_matrices to FspLoss instead', { reason: 'FEATURE_DISABLED' });
-      return teacherFsp(inline(request), teachers, teachers.namespace?.(call) ?? '', admission, call, kept, regions);
-    }),
+      return teacherFsp(request, teachers, teachers.namespace?.(call) ?? '', admission, call, kept, scope);
+    })),
   };
 }
 
@@ -80,7 +86,7 @@ async function teacherFsp(
   admission: Admission,
   call: AnyCall,
   kept: KeptArrays,
-  regions?: SharedMemoryRegions,
+  regions?: RegionAccess,
 ): Promise<TeacherFspResponse> {
   const model = registry.get(request.modelId);
   const matricesDtype = floatDtypeOf(request.matricesDtype, 'matrices_dtype');
@@ -136,6 +142,8 @@ interface TeacherCall {
 
 /** The teacher's forward pass and matrices (checked and admitted by teacherFsp). */
 function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, { decoded, shape, batch, pairs, pooling, matricesDtype, cache, namespace, kept, out, onLookup }: TeacherCall): TeacherFspResponse {
+  // DeleteModel disposes the weights at once, also of a model that calls wait for.
+  if (model.deleted) throw new RpcError(grpc.status.ABORTED, `model_id: model '${model.id}' was deleted while this call waited`, { reason: 'DELETED' });
   const images = decoded && tf.tensor4d(decoded.data, shape as [number, number, number, number]);
   // The matrices are assembled into kept arrays (no new external memory per call: kept-arrays.ts), given back
   // once the response's bytes are copied (float32, which the response views) or converted (half precision);
@@ -181,7 +189,7 @@ function teacherMatrices(model: ModelEntry, request: TeacherFspRequest__Output, 
   }
 }
 
-async function computeFsp(request: ComputeFspRequest__Output, admission: Admission, call: AnyCall, regions?: SharedMemoryRegions): Promise<ComputeFspResponse> {
+async function computeFsp(request: ComputeFspRequest__Output, admission: Admission, call: AnyCall, regions?: RegionAccess): Promise<ComputeFspResponse> {
   if (request.pairs.length === 0) throw invalid('pairs: expected at least one feature pair');
   const pooling = poolingOf(request.pooling);
   const pairs = request.pairs.map((p, i) => decodePair(p, `pairs[${i}]`));
@@ -190,7 +198,11 @@ async function computeFsp(request: ComputeFspRequest__Output, admission: Admissi
   checkOutputElements(admission.limits, elements, 'pairs');
   const inputBytes = bytesOf(pairs);
   return admission.compute(call, 'ComputeFsp', { request: ownBytes(pairs.flatMap((p) => [p.first.data, p.second.data]), regions), work: fspCallBytes({ matrixElements: elements, inputBytes }), kind: 'host' }, async () => {
-    const matrices = await Promise.all(pairs.map((p) => computeFspAsync(p, pooling)));
+    // Every pair's kernel ends before the call does (it may read a held region), even when one fails early.
+    const settled = await Promise.allSettled(pairs.map((p) => computeFspAsync(p, pooling)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const matrices = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
     return { matrices: matrices.map((m, i) => encodeFloat32(m, matrixShape(pairs[i]!))) };
   });
 }
@@ -199,12 +211,12 @@ async function computeFsp(request: ComputeFspRequest__Output, admission: Admissi
 const matrixElements = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + matrixShape(p).reduce((a, d) => a * d, 1), 0);
 
 /** Bytes of `arrays` outside mapped shared-memory regions (those are the regions' reservations). */
-const ownBytes = (arrays: readonly Float32Array[], regions?: SharedMemoryRegions) => arrays.reduce((sum, a) => sum + (regions?.holds(a) ? 0 : a.byteLength), 0);
+const ownBytes = (arrays: readonly Float32Array[], regions?: RegionAccess) => arrays.reduce((sum, a) => sum + (regions?.holds(a) ? 0 : a.byteLength), 0);
 
 /** Bytes of the maps of `pairs`. */
 const bytesOf = (pairs: readonly FeaturePair[]) => pairs.reduce((sum, p) => sum + p.first.data.byteLength + p.second.data.byteLength, 0);
 
-async function fspLoss(request: FspLossRequest__Output, admission: Admission, call: AnyCall, kept: KeptArrays, regions?: SharedMemoryRegions): Promise<FspLossResponse> {
+async function fspLoss(request: FspLossRequest__Output, admission: Admission, call: AnyCall, kept: KeptArrays, regions?: RegionAccess): Promise<FspLossResponse> {
   const { student, teacher, options } = decodeLossRequest(request);
   // The student's matrices, and the teacher's when it comes as feature maps.
   const byPairs = 'pairs' in teacher;
@@ -261,7 +273,7 @@ async function lossOf(
  * gradients_to: float32 slots in the region for every student gradient, packed in response order (each at a
  * multiple of 4), checked before any work; the response messages refer to them.
  */
-function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], teacher: Teacher, options: LossOptions, regions?: SharedMemoryRegions) {
+function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], teacher: Teacher, options: LossOptions, regions?: RegionAccess) {
   if (!regions) throw invalid('gradients_to: shared memory is off on this server');
   if (!options.returnGradients) throw invalid('gradients_to: set only with return_gradients');
   const maps = student.flatMap((p) => [p.first, p.second]);
@@ -282,7 +294,7 @@ function gradientSlots(target: SharedMemoryRef__Output, student: FeaturePair[], 
  * a multiple of 4), checked before any work. float32 slots are handed to the assembly (`floats`); `write` puts
  * the assembled matrices there (converting half precision), commits, and gives the response's refs.
  */
-function matrixSlots(target: SharedMemoryRef__Output, batch: number, dims: [number, number][], dtype: FloatDtype, images: Float32Array | undefined, regions?: SharedMemoryRegions) {
+function matrixSlots(target: SharedMemoryRef__Output, batch: number, dims: [number, number][], dtype: FloatDtype, images: Float32Array | undefined, regions?: RegionAccess) {
   if (!regions) throw invalid('matrices_to: shared memory is off on this server');
   const elementBytes = dtype === 'DATA_TYPE_FLOAT32' ? 4 : 2;
   const lengths = dims.map(([c1, c2]) => batch * c1 * c2);

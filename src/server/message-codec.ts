@@ -11,8 +11,9 @@
 // Semantics as protobufjs where it is well defined: unknown fields are skipped (groups too), a repeated
 // scalar may come packed or not, a sub-message or scalar given twice takes the last one. Stricter where
 // protobufjs reads garbage or fails late: a known field with the wrong wire type, field number 0, a value
-// running past its sub-message's end, and truncation throw WireError naming the field.
+// running past its sub-message's end, truncation and a string that is not UTF-8 throw WireError naming the field.
 // Encoding omits proto3 default scalars (protobufjs writes present ones); both decode the same.
+import { isUtf8 } from 'node:buffer';
 import { isPackable, type Field, type MessageSpec } from './message-spec.js';
 import { longBits, varint32Size, varint64Size, WIRE_LEN, WireError, WireReader, WireWriter } from './wire.js';
 
@@ -120,6 +121,8 @@ function readValue(f: Field, r: WireReader, tagAt: number, depth: number): unkno
     case 'string': {
       const n = r.length();
       const at = r.take(n);
+      // proto3 strings are UTF-8: decoding bad bytes to U+FFFD would make different ids equal (cache keys).
+      if (!isUtf8(r.buf.subarray(at, at + n))) throw new WireError('not valid UTF-8');
       return r.buf.toString('utf8', at, at + n);
     }
     case 'bytes': {

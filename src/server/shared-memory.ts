@@ -9,7 +9,9 @@
 // FAILED_PRECONDITION instead of the SIGBUS that touching a mapped page past the end of a file raises.
 // What remains: a truncation after that check, while a call is still reading or writing the region (the
 // length of one FspLoss or ComputeFsp), still raises SIGBUS and ends the process. Clients must not shrink a
-// registered file; unregister it first.
+// registered file; unregister it first. A call holds every region it reads or writes until it ends (forCall),
+// and unregistering a held region is refused (IN_USE): once an unregister succeeds, no call reads the file's
+// pages or writes through its descriptor, so the file may be shrunk, and its descriptor number reused.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileMapper } from '../native/index.js';
@@ -44,8 +46,31 @@ type MapFile = (path: string, byteSize: number) => ArrayBuffer;
 
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
-export class SharedMemoryRegions {
-  private readonly regions = new Map<string, { info: RegionInfo; access: Access; file: string; reservation?: Reservation }>();
+interface Region {
+  info: RegionInfo;
+  access: Access;
+  /** The file's identity (fileIdentity). */
+  file: string;
+  reservation?: Reservation;
+  /** Calls holding the region (forCall). */
+  users: number;
+}
+
+/** The reads and writes of tensors in regions that FspService's code makes. */
+export interface RegionAccess {
+  read(ref: SharedMemoryRef__Output, length: number, field: string): Uint8Array;
+  floatsForWrite(ref: SharedMemoryRef__Output, n: number, field: string): { array: Float32Array; commit(): void };
+  bytesForWrite(ref: SharedMemoryRef__Output, length: number, field: string): { bytes: Uint8Array; commit(): void };
+  holds(view: ArrayBufferView): boolean;
+}
+
+/** One call's access to the regions: every region it reads or writes stays registered until release(). */
+export interface CallRegions extends RegionAccess {
+  release(): void;
+}
+
+export class SharedMemoryRegions implements RegionAccess {
+  private readonly regions = new Map<string, Region>();
   private readonly root: string | undefined;
 
   private readonly maxRegions: number;
@@ -100,13 +125,20 @@ export class SharedMemoryRegions {
       );
     }
     const info: RegionInfo = { name, path: fileName, byteSize, zeroCopy: mapFile !== undefined };
-    this.regions.set(name, { info, access, file: identity, ...(reservation ? { reservation } : {}) });
+    this.regions.set(name, { info, access, file: identity, users: 0, ...(reservation ? { reservation } : {}) });
     return info;
   }
 
-  unregister(name: string): void {
+  /** Refused (IN_USE, with a retry delay) while calls hold the region; `force` (shutdown) does not wait. */
+  unregister(name: string, { force = false } = {}): void {
     const region = this.regions.get(name);
     if (!region) throw notFound('region', name, `name: no shared-memory region ${quote(name)}`);
+    if (region.users > 0 && !force) {
+      throw failedPrecondition('IN_USE', `name: region ${quote(name)} is in use by ${region.users} call${region.users === 1 ? '' : 's'} in flight; unregister it once they end`, {
+        metadata: { resource: 'region', id: name, calls: String(region.users) },
+        retryDelayMs: 50,
+      });
+    }
     this.regions.delete(name);
     region.access.close();
     region.reservation?.release();
@@ -147,7 +179,30 @@ export class SharedMemoryRegions {
   }
 
   closeAll(): void {
-    for (const name of [...this.regions.keys()]) this.unregister(name);
+    for (const name of [...this.regions.keys()]) this.unregister(name, { force: true });
+  }
+
+  /** Access for one call: the regions it reads or writes are held until `release()`, which the call runs when it ends. */
+  forCall(): CallRegions {
+    const held = new Set<Region>();
+    const hold = <T>(ref: SharedMemoryRef__Output, result: T): T => {
+      const region = this.regions.get(ref.region)!; // located just now
+      if (!held.has(region)) {
+        held.add(region);
+        region.users++;
+      }
+      return result;
+    };
+    return {
+      read: (ref, length, field) => hold(ref, this.read(ref, length, field)),
+      floatsForWrite: (ref, n, field) => hold(ref, this.floatsForWrite(ref, n, field)),
+      bytesForWrite: (ref, length, field) => hold(ref, this.bytesForWrite(ref, length, field)),
+      holds: (view) => this.holds(view),
+      release: () => {
+        for (const region of held) region.users--;
+        held.clear();
+      },
+    };
   }
 
   private locate(ref: SharedMemoryRef__Output, length: number, field: string): { access: Access; offset: number } {
@@ -268,7 +323,7 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
  * region is mapped), so the codec reads it like any other tensor. Errors name the field
  * (`student[0].first.shared_memory.offset`). Buffers are not walked into.
  */
-export function inlineSharedTensors(message: unknown, regions: SharedMemoryRegions, field = ''): void {
+export function inlineSharedTensors(message: unknown, regions: RegionAccess, field = ''): void {
   if (message === null || typeof message !== 'object' || Buffer.isBuffer(message)) return;
   if (Array.isArray(message)) {
     message.forEach((item, i) => inlineSharedTensors(item, regions, `${field}[${i}]`));

@@ -1,11 +1,13 @@
 // An in-process fspd server on loopback port 0 and promise-based dynamic grpc-js clients built from the
 // same protos, for the server tests.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import type { FeatureMap, Layout } from '../../src/native/types.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../../src/server/config.js';
-import { fspdGrpcObject } from '../../src/proto/index.js';
+import { fspdGrpcObject, loadFspdDefinition } from '../../src/proto/index.js';
+import { decode, encode, messageSpec, type Decoded } from '../../src/server/message-codec.js';
 import { startServer, type FspdServer } from '../../src/server/server.js';
 import type { ComputeFspRequest } from '../../src/generated/fspd/v1/ComputeFspRequest.js';
 import type { ComputeFspResponse__Output } from '../../src/generated/fspd/v1/ComputeFspResponse.js';
@@ -110,3 +112,19 @@ export function values(tensor: { dtype: string; shape: number[]; data: Buffer } 
   const bytes = new Uint8Array(tensor.data);
   return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
 }
+
+// ---- calling a service's handlers directly (no server), for tests that hold a call at a chosen point ----
+
+/** `message` as the server's codec gives a request of type `type` (e.g. 'FspLossRequest') to handlers: every field, defaults too. */
+export function decodedRequest(type: string, message: object): Decoded {
+  const spec = messageSpec(loadFspdDefinition(), `fspd.v1.${type}`);
+  return decode(spec, encode(spec, message as Decoded));
+}
+
+/** A unary call as grpc-js hands it to a handler: never cancelled, no deadline. */
+export const handlerCall = (request: unknown, path = '/fspd.v1.FspService/Call') =>
+  Object.assign(new EventEmitter(), { request, cancelled: false, getDeadline: () => Infinity, getPath: () => path, metadata: new grpc.Metadata() }) as never;
+
+/** Runs a unary handler; resolves with its error or response. */
+export const handlerResult = <T>(handler: (call: never, done: never) => void, call: never) =>
+  new Promise<{ err: grpc.ServiceError | null; value?: T }>((resolve) => handler(call, ((err: grpc.ServiceError | null, value?: T) => resolve({ err, value })) as never));

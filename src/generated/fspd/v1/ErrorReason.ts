@@ -52,6 +52,8 @@ export const ErrorReason = {
   WRONG_STAGE: 'WRONG_STAGE',
   /**
    * FAILED_PRECONDITION: the model is used by a session (as student or teacher); delete the session first.
+   * Or the shared-memory region is read or written by calls in flight (metadata `resource` "region", `id`,
+   * `calls`); with RetryInfo: unregister it once they end.
    */
   IN_USE: 'IN_USE',
   /**
@@ -177,6 +179,8 @@ export type ErrorReason =
   | 6
   /**
    * FAILED_PRECONDITION: the model is used by a session (as student or teacher); delete the session first.
+   * Or the shared-memory region is read or written by calls in flight (metadata `resource` "region", `id`,
+   * `calls`); with RetryInfo: unregister it once they end.
    */
   | 'IN_USE'
   | 7

@@ -14,10 +14,11 @@ import type { UnregisterSharedMemoryResponse as _fspd_v1_UnregisterSharedMemoryR
  * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
  * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
  * file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
- * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+ * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+ * FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
  * A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
  * FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
- * server: unregister first).
+ * server: unregister first; once unregistering succeeds, no call uses the file).
  */
 export interface SharedMemoryServiceClient extends grpc.Client {
   /**
@@ -51,14 +52,14 @@ export interface SharedMemoryServiceClient extends grpc.Client {
   registerSharedMemory(argument: _fspd_v1_RegisterSharedMemoryRequest, callback: grpc.requestCallback<_fspd_v1_RegisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Unmaps a region; the file itself stays (it is the client's).
+   * Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
    */
   UnregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   UnregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   UnregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   UnregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Unmaps a region; the file itself stays (it is the client's).
+   * Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
    */
   unregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
   unregisterSharedMemory(argument: _fspd_v1_UnregisterSharedMemoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_UnregisterSharedMemoryResponse__Output>): grpc.ClientUnaryCall;
@@ -72,10 +73,11 @@ export interface SharedMemoryServiceClient extends grpc.Client {
  * no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
  * file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
  * file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
- * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+ * RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+ * FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
  * A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
  * FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
- * server: unregister first).
+ * server: unregister first; once unregistering succeeds, no call uses the file).
  */
 export interface SharedMemoryServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
@@ -89,7 +91,7 @@ export interface SharedMemoryServiceHandlers extends grpc.UntypedServiceImplemen
   RegisterSharedMemory: grpc.handleUnaryCall<_fspd_v1_RegisterSharedMemoryRequest__Output, _fspd_v1_RegisterSharedMemoryResponse>;
   
   /**
-   * Unmaps a region; the file itself stays (it is the client's).
+   * Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
    */
   UnregisterSharedMemory: grpc.handleUnaryCall<_fspd_v1_UnregisterSharedMemoryRequest__Output, _fspd_v1_UnregisterSharedMemoryResponse>;
   

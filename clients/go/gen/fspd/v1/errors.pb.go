@@ -60,6 +60,8 @@ const (
 	// stage 2, STAGE_FSP without a teacher).
 	ErrorReason_WRONG_STAGE ErrorReason = 6
 	// FAILED_PRECONDITION: the model is used by a session (as student or teacher); delete the session first.
+	// Or the shared-memory region is read or written by calls in flight (metadata `resource` "region", `id`,
+	// `calls`); with RetryInfo: unregister it once they end.
 	ErrorReason_IN_USE ErrorReason = 7
 	// FAILED_PRECONDITION: the call needs state the server does not have (e.g. Run with steps 0 after the
 	// stage's schedule ended).

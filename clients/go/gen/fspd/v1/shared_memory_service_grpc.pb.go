@@ -19,7 +19,7 @@ const _ = grpc.SupportPackageIsVersion7
 type SharedMemoryServiceClient interface {
 	// Maps a file as a named region, read and written in place until unregistered.
 	RegisterSharedMemory(ctx context.Context, in *RegisterSharedMemoryRequest, opts ...grpc.CallOption) (*RegisterSharedMemoryResponse, error)
-	// Unmaps a region; the file itself stays (it is the client's).
+	// Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
 	UnregisterSharedMemory(ctx context.Context, in *UnregisterSharedMemoryRequest, opts ...grpc.CallOption) (*UnregisterSharedMemoryResponse, error)
 	// The registered regions.
 	ListSharedMemory(ctx context.Context, in *ListSharedMemoryRequest, opts ...grpc.CallOption) (*ListSharedMemoryResponse, error)
@@ -66,7 +66,7 @@ func (c *sharedMemoryServiceClient) ListSharedMemory(ctx context.Context, in *Li
 type SharedMemoryServiceServer interface {
 	// Maps a file as a named region, read and written in place until unregistered.
 	RegisterSharedMemory(context.Context, *RegisterSharedMemoryRequest) (*RegisterSharedMemoryResponse, error)
-	// Unmaps a region; the file itself stays (it is the client's).
+	// Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
 	UnregisterSharedMemory(context.Context, *UnregisterSharedMemoryRequest) (*UnregisterSharedMemoryResponse, error)
 	// The registered regions.
 	ListSharedMemory(context.Context, *ListSharedMemoryRequest) (*ListSharedMemoryResponse, error)

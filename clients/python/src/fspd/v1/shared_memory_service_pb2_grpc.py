@@ -30,10 +30,11 @@ class SharedMemoryServiceStub:
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
     file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+    FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
     A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
     FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
-    server: unregister first).
+    server: unregister first; once unregistering succeeds, no call uses the file).
     """
 
     def __init__(self, channel):
@@ -64,10 +65,11 @@ class SharedMemoryServiceServicer:
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
     file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+    FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
     A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
     FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
-    server: unregister first).
+    server: unregister first; once unregistering succeeds, no call uses the file).
     """
 
     def RegisterSharedMemory(self, request, context):
@@ -78,7 +80,7 @@ class SharedMemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UnregisterSharedMemory(self, request, context):
-        """Unmaps a region; the file itself stays (it is the client's).
+        """Unmaps a region; the file itself stays (it is the client's). Refused while calls in flight use it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,10 +124,11 @@ class SharedMemoryService:
     no --shared-memory-dir; INVALID_ARGUMENT naming the field for a bad name, a path that is not a regular
     file directly in that directory, or a file shorter than byte_size; ALREADY_EXISTS for a taken name or a
     file already registered under another name (same device and inode); NOT_FOUND for an unknown region;
-    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory).
+    RESOURCE_EXHAUSTED past the region limit, or when the region does not fit the memory budget (--max-memory);
+    FAILED_PRECONDITION (IN_USE, with RetryInfo) when unregistering a region that calls in flight read or write.
     A call whose tensors lie in a region whose file has shrunk below its byte_size fails with
     FAILED_PRECONDITION; do not shrink a registered file (a truncation while a call reads it can end the
-    server: unregister first).
+    server: unregister first; once unregistering succeeds, no call uses the file).
     """
 
     @staticmethod
