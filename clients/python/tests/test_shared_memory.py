@@ -4,6 +4,7 @@ misuse fails clearly."""
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -64,10 +65,99 @@ def test_errors(shm_server, server, tmp_path):
     with fspd.SharedMemory(client, directory, "pytest-c", 4096) as shm:
         with pytest.raises(ValueError, match=r"shared memory 'pytest-c': \d+ more bytes at offset \d+ exceed its 4096 bytes"):
             shm.fsp_loss([(nchw(), nchw())], teacher_matrices=[np.zeros((3, 4, 4), np.float32)], layout="NCHW")
-        with pytest.raises(errors.AlreadyExists, match="region 'pytest-c' is already registered"):
-            fspd.SharedMemory(client, str(tmp_path), "pytest-c", 64)  # another directory: the live file stays
-    with fspd.Client(server, timeout=30) as plain, pytest.raises(errors.FailedPrecondition, match="--shared-memory-dir"):
-        fspd.SharedMemory(plain, str(tmp_path), "pytest-d", 64)
+        with pytest.raises(FileExistsError, match="region 'pytest-c' registered on file 'pytest-c'"):
+            fspd.SharedMemory(client, str(tmp_path), "pytest-c", 64)  # the name is taken, whatever the directory
+        assert not os.path.exists(tmp_path / "pytest-c")
+    leftover = tmp_path / "pytest-e"
+    leftover.write_bytes(b"x" * 100)
+    with fspd.Client(server, timeout=30) as plain:
+        for name in ("pytest-d", "pytest-e"):
+            with pytest.raises(errors.FailedPrecondition, match="--shared-memory-dir"):
+                fspd.SharedMemory(plain, str(tmp_path), name, 64)
+    # registering failed: the file it created is deleted, the leftover it truncated stays
+    assert not os.path.exists(tmp_path / "pytest-d") and leftover.stat().st_size == 64
+
+
+def test_a_name_or_file_in_use_is_refused_and_left_alone(shm_server):
+    """A second SharedMemory on a registered region's name, or on the file another region uses, raises
+    FileExistsError before touching the file: the live region keeps its size and bytes. A leftover file that
+    no region uses (a crashed process's) is taken over."""
+    client, directory = shm_server
+    stub = shm_grpc.SharedMemoryServiceStub(client.channel)
+    with fspd.SharedMemory(client, directory, "pytest-live", 1 << 16) as live:
+        data = live.put(np.arange(16, dtype=np.float32))
+        for size in (4096, 1 << 16):
+            with pytest.raises(FileExistsError, match="region 'pytest-live' registered on file 'pytest-live'"):
+                fspd.SharedMemory(client, directory, "pytest-live", size)
+        assert os.path.getsize(live.path) == 1 << 16 and "pytest-live" in regions(client)
+        np.testing.assert_array_equal(live.view(data), np.arange(16, dtype=np.float32))
+
+    # a region named otherwise on the file "pytest-file"
+    path = os.path.join(directory, "pytest-file")
+    with open(path, "wb") as f:
+        f.write(b"y" * 256)
+    stub.RegisterSharedMemory(shm_pb.RegisterSharedMemoryRequest(name="pytest-alias", path="pytest-file", byte_size=256))
+    try:
+        with pytest.raises(FileExistsError, match="region 'pytest-alias' registered on file 'pytest-file'"):
+            fspd.SharedMemory(client, directory, "pytest-file", 128)
+        with open(path, "rb") as f:
+            assert f.read() == b"y" * 256
+    finally:
+        stub.UnregisterSharedMemory(shm_pb.UnregisterSharedMemoryRequest(name="pytest-alias"))
+    # now a leftover: reused, truncated to the new size and zeroed
+    with fspd.SharedMemory(client, directory, "pytest-file", 128) as reused:
+        assert os.path.getsize(path) == 128 and bytes(reused._map[:8]) == bytes(8)
+    assert not os.path.exists(path)
+
+
+def test_bad_sizes_and_failed_maps_leave_no_file(shm_server, monkeypatch):
+    client, directory = shm_server
+    for bad in (0, -1, 1.5, True, "8"):
+        with pytest.raises(ValueError, match="byte_size: expected an integer >= 1"):
+            fspd.SharedMemory(client, directory, "pytest-size", bad)
+        assert not os.path.exists(os.path.join(directory, "pytest-size"))
+
+    def no_memory(*args):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(fspd.shared_memory.mmap, "mmap", no_memory)
+    with pytest.raises(OSError, match="Cannot allocate memory"):
+        fspd.SharedMemory(client, directory, "pytest-size", 4096)
+    assert not os.path.exists(os.path.join(directory, "pytest-size"))
+
+
+def test_close_waits_for_a_call_in_flight(shm_server, monkeypatch):
+    """close() takes the region's turn, so a call on it from another thread (FSPLoss's prefetch) ends before
+    the region is unregistered."""
+    client, directory = shm_server
+    a, b = nchw(), nchw(c=2)
+    t = client.compute_fsp([(a, b)], layout="NCHW")
+    want = client.fsp_loss([(a, b)], teacher_matrices=t, layout="NCHW").loss
+    started, release = threading.Event(), threading.Event()
+    unary = client._unary
+
+    def held_fsp_loss(method, *args):
+        if method == "FspLoss":  # the call is in flight until released
+            started.set()
+            assert release.wait(60)
+        return unary(method, *args)
+
+    monkeypatch.setattr(client, "_unary", held_fsp_loss)
+    shm = fspd.SharedMemory(client, directory, "pytest-inflight", 1 << 20)
+    result = []
+    call = threading.Thread(target=lambda: result.append(shm.fsp_loss([(a, b)], teacher_matrices=t, layout="NCHW").loss))
+    call.start()
+    closer = threading.Thread(target=shm.close)
+    try:
+        assert started.wait(60)
+        closer.start()
+        closer.join(0.5)
+        assert closer.is_alive() and "pytest-inflight" in regions(client), "close waits for the call"
+    finally:
+        release.set()
+        call.join(60)
+        shm.close()
+    assert result == [want] and "pytest-inflight" not in regions(client)
 
 
 def test_torch_fsp_loss_through_shared_memory(shm_server):

@@ -240,6 +240,46 @@ def test_no_fingerprint_keeps_nothing():
         ft.TeacherMatrixCache(-5)
 
 
+def test_a_failed_store_changes_nothing():
+    """Matrices whose rows do not match the ids are refused before the cache changes: the ids are neither held
+    nor half recorded (a later gather of them finds nothing, no KeyError)."""
+    cache, head = ft.TeacherMatrixCache(1 << 20), ("t", None, "max", "float32")
+    a = [torch.randn(2, 3, 4), torch.randn(2, 4, 4)]
+    cache.store("t", head, "sha256:x", ["a", "b"], a)
+    with pytest.raises(ValueError, match=r"matrices\[1\]: shape \[3, 4, 4\], expected 2 rows"):
+        cache.store("t", head, "sha256:x", ["c", "d"], [torch.randn(2, 3, 4), torch.randn(3, 4, 4)])
+    with pytest.raises(ValueError, match=r"matrices\[0\]: shape \[1, 3, 4\], expected 2 rows"):
+        cache.store("t", head, "sha256:x", ["a", "c"], [torch.randn(1, 3, 4), torch.randn(2, 4, 4)])
+    with pytest.raises(ValueError, match="no matrix bytes for 1 sample ids"):
+        cache.store("t", head, "sha256:x", ["a"], [])
+    assert len(cache) == 2 and cache.bytes == 2 * (12 + 16) * 4
+    assert cache.gather("t", head, ["c", "d"])[:2] == ([], None)
+    held, got, _ = cache.gather("t", head, ["b", "c", "a"])
+    assert held == [0, 2] and all(torch.equal(g, m[[1, 0]]) for g, m in zip(got, a))
+
+
+def test_ids_are_keys_as_strings():
+    """store() keys the ids as str; gather() looks them up the same way, so int ids are found."""
+    cache, head = ft.TeacherMatrixCache(1 << 20), ("t", None, "max", "float32")
+    m = [torch.randn(2, 3, 4)]
+    cache.store("t", head, "sha256:x", [1, 2], m)
+    held, got, _ = cache.gather("t", head, [2, 7, 1])
+    assert held == [0, 2] and torch.equal(got[0], m[0][[1, 0]])
+    assert cache.gather("t", head, ["1"])[0] == [0]
+
+
+def test_a_batch_beyond_the_bound_drops_its_own_older_rows_first():
+    """Of a batch larger than the bound only the last rows are kept; its other ids' older rows go too, before
+    any other entry is evicted for room (here the 8 bytes of another head still fit)."""
+    cache = ft.TeacherMatrixCache(100)
+    cache.store("t", ("t", "B"), "fp", ["b0"], [torch.zeros(1, 1, 2)])  # 8 bytes, the least recently used
+    cache.store("t", ("t", "A"), "fp", ["x"], [torch.zeros(1, 1, 10)])  # 40 bytes
+    cache.store("t", ("t", "A"), "fp", ["x", "y", "z"], [torch.ones(3, 1, 10)])  # 120 bytes: y and z kept
+    assert cache.bytes == 88 and len(cache) == 3 and cache.stats()["evictions"] == 0
+    assert cache.gather("t", ("t", "A"), ["x", "y", "z"])[0] == [1, 2]
+    assert cache.gather("t", ("t", "B"), ["b0"])[0] == [0]
+
+
 class _ReferenceCache:
     """The cache's contract, kept naively: each sample's matrices cloned apart, in an OrderedDict (LRU first)."""
 
@@ -276,20 +316,25 @@ class _ReferenceCache:
         return sum(m.nelement() * m.element_size() for rows in self.entries.values() for m in rows)
 
 
-def test_the_cache_agrees_with_a_naive_one_over_random_use():
-    """Stores, lookups and resizes at random over two models and three heads (float32 and bfloat16, one head
-    whose shapes change): every batch assembled from the shared per-head storage equals the naive cache's, and
-    so do the held samples, the byte count and the fingerprint flushes."""
+@pytest.mark.parametrize("max_bytes, id_count, max_batch", [
+    (40 * 80, 60, 11),  # batches within the bound
+    (1000, 30, 30),  # batches up to 30 × 128 bytes: larger than the bound, only their last rows kept
+])
+def test_the_cache_agrees_with_a_naive_one_over_random_use(max_bytes, id_count, max_batch):
+    """Stores, lookups and resizes at random over two models and four heads (float32, bfloat16 and float16, one
+    head whose shapes change), batches within and beyond the bound: every batch assembled from the shared
+    per-head storage equals the naive cache's, and so do the held samples, the byte count and the fingerprint
+    flushes."""
     gen = torch.Generator().manual_seed(5)
     heads = {("m1", "f32"): ((3, 4), (4, 5), torch.float32), ("m1", "bf16"): ((3, 4), (4, 5), torch.bfloat16),
-             ("m2", "f32"): ((2, 2), (2, 6), torch.float32)}
+             ("m2", "f32"): ((2, 2), (2, 6), torch.float32), ("m2", "f16"): ((1, 2), (1, 2), torch.float16)}
     sample_bytes = {h: sum(a * b for a, b in d[:2]) * d[2].itemsize for h, d in heads.items()}
-    cache, ref = ft.TeacherMatrixCache(40 * 80), _ReferenceCache(40 * 80)
+    cache, ref = ft.TeacherMatrixCache(max_bytes), _ReferenceCache(max_bytes)
     fingerprints = {"m1": "sha256:a", "m2": "sha256:b"}
     for step in range(400):
-        head = list(heads)[int(torch.randint(3, (1,), generator=gen))]
+        head = list(heads)[int(torch.randint(len(heads), (1,), generator=gen))]
         model = head[0]
-        ids = [f"s{int(i)}" for i in torch.randint(60, (int(torch.randint(1, 12, (1,), generator=gen)),), generator=gen)]
+        ids = [f"s{int(i)}" for i in torch.randint(id_count, (int(torch.randint(1, max_batch + 1, (1,), generator=gen)),), generator=gen)]
         action = int(torch.randint(20, (1,), generator=gen))
         if action < 9:
             (s1, s2, dtype) = heads[head]
@@ -313,7 +358,7 @@ def test_the_cache_agrees_with_a_naive_one_over_random_use():
                 for g, w in zip(got, want):
                     assert g.dtype == w.dtype and torch.equal(g, w), step
         else:
-            bound = int(torch.randint(0, 60 * 80, (1,), generator=gen))
+            bound = int(torch.randint(0, 3 * max_bytes // 2, (1,), generator=gen))
             cache.resize(bound)
             ref.resize(bound)
         assert cache.bytes == ref._bytes() <= cache.max_bytes and len(cache) == len(ref.entries), step

@@ -308,3 +308,52 @@ def test_prefetch_gives_the_same_loss_and_is_taken_once(server: str, teacher8):
                 loss_fn.prefetch(images)
         finally:
             loss_fn.close()
+
+
+def test_prefetch_copies_the_images(client: fspd.Client, server: str, teacher8):
+    """The prefetch thread reads its images later (after the ids alone are refused); prefetch() copies them, so
+    an in-place change by the caller afterwards (a reused buffer) reaches neither the teacher nor its cache."""
+    import threading
+
+    import grpc
+
+    go = threading.Event()
+
+    class Hold(grpc.UnaryUnaryClientInterceptor):  # the prefetch's calls wait until the caller has changed its images
+        def intercept_unary_unary(self, continuation, details, request):
+            assert go.wait(60)
+            return continuation(details, request)
+
+    gen = torch.Generator().manual_seed(13)
+    images = torch.randn(2, 3, 8, 8, generator=gen)
+    student = _student_for(teacher8, 2, gen)
+    want, _ = ft.fetch_teacher_matrices(client, ft.TeacherRef(teacher8.model_id, images))  # no ids: nothing cached
+    with fspd.Client(server, timeout=120, interceptors=[Hold()]) as c:
+        loss_fn = ft.FSPLoss(c, teacher_model_id=teacher8.model_id)
+        try:
+            for as_array in (False, True):
+                ids = [f"pre-copy-{as_array}-{i}" for i in range(2)]
+                buffer = images.clone()
+                go.clear()
+                loss_fn.prefetch(buffer.numpy() if as_array else buffer, ids)
+                buffer.mul_(0.5)  # the array shares the tensor's memory
+                go.set()
+                loss = loss_fn(student, sample_ids=ids)
+                assert loss.item() == ft.local_fsp_loss(student, want).item()
+                held, _ = ft.fetch_teacher_matrices(client, ft.TeacherRef(teacher8.model_id, None, ids))  # the server's cache
+                for h, w in zip(held, want):
+                    assert torch.equal(h, w)
+        finally:
+            loss_fn.close()
+
+
+def test_tensor_of_refuses_a_tensor_without_data():
+    """A Tensor whose data is elsewhere (here a shared-memory reference) is not read as zeros; one with no
+    elements is an empty tensor."""
+    from fspd.v1 import types_pb2 as types_pb
+
+    elsewhere = types_pb.Tensor(dtype=types_pb.DATA_TYPE_FLOAT32, shape=[2, 3, 4], shared_memory=types_pb.SharedMemoryRef(region="r"))
+    with pytest.raises(ValueError, match=r"tensor of shape \[2, 3, 4\]: no data bytes"):
+        ft.tensor_of(elsewhere)
+    empty = ft.tensor_of(types_pb.Tensor(dtype=types_pb.DATA_TYPE_BFLOAT16, shape=[0, 3, 4]))
+    assert empty.dtype == torch.bfloat16 and tuple(empty.shape) == (0, 3, 4)

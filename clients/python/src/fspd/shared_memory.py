@@ -15,6 +15,7 @@ A server-side teacher's matrices can come back through the region as well (Teach
 from __future__ import annotations
 
 import mmap
+import numbers
 import os
 import threading
 from typing import Any, List, Optional, Sequence, Tuple
@@ -32,29 +33,49 @@ _ALIGN = 64  # each tensor starts on a cache line (the server needs 4 bytes for 
 
 
 class SharedMemory:
-    """A region of ``byte_size`` bytes: the file ``directory/name`` (created, or truncated), mapped here and
-    registered with the server as region ``name``. ``directory`` is where this process sees the server's
-    ``--shared-memory-dir``. Each :meth:`fsp_loss` and :meth:`teacher_fsp_parts` lays its tensors out from the
-    start of the region, so one region serves one call at a time: calls from several threads take turns."""
+    """A region of ``byte_size`` bytes: the file ``directory/name``, mapped here and registered with the server
+    as region ``name``. ``directory`` is where this process sees the server's ``--shared-memory-dir``. Each
+    :meth:`fsp_loss` and :meth:`teacher_fsp_parts` lays its tensors out from the start of the region, so one
+    region serves one call at a time: calls from several threads take turns.
+
+    The file is created, or truncated when it is left over (a crashed process's: no region of the server is
+    named ``name`` or uses a file of that name). FileExistsError, touching nothing, when such a region is
+    registered. When registering fails, the file is deleted if this constructor created it."""
 
     def __init__(self, client: Client, directory: str, name: str, byte_size: int, *, timeout: Optional[float] = None):
-        self.client, self.name, self.byte_size = client, name, byte_size
+        if isinstance(byte_size, bool) or not isinstance(byte_size, numbers.Integral) or byte_size < 1:
+            raise ValueError(f"byte_size: expected an integer >= 1, got {byte_size!r}")
+        self.client, self.name, self.byte_size = client, name, int(byte_size)
         self.path = os.path.join(directory, name)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._stub = shm_grpc.SharedMemoryServiceStub(client.channel)
+        # A live region's file must not be truncated or deleted here (its owner and the server map it).
+        listed = client._unary("ListSharedMemory", self._stub.ListSharedMemory, shm_pb.ListSharedMemoryRequest(), timeout)
+        for r in listed.regions:
+            if name in (r.name, r.path):
+                raise FileExistsError(f"shared memory '{name}': the server has region '{r.name}' registered on file "
+                                      f"'{r.path}'; close it first or choose another name")
         try:
-            os.ftruncate(fd, byte_size)
-            self._map = mmap.mmap(fd, byte_size)
+            fd, created = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), True
+        except FileExistsError:
+            fd, created = os.open(self.path, os.O_RDWR | os.O_TRUNC), False
+        try:
+            os.ftruncate(fd, self.byte_size)
+            self._map = mmap.mmap(fd, self.byte_size)
+        except BaseException:
+            if created:
+                os.unlink(self.path)
+            raise
         finally:
             os.close(fd)
-        self._stub = shm_grpc.SharedMemoryServiceStub(client.channel)
         self._used = 0
         self._turn = threading.RLock()  # one call lays out the region at a time
         try:
-            request = shm_pb.RegisterSharedMemoryRequest(name=name, path=name, byte_size=byte_size)
+            request = shm_pb.RegisterSharedMemoryRequest(name=name, path=name, byte_size=self.byte_size)
             self.region = client._unary("RegisterSharedMemory", self._stub.RegisterSharedMemory, request, timeout).region
         except BaseException:
             self._map.close()
-            os.unlink(self.path)
+            if created:
+                os.unlink(self.path)
             raise
 
     # -- layout ---------------------------------------------------------------------------------------------
@@ -153,19 +174,21 @@ class SharedMemory:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def close(self, *, timeout: Optional[float] = None) -> None:
-        """Unregisters the region, unmaps it and deletes the file."""
-        if self._map.closed:
-            return
-        try:
-            request = shm_pb.UnregisterSharedMemoryRequest(name=self.name)
-            self.client._unary("UnregisterSharedMemory", self._stub.UnregisterSharedMemory, request, timeout)
-        finally:
-            if os.path.exists(self.path):
-                os.unlink(self.path)
+        """Unregisters the region, unmaps it and deletes the file; a call on the region in flight (e.g.
+        FSPLoss's prefetch) ends first."""
+        with self._turn:  # the calls hold it: the server refuses to unregister a region a call uses
+            if self._map.closed:
+                return
             try:
-                self._map.close()
-            except BufferError:
-                pass  # views from fsp_loss(copy=False) are alive; the mapping goes when they do
+                request = shm_pb.UnregisterSharedMemoryRequest(name=self.name)
+                self.client._unary("UnregisterSharedMemory", self._stub.UnregisterSharedMemory, request, timeout)
+            finally:
+                if os.path.exists(self.path):
+                    os.unlink(self.path)
+                try:
+                    self._map.close()
+                except BufferError:
+                    pass  # views from fsp_loss(copy=False) are alive; the mapping goes when they do
 
     def __enter__(self) -> "SharedMemory":
         return self

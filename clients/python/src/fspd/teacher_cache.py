@@ -132,6 +132,7 @@ class TeacherMatrixCache:
         """The batch positions of the samples held, their matrices ([held, C1, C2] per pair, new tensors in
         batch order; None when none is held), and the fingerprint they came from. Counts hits and misses and
         makes the hits the most recently used."""
+        sample_ids = [str(sid) for sid in sample_ids]  # as store() keys them
         with self._lock:
             h = self._head(model_id, head)
             store = self._stores.get(h)
@@ -153,7 +154,7 @@ class TeacherMatrixCache:
         """Keeps each sample's row of ``matrices`` ([B, C1, C2] per pair, B = len(sample_ids)), first dropping
         the model's entries when ``fingerprint`` differs from theirs. Returns False, storing nothing, when
         the answer carries no fingerprint (a server older than the field: nothing could tell a changed
-        teacher, so nothing is kept)."""
+        teacher, so nothing is kept). ValueError, changing nothing, when a matrix has not one row per id."""
         if not fingerprint:
             if not self._warned:
                 self._warned = True
@@ -161,12 +162,17 @@ class TeacherMatrixCache:
                               "client); the client-side teacher cache keeps nothing", RuntimeWarning, stacklevel=3)
             return False
         sample_ids = [str(sid) for sid in sample_ids]
+        for p, m in enumerate(matrices):  # checked before anything changes: a failed store leaves the cache as it was
+            if m.dim() == 0 or m.shape[0] != len(sample_ids):
+                raise ValueError(f"matrices[{p}]: shape {list(m.shape)}, expected {len(sample_ids)} rows (one per sample id)")
         if len(set(sample_ids)) != len(sample_ids):  # a repeated id: its last row is the one kept
             last = {sid: i for i, sid in enumerate(sample_ids)}
             index = torch.tensor(sorted(last.values()), dtype=torch.long)
             sample_ids = [sample_ids[i] for i in index.tolist()]
             matrices = [m[index] for m in matrices]
         sample_bytes = sum(m[0].nelement() * m.element_size() for m in matrices) if sample_ids else 0
+        if sample_ids and not sample_bytes:
+            raise ValueError(f"matrices: no matrix bytes for {len(sample_ids)} sample ids")
         with self._lock:
             if self._fingerprints.get(model_id, fingerprint) != fingerprint:
                 self._drop_model(model_id)
@@ -175,17 +181,15 @@ class TeacherMatrixCache:
             if not sample_ids:
                 return True
             h = self._head(model_id, head)
-            if sample_bytes > self.max_bytes:
-                for sid in sample_ids:  # none fits: keep none (and no older matrices of these ids)
-                    self._remove((h, sid))
-                return True
+            for sid in sample_ids:  # the batch's older matrices go, whether its new rows are kept or not
+                self._remove((h, sid))
             # The batch's last samples are the most recently used; when the batch alone exceeds the bound,
-            # only the rows that fit are kept.
+            # only the rows that fit are kept (none when not one sample fits).
             keep = min(len(sample_ids), self.max_bytes // sample_bytes)
+            if keep == 0:
+                return True
             if keep < len(sample_ids):
                 sample_ids, matrices = sample_ids[-keep:], [m[-keep:] for m in matrices]
-            for sid in sample_ids:
-                self._remove((h, sid))
             self._evict_to(self.max_bytes - keep * sample_bytes)
             store = self._stores.get(h)
             if store is not None and not store.fits(matrices):  # the head's matrices changed shape: start again

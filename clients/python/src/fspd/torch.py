@@ -191,7 +191,7 @@ def local_fsp_loss(
 
 def tensor_of(t: types_pb.Tensor, device: Union[torch.device, str, None] = None) -> torch.Tensor:
     """A float32 / float16 / bfloat16 Tensor message as a torch tensor of that dtype (bfloat16 stays
-    bfloat16), on ``device``."""
+    bfloat16), on ``device``. ValueError for a tensor without data bytes (e.g. one in shared memory)."""
     return _tensor_from(t.dtype, t.shape, t.data, device)
 
 
@@ -203,6 +203,8 @@ def _tensor_from(dtype: int, shape: Sequence[int], data: Any, device: Union[torc
         raise ValueError(f"tensor dtype {dtype}: expected float32, float16 or bfloat16")
     shape = [int(d) for d in shape]
     if not len(data):
+        if math.prod(shape):  # e.g. a tensor whose data lies in a shared-memory region: not zeros
+            raise ValueError(f"tensor of shape {shape}: no data bytes")
         out = torch.zeros(shape, dtype=torch_dtype)
     else:
         # bytearray: a writable copy torch can own (the received bytes are immutable; one already copied out of
@@ -434,11 +436,14 @@ class FSPLoss(nn.Module):
     def prefetch(self, images: Optional[Any] = None, sample_ids: Optional[Sequence[str]] = None, *, device: Union[torch.device, str, None] = None) -> None:
         """Starts fetching the server teacher's matrices for a later batch (``sample_ids`` required: they
         name it) on a background thread, so the call overlaps the work in between; the forward call with the
-        same sample ids takes the oldest such prefetch. ``device``: where the matrices go (the student's)."""
+        same sample ids takes the oldest such prefetch. ``device``: where the matrices go (the student's).
+        ``images`` are copied here, so the caller may change or reuse them as soon as this returns."""
         if self.teacher_model_id is None:
             raise ValueError("FSPLoss.prefetch: needs teacher_model_id (a server-side teacher)")
         if not sample_ids:
             raise ValueError("FSPLoss.prefetch: needs the batch's sample_ids")
+        if images is not None:  # the thread reads them later: a snapshot, not the caller's buffer
+            images = images.detach().clone() if isinstance(images, torch.Tensor) else np.array(images)
         ref = TeacherRef(self.teacher_model_id, images, list(sample_ids), self.teacher_pairs)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fspd-prefetch")
