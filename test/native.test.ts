@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it, after } from 'node:test';
-import { addonBackend, loadAddon, type NativeAddon } from '../src/native/addon.js';
+import { addonBackend, addonPath, loadAddon, type NativeAddon } from '../src/native/addon.js';
 import { getKernels, nativeInfo, resetKernelChoice } from '../src/native/index.js';
 import { tsKernels } from '../src/native/ts-kernels.js';
 import type { FeatureMap, FeaturePair, KernelBackend, Layout } from '../src/native/types.js';
@@ -161,6 +161,25 @@ describe('native addon', () => {
   });
 });
 
+describe('async kernels in worker threads', () => {
+  it('terminating a worker while its kernel runs ends the worker, not the process', { skip }, () => {
+    // The kernel (~0.5 s on one thread) is still running when terminate() tears the worker's environment
+    // down; settling its promise then throws, which ended the whole process (std::terminate, exit 134).
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const w = new Worker(\`
+        const a = require(${JSON.stringify(addonPath)});
+        const n = 32 * 32 * 32 * 256, f = { data: new Float32Array(n).fill(0.5), shape: [32, 32, 32, 256], layout: 'NHWC' };
+        a.fspForwardAsync(f, f, 1);
+        require('node:worker_threads').parentPort.postMessage('started');
+      \`, { eval: true });
+      w.once('message', async () => console.log('terminated', await w.terminate()));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+    assert.equal(r.stdout.trim(), 'terminated 1', 'the worker was terminated (exit code 1)');
+  });
+});
+
 describe('bad input gives a clear error and the process survives', () => {
   const rng = seededRandom(11);
   const map = (b: number, h: number, w: number, c: number, layout: Layout = 'NHWC') => randomMap(rng, dims(b, h, w, c), layout);
@@ -168,6 +187,11 @@ describe('bad input gives a clear error and the process survives', () => {
   const b = map(2, 4, 4, 5);
   const t = { matrices: [new Float32Array(2 * 3 * 5)] };
   const pair = { first: a, second: b };
+  /** A copy of `data` over a resizable ArrayBuffer (ES2024; Node 20 has it). */
+  const resizable = (data: Float32Array) => {
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(data.byteLength, { maxByteLength: 2 * data.byteLength });
+    return new Float32Array(buffer).fill(0.5);
+  };
 
   const cases: [string, (k: KernelBackend) => unknown, ErrorConstructor, RegExp][] = [
     ['wrong data length', (k) => k.fspForward({ ...a, data: new Float32Array(5) }, b), RangeError, /pair\.first\.data: length 5 does not match shape \[2, 4, 4, 3\]/],
@@ -177,6 +201,8 @@ describe('bad input gives a clear error and the process survives', () => {
     ['three dimensions', (k) => k.poolTo({ ...a, shape: [2, 4, 4] as never }, 1, 1, 'max'), TypeError, /map\.shape: expected 4 dimensions/],
     ['Float64Array data', (k) => k.fspForward({ ...a, data: new Float64Array(96) as never }, b), TypeError, /pair\.first\.data: expected a Float32Array, got a Float64Array/],
     ['plain array data', (k) => k.fspForward(a, { ...b, data: [1, 2] as never }), TypeError, /pair\.second\.data: expected a Float32Array, got an Array/],
+    ['resizable buffer', (k) => k.fspForward(a, { ...b, data: resizable(b.data) }), TypeError, /pair\.second\.data: its ArrayBuffer is resizable/],
+    ['resizable output', (k) => k.fspForward(a, b, resizable(new Float32Array(30))), TypeError, /into: its ArrayBuffer is resizable/],
     ['missing map', (k) => k.fspForward(a, undefined as never), TypeError, /pair\.second: expected a feature map/],
     ['bad layout', (k) => k.fspForward({ ...a, layout: 'HWC' as never }, b), RangeError, /pair\.first\.layout: expected 'NHWC' or 'NCHW'/],
     ['layout mismatch', (k) => k.fspForward(a, { ...b, shape: [2, 5, 4, 4], layout: 'NCHW' }), RangeError, /pair\.second\.layout/],

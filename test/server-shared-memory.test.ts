@@ -216,6 +216,21 @@ describe('SharedMemoryRegions', () => {
     fs.rmSync(file);
   });
 
+  it("the addon's mapFile backs every page of a sparse file, keeping its bytes (no SIGBUS when a tmpfs fills up later)", {
+    skip: fileMapper() || process.env.CI ? false : 'mapFile is part of the native addon, which is not in use here (FSPD_NATIVE=0, or not built: npm run build:native)',
+  }, () => {
+    const file = path.join(dir, 'sparse');
+    const size = 1 << 20;
+    fs.writeFileSync(file, Buffer.from([7, 8, 9]));
+    fs.truncateSync(file, size); // as the clients make regions: a hole after the first bytes
+    assert.ok(fs.statSync(file).blocks * 512 < size / 2, 'sparse before');
+    const bytes = new Uint8Array(fileMapper()!(file, size));
+    assert.ok(fs.statSync(file).blocks * 512 >= size, `allocated after: ${fs.statSync(file).blocks * 512} bytes`);
+    assert.deepEqual([...bytes.subarray(0, 4)], [7, 8, 9, 0], 'bytes already there stay');
+    assert.ok(bytes.subarray(4).every((b) => b === 0), 'the hole reads as zeros');
+    fs.rmSync(file);
+  });
+
   it('a file swapped between the check and the mapping is INVALID_ARGUMENT naming it, not an internal error', () => {
     const file = SharedMemoryFile.create(dir, 'swapped', 64);
     const racing = new SharedMemoryRegions(dir, {

@@ -48,6 +48,17 @@ class JobWorker : public Napi::AsyncWorker {
   void Execute() override { outcome_ = Run(*job_); }
 
   void OnOK() override {
+    // A job that ends while its environment is torn down (a worker terminated, process.exit in a worker)
+    // cannot settle its promise: settling throws, and an exception out of OnOK would end the whole process
+    // (std::terminate). Nobody can see that promise any more, so the result is dropped.
+    try {
+      Settle();
+    } catch (const Napi::Error&) {
+    }
+  }
+
+ private:
+  void Settle() {
     Napi::Env env = Env();
     if (outcome_.failure != Failure::None) {
       deferred_.Reject(ToJsError(env, outcome_).Value());
@@ -60,7 +71,6 @@ class JobWorker : public Napi::AsyncWorker {
     }
   }
 
- private:
   std::unique_ptr<Job> job_;
   Napi::Promise::Deferred deferred_;
   Outcome outcome_;

@@ -1,7 +1,9 @@
 // mapFile(path, byteSize) -> ArrayBuffer over the first byteSize bytes of a file, mapped shared and
 // read-write, so what another process writes into the file (a tmpfs under /dev/shm or a memory-backed pod
 // volume) is seen without a copy, and what fspd writes is seen by it. The mapping lives until the
-// ArrayBuffer is garbage-collected. POSIX only; elsewhere it throws and fspd reads through the file.
+// ArrayBuffer is garbage-collected. Every page of the range is allocated first (posix_fallocate), so a
+// full filesystem is an error here, not a SIGBUS later. POSIX only; elsewhere it throws and fspd reads
+// through the file.
 #include "mapped_file.h"
 
 #include <cerrno>
@@ -44,6 +46,14 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
                                                : "holds " + std::to_string(st.st_size) + " bytes, fewer than byteSize " + std::to_string(size);
     close(fd);
     throw Napi::RangeError::New(env, path + ": " + why);
+  }
+  // Back every page now: clients make regions with ftruncate (a sparse file), and a page of a full tmpfs
+  // that fspd first touches in a call (e.g. writing gradients) would be SIGBUS. Holes are filled with zeros;
+  // bytes already there stay.
+  const int alloc_errno = posix_fallocate(fd, 0, static_cast<off_t>(size));
+  if (alloc_errno != 0) {
+    close(fd);
+    throw Napi::RangeError::New(env, path + ": cannot back " + std::to_string(size) + " bytes: " + std::strerror(alloc_errno));
   }
   void* data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const int map_errno = errno;

@@ -19,6 +19,7 @@ export function checkMap(value: unknown, name: string): MapDims {
   if (!(map.data instanceof Float32Array)) {
     throw new TypeError(`${name}.data: expected a Float32Array, got ${describe(map.data)}`);
   }
+  checkFixedBuffer(map.data, `${name}.data`);
   const expected = map.shape.reduce((a, b) => a * b, 1);
   if (map.data.length !== expected) {
     throw new RangeError(`${name}.data: length ${map.data.length} does not match shape [${map.shape.join(', ')}] (${expected} elements)`);
@@ -61,8 +62,19 @@ export function checkPooling(value: unknown, name = 'pooling'): Pooling {
   return value;
 }
 
+/**
+ * Kernels read and write arrays in place, async ones on another thread: a buffer that shrinks meanwhile
+ * (a resizable ArrayBuffer's resize) would leave them reading or writing freed memory.
+ */
+function checkFixedBuffer(array: Float32Array, name: string): void {
+  if ((array.buffer as { resizable?: boolean }).resizable === true) {
+    throw new TypeError(`${name}: its ArrayBuffer is resizable (it could shrink under a running kernel); copy it into a fixed-length one`);
+  }
+}
+
 function checkFloat32(value: unknown, name: string, length: number, shape: string): Float32Array {
   if (!(value instanceof Float32Array)) throw new TypeError(`${name}: expected a Float32Array ${shape}, got ${describe(value)}`);
+  checkFixedBuffer(value, name);
   if (value.length !== length) throw new RangeError(`${name}: length ${value.length}, expected ${length} for ${shape}`);
   return value;
 }
