@@ -436,8 +436,9 @@ class FSPLoss(nn.Module):
     def prefetch(self, images: Optional[Any] = None, sample_ids: Optional[Sequence[str]] = None, *, device: Union[torch.device, str, None] = None) -> None:
         """Starts fetching the server teacher's matrices for a later batch (``sample_ids`` required: they
         name it) on a background thread, so the call overlaps the work in between; the forward call with the
-        same sample ids takes the oldest such prefetch. ``device``: where the matrices go (the student's).
-        ``images`` are copied here, so the caller may change or reuse them as soon as this returns."""
+        same sample ids takes the oldest such prefetch; one that no forward call takes is kept until
+        :meth:`close`. ``device``: where the matrices go (the student's). ``images`` are copied here, so the
+        caller may change or reuse them as soon as this returns."""
         if self.teacher_model_id is None:
             raise ValueError("FSPLoss.prefetch: needs teacher_model_id (a server-side teacher)")
         if not sample_ids:
