@@ -13,7 +13,8 @@ import { buildResNet } from '../src/models/index.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import type { UploadModelRequest } from '../src/generated/fspd/v1/UploadModelRequest.js';
 import { fspdGrpcObject } from '../src/proto/index.js';
-import { resnetParameterCount } from '../src/server/registry.js';
+import { MemoryBudget } from '../src/server/memory-budget.js';
+import { ModelRegistry, resnetParameterCount } from '../src/server/registry.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
 
 const TINY = { depth: 8, inputShape: [8, 8, 1] };
@@ -259,6 +260,61 @@ describe('persistence', () => {
       c.close();
       await second.shutdown();
       fs.rmSync(first.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('model ids and files', () => {
+  const registryOver = async (state: string) => {
+    const registry = new ModelRegistry({ maxModels: 10, dir: state, memory: new MemoryBudget(2 ** 40), log: pino({ level: 'silent' }) });
+    await registry.loadAll();
+    return registry;
+  };
+  const spec = { depth: 8, widthMultiplier: 1, numClasses: 10, inputShape: [8, 8, 1] as [number, number, number], seed: 2 };
+  const alreadyExists = (message: RegExp) => (err: { code: number; message: string }) => {
+    assert.equal(err.code, grpc.status.ALREADY_EXISTS, err.message);
+    assert.match(err.message, message);
+    return true;
+  };
+
+  it('an id stays taken while DeleteModel removes its directory: a create with it meanwhile is ALREADY_EXISTS', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-redelete-model-'));
+    const registry = await registryOver(state);
+    try {
+      await registry.create('m', spec);
+      const deleting = registry.delete('m'); // gone from the registry at once; its directory is removed after
+      assert.equal(registry.find('m'), undefined);
+      await assert.rejects(registry.create('m', spec), alreadyExists(/^model_id: model 'm' is being deleted; its id is free once DeleteModel returns$/));
+      await deleting;
+      assert.equal(fs.existsSync(path.join(state, 'm')), false, 'the directory is gone');
+      await registry.create('m', spec);
+      assert.deepEqual(fs.readdirSync(path.join(state, 'm')).sort(), ['model.json', 'record.json', 'weights.bin'], 'the new model is on disk');
+    } finally {
+      registry.disposeAll();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a saved model the restart could not restore keeps its directory and its id: ALREADY_EXISTS for it, new ids skip it', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-kept-model-'));
+    let registry = await registryOver(state);
+    const snapshot = () => fs.readdirSync(path.join(state, 'resnet8-1')).sort().map((f) => [f, fs.readFileSync(path.join(state, 'resnet8-1', f)).toString('base64')]);
+    try {
+      assert.equal((await registry.create('', spec)).id, 'resnet8-1');
+      registry.disposeAll();
+      fs.truncateSync(path.join(state, 'resnet8-1', 'weights.bin'), 1000); // damaged: loadAll skips it
+      const before = snapshot();
+      registry = await registryOver(state);
+      assert.deepEqual(registry.list(), [], 'not restored');
+      await assert.rejects(
+        registry.create('resnet8-1', { ...spec, numClasses: 3 }),
+        alreadyExists(/^model_id: 'resnet8-1' is taken by the directory of a saved model the server could not restore at startup .*the directory 'resnet8-1' is kept/),
+      );
+      assert.equal((await registry.create('', { ...spec, numClasses: 3 })).id, 'resnet8-2', 'a new id skips the kept one');
+      assert.deepEqual(snapshot(), before, 'the kept files are untouched');
+    } finally {
+      registry.disposeAll();
+      fs.rmSync(state, { recursive: true, force: true });
     }
   });
 });

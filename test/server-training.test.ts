@@ -11,8 +11,14 @@ import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { FspdClient, fromFloatTensor, toBatch, toTensor, type Batch, type RunResponse } from '../src/client/index.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
+import type { SessionSpec__Output } from '../src/generated/fspd/v1/SessionSpec.js';
 import { toBfloat16, toFloat16 } from '../src/server/half-precision.js';
+import { MemoryBudget } from '../src/server/memory-budget.js';
+import { ModelRegistry } from '../src/server/registry.js';
 import { startServer, type FspdServer } from '../src/server/server.js';
+import type { DecodedBatch } from '../src/server/sessions-data.js';
+import { SessionManager } from '../src/server/sessions.js';
+import { normalizeSpec } from '../src/server/training-messages.js';
 import { serveChild } from './helpers/child-server.js';
 import { scalarsOf } from './helpers/tfevents.js';
 
@@ -298,6 +304,15 @@ describe('SetStage', () => {
     await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', distillation: { temperature: 4, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation: knowledge distillation needs a teacher/);
     await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 4, alpha: 2 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.alpha: expected a weight in \[0, 1\], got 2/);
     await expectStatus(client.createSession({ spec: { studentModelId: 'kd-student', teacherModelId: 'teacher', distillation: { temperature: 0, alpha: 0.5 } } }), grpc.status.INVALID_ARGUMENT, /^spec\.distillation\.temperature/);
+    // KD against a teacher of other classes: refused at creation (its steps could never run).
+    await client.createModel({ modelId: 'kd-student-5', resnet: { ...TINY, numClasses: 5 } });
+    await expectStatus(
+      client.createSession({ sessionId: 'kd-classes', stage: stage2, spec: { studentModelId: 'kd-student-5', teacherModelId: 'teacher', distillation: { temperature: 4, alpha: 0.5 } } }),
+      grpc.status.INVALID_ARGUMENT,
+      /^spec\.distillation: .*same classes; teacher 'teacher' has 10, student 'kd-student-5' 5$/,
+    );
+    assert.equal((await client.listSessions()).some((s) => s.sessionId === 'kd-classes'), false);
+    await client.deleteModel('kd-student-5');
     await client.deleteModel('kd-student');
   });
 
@@ -675,6 +690,132 @@ describe('restart', () => {
       assert.equal((await second.exited).code, 0);
     } finally {
       c.close();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A registry and a session manager over `state`, as startServer makes them (without gRPC), restored from what is there. */
+async function managers(state: string): Promise<{ registry: ModelRegistry; sessions: SessionManager; close: () => Promise<void> }> {
+  const log = pino({ level: 'silent' });
+  const memory = new MemoryBudget(2 ** 40);
+  const registry = new ModelRegistry({ maxModels: 10, dir: path.join(state, 'models'), memory, log });
+  const sessions = new SessionManager({ registry, memory, maxSessions: 10, cacheBytes: 0, dir: path.join(state, 'sessions'), log });
+  await registry.loadAll();
+  await sessions.start();
+  return {
+    registry,
+    sessions,
+    close: async () => {
+      await sessions.closeAll(false);
+      registry.disposeAll();
+    },
+  };
+}
+
+const plainSpec = (registry: ModelRegistry, studentModelId: string, seed: number) =>
+  normalizeSpec({ studentModelId, teacherModelId: '', pairs: [], weights: [], reduction: 'REDUCTION_PAPER', pooling: 'POOLING_MAX', seed, cacheTeacherFsp: false } as unknown as SessionSpec__Output, registry);
+
+/** A decoded batch of the 8×8×1 models for SessionManager.step: seeded images, labels 0..9. */
+function decoded(n: number, seed: number): DecodedBatch {
+  let s = seed;
+  const images = Float32Array.from({ length: n * 64 }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+  return { images, shape: [n, 8, 8, 1], labels: Int32Array.from({ length: n }, (_, i) => i % 10) };
+}
+
+describe('session ids and files', () => {
+  it('an id stays taken while DeleteSession removes its directory: a create with it meanwhile is ALREADY_EXISTS and leaves the files alone', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-redelete-'));
+    const m = await managers(state);
+    try {
+      await m.registry.create('s', { depth: 8, widthMultiplier: 1, numClasses: 10, inputShape: [8, 8, 1], seed: 2 });
+      const spec = plainSpec(m.registry, 's', 1);
+      await m.sessions.create('x', spec, undefined);
+      for (const c of ['a', 'b', 'c']) await m.sessions.saveCheckpoint(m.sessions.get('x'), c);
+      const deleting = m.sessions.delete('x');
+      // Microtasks only: the session is disposed, and its directory (an fs call away) is not removed yet.
+      for (let i = 0; i < 100 && m.sessions.list().length > 0; i++) await Promise.resolve();
+      assert.equal(m.sessions.list().length, 0, 'disposed');
+      await assert.rejects(m.sessions.create('x', spec, undefined), (err: { code: number; message: string }) => {
+        assert.equal(err.code, grpc.status.ALREADY_EXISTS);
+        assert.match(err.message, /^session_id: session 'x' is being deleted; its id is free once DeleteSession returns$/);
+        return true;
+      });
+      await deleting;
+      assert.equal(fs.existsSync(path.join(state, 'sessions', 'x')), false, 'the directory is gone');
+      await m.sessions.create('x', spec, undefined);
+      assert.deepEqual(fs.readdirSync(path.join(state, 'sessions', 'x')), ['session.json'], 'the new session is on disk');
+    } finally {
+      await m.close();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a saved session the restart could not restore keeps its directory and its id: ALREADY_EXISTS for it, new ids skip it', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-kept-session-'));
+    let m = await managers(state);
+    const dirOf = (id: string) => path.join(state, 'sessions', id);
+    const snapshot = (id: string) => fs.readdirSync(dirOf(id)).sort().map((f) => [f, fs.readFileSync(path.join(dirOf(id), f)).toString('base64')]);
+    try {
+      await m.registry.create('s', { depth: 8, widthMultiplier: 1, numClasses: 10, inputShape: [8, 8, 1], seed: 2 });
+      const first = await m.sessions.create('', plainSpec(m.registry, 's', 1), undefined);
+      assert.equal(first.id, 'session-1');
+      await m.sessions.saveCheckpoint(first, 'precious');
+      await m.registry.persistAll();
+      await m.close();
+      fs.truncateSync(path.join(dirOf('session-1'), 'precious.ckpt'), 100); // its resume point is damaged: start() skips it
+      const before = snapshot('session-1');
+
+      m = await managers(state);
+      assert.deepEqual(m.sessions.list(), [], 'not restored');
+      const spec = plainSpec(m.registry, 's', 9);
+      await assert.rejects(m.sessions.create('session-1', spec, undefined), (err: { code: number; message: string }) => {
+        assert.equal(err.code, grpc.status.ALREADY_EXISTS);
+        assert.match(err.message, /^session_id: 'session-1' is taken by the directory of a saved session the server could not restore at startup .*the directory 'session-1' is kept/);
+        return true;
+      });
+      const second = await m.sessions.create('', spec, undefined);
+      assert.equal(second.id, 'session-2', 'a new id skips the kept one');
+      assert.deepEqual(snapshot('session-1'), before, 'the kept files are untouched');
+    } finally {
+      await m.close();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('after a crash, a session resumes from the checkpoint it last restored, not a later one it rolled back from; older files resume from the last', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-resume-'));
+    const live = await managers(state);
+    const opened: Awaited<ReturnType<typeof managers>>[] = [];
+    try {
+      await live.registry.create('s', { depth: 8, widthMultiplier: 1, numClasses: 10, inputShape: [8, 8, 1], seed: 2 });
+      const x = await live.sessions.create('x', plainSpec(live.registry, 's', 1), undefined);
+      const step = (seed: number) => live.sessions.step(x, decoded(2, seed));
+      for (const seed of [1, 2]) await step(seed);
+      await live.sessions.saveCheckpoint(x, 'good');
+      for (const seed of [3, 4, 5]) await step(seed);
+      await live.sessions.saveCheckpoint(x, 'bad');
+      await live.sessions.restoreCheckpoint(x, 'good');
+      assert.equal(x.trainer.stepsTaken, 2);
+
+      // A crash now: another process reads the directory while this one never shut down.
+      const after = await managers(state);
+      opened.push(after);
+      assert.equal(after.sessions.get('x').trainer.stepsTaken, 2, 'resumed from good');
+      assert.deepEqual(after.sessions.get('x').checkpoints.map((c) => [c.checkpointId, c.step]), [['good', 2], ['bad', 5]]);
+
+      // A session.json written before the field existed: the last checkpoint, as before.
+      const file = path.join(state, 'sessions', 'x', 'session.json');
+      assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).resumeCheckpointId, 'good');
+      const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+      delete record.resumeCheckpointId;
+      fs.writeFileSync(file, JSON.stringify(record));
+      const old = await managers(state);
+      opened.push(old);
+      assert.equal(old.sessions.get('x').trainer.stepsTaken, 5, 'resumed from bad, the last');
+    } finally {
+      for (const m of opened) await m.close();
+      await live.close();
       fs.rmSync(state, { recursive: true, force: true });
     }
   });

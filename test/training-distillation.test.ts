@@ -128,6 +128,12 @@ describe('Trainer stage 2 with distillation', () => {
     assert.throws(() => new Trainer({ student, distillation: { temperature: 2, alpha: 0.5 } }), /distillation: knowledge distillation needs a teacher/);
     assert.throws(() => new Trainer({ teacher, student, distillation: { temperature: 0, alpha: 0.5 } }), /distillation\.temperature/);
     assert.throws(() => new Trainer({ teacher, student, distillation: { temperature: 2, alpha: 1.5 } }), /distillation\.alpha/);
+    const fiveClasses = buildResNet({ depth: 8, inputShape: [SIDE, SIDE, 1], numClasses: 5, seed: 3 });
+    assert.throws(
+      () => new Trainer({ teacher, student: fiveClasses, stage: 'cross_entropy', distillation: { temperature: 2, alpha: 0.5 } }),
+      (err: Error) => err instanceof RangeError && /^distillation: the teacher has 3 classes, the student 5; knowledge distillation needs the same classes$/.test(err.message),
+    );
+    fiveClasses.model.dispose();
     const a = new Trainer({ teacher, student, stage: 'cross_entropy', distillation: { temperature: 2, alpha: 0.5 } });
     const b = new Trainer({ teacher, student, stage: 'cross_entropy' });
     assert.throws(() => b.importState(a.exportState()), /checkpoint: distillation \{"temperature":2,"alpha":0.5\} differs/);

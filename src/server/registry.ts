@@ -79,6 +79,10 @@ export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   /** Ids being created (their async work not done yet): taken, but not listed. */
   private readonly pending = new Set<string>();
+  /** Ids of deleted models whose directory is being removed: taken until it is gone. */
+  private readonly deleting = new Set<string>();
+  /** Ids of saved models loadAll() could not restore: their directories are kept, so the ids stay taken. */
+  private readonly kept = new Set<string>();
   /** Each model's share of the memory budget, held until it is deleted. */
   private readonly reservations = new Map<string, Reservation>();
   private nameCounter = 0;
@@ -153,7 +157,13 @@ export class ModelRegistry {
     entry.tapped.model.dispose();
     this.reservations.get(id)?.release();
     this.reservations.delete(id);
-    await fs.rm(path.join(this.options.dir, id), { recursive: true, force: true });
+    // A model created with this id meanwhile would write into the directory being removed.
+    this.deleting.add(id);
+    try {
+      await fs.rm(path.join(this.options.dir, id), { recursive: true, force: true });
+    } finally {
+      this.deleting.delete(id);
+    }
   }
 
   /** The model as tfjs artifacts (model.json with taps and pairs, one weights file), read synchronously. */
@@ -193,6 +203,7 @@ export class ModelRegistry {
         this.reservations.set(id, this.options.memory.hold(entry.weightsSize, `model '${id}'`, 'tensors'));
         loaded++;
       } catch (err) {
+        this.kept.add(id);
         this.options.log.error({ err, dir }, 'cannot restore a saved model; skipped (its files are kept)');
       }
     }
@@ -228,7 +239,7 @@ export class ModelRegistry {
     let reservation = reserved;
     try {
       const id = requested === '' ? this.freshId(prefix) : requested;
-      if (this.models.has(id) || this.pending.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' already exists`);
+      this.checkFree(id);
       if (this.models.size + this.pending.size >= this.options.maxModels) {
         throw limitExceeded('models', '--max-models', `the server holds its limit of ${this.options.maxModels} models (--max-models); delete one first`);
       }
@@ -258,10 +269,19 @@ export class ModelRegistry {
     }
   }
 
+  /** ALREADY_EXISTS when `id` is taken: by a model, one being created or deleted, or kept files of one not restored. */
+  private checkFree(id: string): void {
+    if (this.models.has(id) || this.pending.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' already exists`);
+    if (this.deleting.has(id)) throw alreadyExists('model', id, `model_id: model '${id}' is being deleted; its id is free once DeleteModel returns`);
+    if (this.kept.has(id)) {
+      throw alreadyExists('model', id, `model_id: '${id}' is taken by the directory of a saved model the server could not restore at startup (see its log); the directory '${id}' is kept: remove it and restart the server, or pick another id`);
+    }
+  }
+
   private freshId(prefix: string): string {
     let id: string;
     do id = `${prefix}-${++this.nameCounter}`;
-    while (this.models.has(id) || this.pending.has(id));
+    while (this.models.has(id) || this.pending.has(id) || this.deleting.has(id) || this.kept.has(id));
     return id;
   }
 

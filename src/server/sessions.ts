@@ -24,8 +24,9 @@
 // (src/training's format: the student's weights, optimiser state, counters, and the position of the last
 // Run's data stream), each written atomically (src/io/atomic-write.ts). The teacher is a registry model
 // other sessions may share: checkpoints neither hold nor restore its weights. Shutdown checkpoints every
-// session; start() brings each back from its most recent checkpoint (after the registry brought back the
-// models). A crash (SIGKILL, power loss) loses the steps after the last checkpoint.
+// session; start() brings each back from the checkpoint it last saved or restored (after the registry
+// brought back the models). A crash (SIGKILL, power loss) loses the steps after that checkpoint. A session
+// directory start() cannot restore is kept, and its id stays taken.
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -111,8 +112,13 @@ interface SessionFile {
   spec: SessionSpecRecord;
   /** The stage when the file was written (used when there is no checkpoint to resume from). */
   stage: SessionStage;
-  /** Oldest first; a restart resumes from the last one (the one written at shutdown). */
+  /** Oldest first. */
   checkpoints: CheckpointRecord[];
+  /**
+   * The checkpoint a restart resumes from: the last one saved or restored (null: none yet). Absent in files
+   * written before it existed: the last of `checkpoints`.
+   */
+  resumeCheckpointId?: string | null;
 }
 
 /** What a step did, in the proto's terms. */
@@ -152,6 +158,8 @@ export class Session {
   readonly state = new Mutex();
   lastStep: StepSummary | null = null;
   checkpoints: CheckpointRecord[] = [];
+  /** The checkpoint the session's state last came from or went to (saved or restored): where a restart resumes. */
+  resumeCheckpointId: string | null = null;
   /** TensorBoard scalars of this session's steps and evaluations, when its spec asks and the server has a logdir. */
   tb: ScalarWriter | null = null;
   /** Position of the last Run's data stream: a Run over the same data continues from it. */
@@ -236,6 +244,10 @@ export interface SessionManagerOptions {
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly pending = new Set<string>();
+  /** Ids of deleted sessions whose directory is being removed: taken until it is gone. */
+  private readonly deleting = new Set<string>();
+  /** Ids of saved sessions start() could not restore: their directories are kept, so the ids stay taken. */
+  private readonly kept = new Set<string>();
   /** Each session's share of the memory budget (optimiser state, teacher-FSP cache), held until it is disposed. */
   private readonly reservations = new Map<string, Reservation[]>();
   private counter = 0;
@@ -267,7 +279,7 @@ export class SessionManager {
     const { registry, maxSessions, memory } = this.options;
     if (requestedId !== '' && !ID_PATTERN.test(requestedId)) throw invalid(`session_id: ${quote(requestedId)} is not an id ([a-z0-9][a-z0-9._-]*, at most 63 characters)`);
     const id = requestedId === '' ? this.freshId() : requestedId;
-    if (this.sessions.has(id) || this.pending.has(id)) throw alreadyExists('session', id, `session_id: session '${id}' already exists`);
+    this.checkFree(id);
     if (this.sessions.size + this.pending.size >= maxSessions) {
       throw limitExceeded('sessions', '--max-sessions', `the server holds its limit of ${maxSessions} sessions (--max-sessions); delete one first`);
     }
@@ -313,7 +325,13 @@ export class SessionManager {
     await session.state.run(async () => {
       if (session.deleted) throw notFound('session', id, `session_id: no session ${quote(id)}`);
       this.dispose(session);
-      await fs.rm(this.dirOf(id), { recursive: true, force: true });
+      // A session created with this id meanwhile would write into the directory being removed.
+      this.deleting.add(id);
+      try {
+        await fs.rm(this.dirOf(id), { recursive: true, force: true });
+      } finally {
+        this.deleting.delete(id);
+      }
     });
   }
 
@@ -387,6 +405,7 @@ export class SessionManager {
       sizeBytes: info.bytes,
     };
     session.checkpoints = [...session.checkpoints.filter((c) => c.checkpointId !== id), record];
+    session.resumeCheckpointId = id;
     await this.writeRecord(session);
     return record;
   }
@@ -412,6 +431,8 @@ export class SessionManager {
       throw new RpcError(grpc.status.DATA_LOSS, `checkpoint '${record.checkpointId}': ${err.message.split(`${file}: `).join('')}`);
     });
     this.importState(session, state);
+    // A crash from here on must not bring back the state this restore rolled back from.
+    session.resumeCheckpointId = record.checkpointId;
     await this.writeRecord(session);
     return record;
   }
@@ -524,7 +545,8 @@ export class SessionManager {
         // Restored state is recorded, not checked: the models it trains are already in memory.
         this.reservations.set(id, this.reserve(id, record.spec, student, teacher, (bytes, what, kind) => this.options.memory.hold(bytes, what, kind)));
         session.checkpoints = record.checkpoints;
-        const resume = record.checkpoints.at(-1);
+        const resume = resumePoint(record);
+        session.resumeCheckpointId = resume?.checkpointId ?? null;
         if (resume || session.spec.tensorboard) {
           try {
             if (resume) this.importState(session, (await readCheckpointFile(this.checkpointFile(id, resume.checkpointId))).state);
@@ -536,6 +558,7 @@ export class SessionManager {
         }
         loaded.push(session);
       } catch (err) {
+        this.kept.add(id);
         this.options.log.error({ err, session: id }, 'cannot restore a saved session; skipped (its files are kept)');
       }
     }
@@ -555,8 +578,8 @@ export class SessionManager {
   }
 
   /**
-   * Shutdown, part 2 (after in-flight calls ended): checkpoints every session (the last checkpoint is
-   * where a restart resumes), then frees every trainer. With `persist` false, only frees.
+   * Shutdown, part 2 (after in-flight calls ended): checkpoints every session (the checkpoint a restart
+   * resumes from), then frees every trainer. With `persist` false, only frees.
    */
   async closeAll(persist: boolean): Promise<void> {
     for (const s of this.sessions.values()) {
@@ -641,6 +664,7 @@ export class SessionManager {
       spec: session.spec,
       stage: session.stage,
       checkpoints: session.checkpoints,
+      resumeCheckpointId: session.resumeCheckpointId,
     };
     await writeFileAtomic(path.join(dir, 'session.json'), JSON.stringify(record, null, 2));
   }
@@ -663,14 +687,32 @@ export class SessionManager {
     return path.join(this.dirOf(sessionId), `${checkpointId}.ckpt`);
   }
 
+  /** ALREADY_EXISTS when `id` is taken: by a session, one being created or deleted, or kept files of one not restored. */
+  private checkFree(id: string): void {
+    if (this.sessions.has(id) || this.pending.has(id)) throw alreadyExists('session', id, `session_id: session '${id}' already exists`);
+    if (this.deleting.has(id)) throw alreadyExists('session', id, `session_id: session '${id}' is being deleted; its id is free once DeleteSession returns`);
+    if (this.kept.has(id)) {
+      throw alreadyExists('session', id, `session_id: '${id}' is taken by the directory of a saved session the server could not restore at startup (see its log); the directory '${id}' is kept: remove it and restart the server, or pick another id`);
+    }
+  }
+
   private freshId(): string {
     let id: string;
     do id = `session-${++this.counter}`;
-    while (this.sessions.has(id) || this.pending.has(id));
+    while (this.sessions.has(id) || this.pending.has(id) || this.deleting.has(id) || this.kept.has(id));
     return id;
   }
 }
 
+/** The checkpoint a restart resumes from (see SessionFile.resumeCheckpointId); undefined = none. */
+function resumePoint(record: SessionFile): CheckpointRecord | undefined {
+  const id = record.resumeCheckpointId;
+  if (id === undefined) return record.checkpoints.at(-1);
+  if (id === null) return undefined;
+  const found = record.checkpoints.find((c) => c.checkpointId === id);
+  if (!found) throw new Error(`session.json resumes from checkpoint '${id}', which it does not list`);
+  return found;
+}
 
 /** Session files written before stage 2 was renamed 'cross_entropy' call it 'task' (storedStageName maps it). */
 function withCurrentStageNames(record: SessionFile): SessionFile {

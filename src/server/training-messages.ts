@@ -86,6 +86,10 @@ export function normalizeSpec(spec: SessionSpec__Output | null, registry: ModelR
     const { temperature, alpha } = spec.distillation;
     if (!(Number.isFinite(temperature) && temperature > 0)) throw invalid(`spec.distillation.temperature: expected a finite number > 0, got ${temperature}`);
     if (!(alpha >= 0 && alpha <= 1)) throw invalid(`spec.distillation.alpha: expected a weight in [0, 1], got ${alpha}`);
+    // KD compares the two softmaxes class by class: their logits must have the same length.
+    if (teacher.numClasses !== student.numClasses) {
+      throw invalid(`spec.distillation: knowledge distillation needs the teacher and the student to have the same classes; teacher '${teacher.id}' has ${teacher.numClasses}, student '${student.id}' ${student.numClasses}`);
+    }
     distillation = { temperature, alpha };
   }
 

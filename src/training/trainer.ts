@@ -205,6 +205,10 @@ export class Trainer {
     if (options.distillation !== undefined) {
       if (!teacher) throw new RangeError('distillation: knowledge distillation needs a teacher');
       this.distillation = checkDistillation(options.distillation);
+      // Soft targets are compared class by class with the student's logits.
+      if (student && numClasses(teacher) !== numClasses(student)) {
+        throw new RangeError(`distillation: the teacher has ${numClasses(teacher)} classes, the student ${numClasses(student)}; knowledge distillation needs the same classes`);
+      }
     }
     if (options.shuffle !== undefined) {
       if (!teacher) throw new RangeError('shuffle: FSP options need a teacher');

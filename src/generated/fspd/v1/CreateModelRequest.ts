@@ -8,6 +8,8 @@ import type { ResNetSpec as _fspd_v1_ResNetSpec, ResNetSpec__Output as _fspd_v1_
 export interface CreateModelRequest {
   /**
    * The new model's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+   * ALREADY_EXISTS when taken: by a model, by one whose DeleteModel has not returned yet, or by the kept
+   * files of a saved model the server could not restore at startup.
    */
   'modelId'?: (string);
   /**
@@ -26,6 +28,8 @@ export interface CreateModelRequest {
 export interface CreateModelRequest__Output {
   /**
    * The new model's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+   * ALREADY_EXISTS when taken: by a model, by one whose DeleteModel has not returned yet, or by the kept
+   * files of a saved model the server could not restore at startup.
    */
   'modelId': (string);
   /**

@@ -9,6 +9,8 @@ import type { Stage as _fspd_v1_Stage, Stage__Output as _fspd_v1_Stage__Output }
 export interface CreateSessionRequest {
   /**
    * The new session's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+   * ALREADY_EXISTS when taken: by a session, by one whose DeleteSession has not returned yet, or by the
+   * kept files of a saved session the server could not restore at startup.
    */
   'sessionId'?: (string);
   /**
@@ -27,6 +29,8 @@ export interface CreateSessionRequest {
 export interface CreateSessionRequest__Output {
   /**
    * The new session's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+   * ALREADY_EXISTS when taken: by a session, by one whose DeleteSession has not returned yet, or by the
+   * kept files of a saved session the server could not restore at startup.
    */
   'sessionId': (string);
   /**

@@ -38,14 +38,14 @@ export interface ModelServiceClient extends grpc.Client {
   createModel(argument: _fspd_v1_CreateModelRequest, callback: grpc.requestCallback<_fspd_v1_CreateModelResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Removes a model; fails while a session uses it.
+   * Removes a model; fails while a session uses it. Its id is free once this returns.
    */
   DeleteModel(argument: _fspd_v1_DeleteModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
   DeleteModel(argument: _fspd_v1_DeleteModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
   DeleteModel(argument: _fspd_v1_DeleteModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
   DeleteModel(argument: _fspd_v1_DeleteModelRequest, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Removes a model; fails while a session uses it.
+   * Removes a model; fails while a session uses it. Its id is free once this returns.
    */
   deleteModel(argument: _fspd_v1_DeleteModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
   deleteModel(argument: _fspd_v1_DeleteModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_DeleteModelResponse__Output>): grpc.ClientUnaryCall;
@@ -123,7 +123,7 @@ export interface ModelServiceHandlers extends grpc.UntypedServiceImplementation 
   CreateModel: grpc.handleUnaryCall<_fspd_v1_CreateModelRequest__Output, _fspd_v1_CreateModelResponse>;
   
   /**
-   * Removes a model; fails while a session uses it.
+   * Removes a model; fails while a session uses it. Its id is free once this returns.
    */
   DeleteModel: grpc.handleUnaryCall<_fspd_v1_DeleteModelRequest__Output, _fspd_v1_DeleteModelResponse>;
   

@@ -54,14 +54,14 @@ export interface TrainingServiceClient extends grpc.Client {
   createSession(argument: _fspd_v1_CreateSessionRequest, callback: grpc.requestCallback<_fspd_v1_CreateSessionResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Ends a session and removes its checkpoints; its models stay.
+   * Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
    */
   DeleteSession(argument: _fspd_v1_DeleteSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
   DeleteSession(argument: _fspd_v1_DeleteSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
   DeleteSession(argument: _fspd_v1_DeleteSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
   DeleteSession(argument: _fspd_v1_DeleteSessionRequest, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Ends a session and removes its checkpoints; its models stay.
+   * Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
    */
   deleteSession(argument: _fspd_v1_DeleteSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
   deleteSession(argument: _fspd_v1_DeleteSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fspd_v1_DeleteSessionResponse__Output>): grpc.ClientUnaryCall;
@@ -222,7 +222,7 @@ export interface TrainingServiceHandlers extends grpc.UntypedServiceImplementati
   CreateSession: grpc.handleUnaryCall<_fspd_v1_CreateSessionRequest__Output, _fspd_v1_CreateSessionResponse>;
   
   /**
-   * Ends a session and removes its checkpoints; its models stay.
+   * Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
    */
   DeleteSession: grpc.handleUnaryCall<_fspd_v1_DeleteSessionRequest__Output, _fspd_v1_DeleteSessionResponse>;
   

@@ -377,6 +377,8 @@ type CreateModelRequest struct {
 	unknownFields protoimpl.UnknownFields
 
 	// The new model's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+	// ALREADY_EXISTS when taken: by a model, by one whose DeleteModel has not returned yet, or by the kept
+	// files of a saved model the server could not restore at startup.
 	ModelId string `protobuf:"bytes,1,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
 	// The architecture.
 	//

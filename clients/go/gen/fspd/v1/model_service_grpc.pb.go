@@ -25,7 +25,7 @@ type ModelServiceClient interface {
 	GetModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*GetModelResponse, error)
 	// Every model's description.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
-	// Removes a model; fails while a session uses it.
+	// Removes a model; fails while a session uses it. Its id is free once this returns.
 	DeleteModel(ctx context.Context, in *DeleteModelRequest, opts ...grpc.CallOption) (*DeleteModelResponse, error)
 	// Streams a model's current weights as tfjs artifacts, in UploadModel's format (so it can be uploaded back).
 	ExportModel(ctx context.Context, in *ExportModelRequest, opts ...grpc.CallOption) (ModelService_ExportModelClient, error)
@@ -153,7 +153,7 @@ type ModelServiceServer interface {
 	GetModel(context.Context, *GetModelRequest) (*GetModelResponse, error)
 	// Every model's description.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
-	// Removes a model; fails while a session uses it.
+	// Removes a model; fails while a session uses it. Its id is free once this returns.
 	DeleteModel(context.Context, *DeleteModelRequest) (*DeleteModelResponse, error)
 	// Streams a model's current weights as tfjs artifacts, in UploadModel's format (so it can be uploaded back).
 	ExportModel(*ExportModelRequest, ModelService_ExportModelServer) error

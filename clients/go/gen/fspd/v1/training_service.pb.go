@@ -1302,6 +1302,8 @@ type CreateSessionRequest struct {
 	unknownFields protoimpl.UnknownFields
 
 	// The new session's id ([a-z0-9][a-z0-9._-]*, at most 63 characters); empty = the server picks one.
+	// ALREADY_EXISTS when taken: by a session, by one whose DeleteSession has not returned yet, or by the
+	// kept files of a saved session the server could not restore at startup.
 	SessionId string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// What to train and how.
 	Spec *SessionSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`

@@ -23,7 +23,7 @@ type TrainingServiceClient interface {
 	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*GetSessionResponse, error)
 	// Every session's state.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
-	// Ends a session and removes its checkpoints; its models stay.
+	// Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
 	DeleteSession(ctx context.Context, in *DeleteSessionRequest, opts ...grpc.CallOption) (*DeleteSessionResponse, error)
 	// One optimisation step on a client batch, in the session's current stage.
 	TrainStep(ctx context.Context, in *TrainStepRequest, opts ...grpc.CallOption) (*TrainStepResponse, error)
@@ -206,7 +206,7 @@ type TrainingServiceServer interface {
 	GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error)
 	// Every session's state.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
-	// Ends a session and removes its checkpoints; its models stay.
+	// Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
 	DeleteSession(context.Context, *DeleteSessionRequest) (*DeleteSessionResponse, error)
 	// One optimisation step on a client batch, in the session's current stage.
 	TrainStep(context.Context, *TrainStepRequest) (*TrainStepResponse, error)

@@ -106,7 +106,7 @@ class ModelServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteModel(self, request, context):
-        """Removes a model; fails while a session uses it.
+        """Removes a model; fails while a session uses it. Its id is free once this returns.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -136,7 +136,7 @@ class TrainingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteSession(self, request, context):
-        """Ends a session and removes its checkpoints; its models stay.
+        """Ends a session and removes its checkpoints; its models stay. Its id is free once this returns.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
