@@ -277,6 +277,15 @@ describe('teacher manifests and the server', () => {
     assert.ok(selects(deployment().spec.selector.matchLabels), 'the Deployment selects its pods');
   });
 
+  it('the teacher models come from a claim of this kustomization that replicas on several nodes can mount', () => {
+    const claims = (deployment().spec.template.spec.volumes as Obj[]).map((v) => v.persistentVolumeClaim?.claimName).filter(Boolean);
+    assert.ok(claims.length > 0, 'the pods mount a claim');
+    for (const name of claims) {
+      const claim = one('teacher', 'PersistentVolumeClaim', name);
+      assert.ok(claim.spec.accessModes.some((m: string) => m === 'ReadWriteMany' || m === 'ReadOnlyMany'), `${name}: ${claim.spec.accessModes} (ReadWriteOnce cannot be attached on several nodes)`);
+    }
+  });
+
   it('a headless Service for client-side round-robin over the pods, on the gRPC port', () => {
     const f = fspd();
     const service = one('teacher', 'Service');

@@ -16,8 +16,8 @@ single-process run to 1e-5.
 
     torchrun --nproc_per_node 2 examples/ddp_student.py --address 127.0.0.1:50051    # gloo, CPU
     python examples/ddp_student.py --address 127.0.0.1:50051                          # one process
-    FSPD_TEACHER_ID=resnet8 torchrun --nnodes 4 --nproc_per_node 1 --rdzv-backend c10d \\
-        --rdzv-endpoint trainer-0.trainers:29400 examples/ddp_student.py               # docs/DEPLOY.md
+    FSPD_TEACHER_ID=teacher torchrun --nnodes 2 --nproc_per_node 1 --rdzv-backend c10d \\
+        --rdzv-endpoint fspd-students-0.fspd-students:29400 examples/ddp_student.py  # deploy/k8s/students
 """
 from __future__ import annotations
 
