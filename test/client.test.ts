@@ -1,7 +1,8 @@
 // src/client: the tensor helpers, and the client against a real server: token, TLS and mTLS (certificates
-// made by the test), deadlines, cancellation by AbortSignal.
+// made by the test), deadlines, cancellation by AbortSignal, chunked uploads, the Train stream object.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -112,6 +113,67 @@ describe('FspdClient', () => {
     } finally {
       sessions.forEach((s) => s.destroy());
       h2.close();
+    }
+  });
+
+  it('uploadModel: chunkSize 0 is the 1 MiB default (it looped forever); a chunkSize not a positive integer is a RangeError', async () => {
+    const c = new FspdClient({ address: server.addresses[0]!, token: 'tok', deadlineMs: 30_000 });
+    try {
+      await c.createModel({ modelId: 'chunks', resnet: { depth: 8, inputShape: [8, 8, 1] } });
+      const artifacts = await c.exportModel('chunks');
+      for (const [id, chunkSize] of [['chunks-0', 0], ['chunks-small', 1000]] as const) {
+        assert.equal((await c.uploadModel(artifacts, id, { chunkSize })).weightsSize, artifacts.weights.byteLength, id);
+        assert.deepEqual((await c.exportModel(id)).weights, artifacts.weights, `${id}: the same weights`);
+        await c.deleteModel(id);
+      }
+      for (const chunkSize of [-1, 1.5, NaN, Infinity]) {
+        await assert.rejects(c.uploadModel(artifacts, 'chunks-bad', { chunkSize }), new RegExp(`^RangeError: chunkSize: expected a positive integer \\(0 or unset: 1 MiB\\), got ${chunkSize}$`));
+      }
+      assert.deepEqual((await c.listModels()).map((m) => m.modelId), ['chunks'], 'nothing uploaded for the bad ones');
+      await c.deleteModel('chunks');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a signal reused across calls keeps no abort listener once each ends (unary, UploadModel, ExportModel, Train; ok or failed)', async () => {
+    const c = new FspdClient({ address: server.addresses[0]!, token: 'tok', deadlineMs: 30_000 });
+    const { signal } = new AbortController();
+    try {
+      await c.createModel({ modelId: 'reused', resnet: { depth: 8, inputShape: [8, 8, 1] } }, { signal });
+      for (let i = 0; i < 3; i++) {
+        const artifacts = await c.exportModel('reused', { signal });
+        await expectCode(c.exportModel('no-such-model', { signal }), status.NOT_FOUND);
+        await c.uploadModel(artifacts, `reused-${i}`, { signal });
+        await expectCode(c.uploadModel(artifacts, 'reused', { signal }), status.ALREADY_EXISTS);
+        const failed = c.train('no-such-session', { signal });
+        await expectCode(failed.step({}), status.NOT_FOUND);
+        await failed.end().catch(() => undefined);
+        await c.train('', { signal }).end(); // a stream with no messages ends OK
+      }
+      assert.equal(getEventListeners(signal, 'abort').length, 0, 'abort listeners left on the signal');
+      for (let i = 0; i < 3; i++) await c.deleteModel(`reused-${i}`);
+      await c.deleteModel('reused');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('TrainStream.step() after end() rejects at once (it never settled)', async () => {
+    const c = new FspdClient({ address: server.addresses[0]!, token: 'tok' });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stream = c.train('');
+      await stream.end();
+      const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('step() still pending after 5 s')), 5000)));
+      await assert.rejects(Promise.race([stream.step({}), stuck]), (err: Error & { code?: number }) => {
+        assert.equal(err.message, 'the Train stream is closed (end() was called): open another with train()');
+        assert.equal(err.code, status.FAILED_PRECONDITION);
+        return true;
+      });
+    } finally {
+      clearTimeout(timer);
+      c.close();
     }
   });
 

@@ -4,6 +4,7 @@ package fspd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"unsafe"
 
 	fspdv1 "github.com/fspd/fspd/clients/go/gen/fspd/v1"
+	"google.golang.org/grpc/codes"
 )
 
 // SharedMemory is a region for a client on the same host or in the same pod as its server: the file
@@ -32,30 +34,59 @@ const sharedAlign = 64 // each tensor starts on a cache line
 // littleEndian: tensors are little-endian on the wire, and the region is read and written in place.
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
-// NewSharedMemory creates (or truncates) dir/name with size bytes, maps it and registers it.
+// NewSharedMemory creates dir/name with size bytes, maps it and registers it as region name.
+//
+// A file left over (a crashed process's: no region of the server is named name or uses a file of that
+// name) is truncated and reused. When the server has such a region, the error names it and wraps
+// fs.ErrExist, and nothing is touched: its owner and the server map that file, and truncating or deleting
+// it would zero their data (or SIGBUS them). When a later step fails, the file is deleted only if this call
+// created it.
 func NewSharedMemory(ctx context.Context, c *Client, dir, name string, size int64) (*SharedMemory, error) {
 	if !littleEndian {
 		return nil, fmt.Errorf("fspd: shared memory needs a little-endian host (tensors are little-endian in place)")
 	}
+	if size < 1 {
+		return nil, fmt.Errorf("fspd: shared memory %q: size: expected >= 1 byte, got %d", name, size)
+	}
+	list, err := c.SharedMemory.ListSharedMemory(ctx, &fspdv1.ListSharedMemoryRequest{})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list.GetRegions() {
+		if r.GetName() == name || r.GetPath() == name {
+			return nil, fmt.Errorf("fspd: shared memory %q: the server has region %q registered on file %q; close it first or choose another name: %w",
+				name, r.GetName(), r.GetPath(), os.ErrExist)
+		}
+	}
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	created := true
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // left over: no region uses it (listed above)
+		created = false
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_TRUNC, 0)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fspd: shared memory: %w", err)
 	}
 	defer f.Close() // the mapping keeps the file
+	cleanUp := func() {
+		if created { // a file that was there before stays
+			os.Remove(path)
+		}
+	}
 	if err := f.Truncate(size); err != nil {
-		os.Remove(path)
+		cleanUp()
 		return nil, fmt.Errorf("fspd: shared memory: %w", err)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
-		os.Remove(path)
+		cleanUp()
 		return nil, fmt.Errorf("fspd: shared memory: mmap %s: %w", path, err)
 	}
 	res, err := c.SharedMemory.RegisterSharedMemory(ctx, &fspdv1.RegisterSharedMemoryRequest{Name: name, Path: name, ByteSize: uint64(size)})
 	if err != nil {
 		syscall.Munmap(data)
-		os.Remove(path)
+		cleanUp()
 		return nil, err
 	}
 	return &SharedMemory{Name: name, Path: path, Region: res.GetRegion(), data: data, client: c}, nil
@@ -116,15 +147,19 @@ func (s *SharedMemory) floats(offset int64, n int) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&s.data[offset])), n)
 }
 
-// Close unregisters the region, unmaps it and deletes the file.
+// Close unregisters the region, then unmaps it and deletes the file. When unregistering fails (ctx done, or
+// FAILED_PRECONDITION with reason IN_USE while calls use the region) it returns that error and keeps the
+// mapping and the file, which the server may still read and write: call Close again. NOT_FOUND (the server
+// no longer has the region, e.g. it restarted) counts as unregistered.
 func (s *SharedMemory) Close(ctx context.Context) error {
 	if s.data == nil {
 		return nil
 	}
 	_, err := s.client.SharedMemory.UnregisterSharedMemory(ctx, &fspdv1.UnregisterSharedMemoryRequest{Name: s.Name})
-	if uerr := syscall.Munmap(s.data); err == nil {
-		err = uerr
+	if err != nil && Code(err) != codes.NotFound {
+		return err
 	}
+	err = syscall.Munmap(s.data)
 	s.data = nil
 	if rerr := os.Remove(s.Path); err == nil {
 		err = rerr

@@ -198,12 +198,19 @@ export class FspdClient {
     await this.unary((md, o, cb) => this.models.DeleteModel({ modelId }, md, o, cb), options);
   }
 
-  /** UploadModel: the header, then the weights in chunks (`chunkSize`, default 1 MiB). */
+  /** UploadModel: the header, then the weights in chunks (`chunkSize` bytes; 0 or unset: 1 MiB, as ExportModel). */
   async uploadModel(artifacts: ModelArtifacts, modelId = '', options: CallOptions & { chunkSize?: number } = {}): Promise<Model__Output> {
-    const chunk = options.chunkSize ?? UPLOAD_CHUNK;
+    const chunk = options.chunkSize === undefined || options.chunkSize === 0 ? UPLOAD_CHUNK : options.chunkSize;
+    // Anything else but a positive integer would never get through the weights (offset += 0, NaN, ...).
+    if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`chunkSize: expected a positive integer (0 or unset: 1 MiB), got ${options.chunkSize}`);
     const response = await new Promise<{ model: Model__Output | null }>((resolve, reject) => {
-      const call = this.models.UploadModel(this.metadata(), this.callOptions(options), (err, res) => (err ? reject(fspdError(err)) : resolve(res!)));
-      this.cancelOnAbort(call, options.signal);
+      let detach = () => undefined as void;
+      const call = this.models.UploadModel(this.metadata(), this.callOptions(options), (err, res) => {
+        detach();
+        if (err) reject(fspdError(err));
+        else resolve(res!);
+      });
+      detach = this.cancelOnAbort(call, options.signal);
       const { weights } = artifacts;
       call.write({
         header: {
@@ -225,7 +232,7 @@ export class FspdClient {
   /** ExportModel, gathered: the header's model.json (parsed), taps, pairs and the weights. */
   async exportModel(modelId: string, options: CallOptions & { chunkSize?: number } = {}): Promise<ModelArtifacts & { header: UploadModelHeader__Output }> {
     const call = this.models.ExportModel({ modelId, chunkSize: options.chunkSize ?? 0 }, this.metadata(), this.callOptions(options));
-    this.cancelOnAbort(call, options.signal);
+    const detach = this.cancelOnAbort(call, options.signal);
     let header: UploadModelHeader__Output | undefined;
     const chunks: Buffer[] = [];
     try {
@@ -235,6 +242,8 @@ export class FspdClient {
       }
     } catch (err) {
       throw fspdError(err);
+    } finally {
+      detach(); // a signal reused across calls keeps no listener per call
     }
     if (!header) throw new Error(`ExportModel '${modelId}': the stream had no header`);
     const weights = new Uint8Array(Buffer.concat(chunks));
@@ -267,19 +276,23 @@ export class FspdClient {
   /** Opens a Train stream on a session (no deadline unless given). */
   train(sessionId: string, options: CallOptions = {}): TrainStream {
     const call = this.training.Train(this.metadata(), this.callOptions(options, false));
-    this.cancelOnAbort(call, options.signal);
+    const detach = this.cancelOnAbort(call, options.signal);
     const pending: Array<{ resolve: (r: StepResult__Output) => void; reject: (e: Error) => void }> = [];
     let failure: Error | undefined;
+    let closed: 'end() was called' | 'the server ended it' | undefined; // a write now would never be answered
     let first = true;
     const ended = new Promise<void>((resolve, reject) => {
       call.on('data', (res: TrainResponse__Output) => pending.shift()?.resolve(res.result!));
       call.on('error', (error: Error) => {
+        detach();
         const err = fspdError(error);
         failure = err;
         for (const p of pending.splice(0)) p.reject(err);
         reject(err);
       });
       call.on('end', () => {
+        detach();
+        closed ??= 'the server ended it';
         const err = Object.assign(new Error('the Train stream ended before answering'), { code: grpc.status.UNKNOWN });
         for (const p of pending.splice(0)) p.reject(err);
         resolve();
@@ -290,12 +303,14 @@ export class FspdClient {
       step: (batch) =>
         new Promise<StepResult__Output>((resolve, reject) => {
           if (failure) return reject(failure);
+          if (closed) return reject(Object.assign(new Error(`the Train stream is closed (${closed}): open another with train()`), { code: grpc.status.FAILED_PRECONDITION }));
           pending.push({ resolve, reject });
           const request: TrainRequest = { batch, sessionId: first ? sessionId : '' };
           first = false;
           call.write(request);
         }),
       end: async () => {
+        closed ??= 'end() was called';
         call.end();
         await ended;
       },

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { SharedMemoryRef } from '../generated/fspd/v1/SharedMemoryRef.js';
 import type { Tensor } from '../generated/fspd/v1/Tensor.js';
 import { fileMapper } from '../native/index.js';
-import type { TensorFields } from './tensors.js';
+import { fromFloatTensor, type TensorFields } from './tensors.js';
 
 export class SharedMemoryFile {
   /** The mapped bytes; what the server writes shows up here. */
@@ -23,20 +23,45 @@ export class SharedMemoryFile {
   }
 
   /**
-   * Creates (or truncates) `dir/<region>` with `byteSize` bytes and maps it. Needs the native addon (it
-   * maps the file); throws when it is not in use.
+   * Creates `dir/<region>` with `byteSize` bytes and maps it. Needs the native addon (it maps the file);
+   * throws when it is not in use.
+   *
+   * The file must not exist (an EEXIST error otherwise): it may be the file of a registered region, whose
+   * owner and the server map it, and truncating it would zero or cut off their data. `{ replace: true }`
+   * takes over (truncates) an existing file instead: only for one left over, when no registered region uses
+   * it (see FspdClient.listSharedMemory). When sizing or mapping fails, a file created here is deleted.
    */
-  static create(dir: string, region: string, byteSize: number): SharedMemoryFile {
+  static create(dir: string, region: string, byteSize: number, options: { replace?: boolean } = {}): SharedMemoryFile {
+    if (!Number.isSafeInteger(byteSize) || byteSize < 1) throw new RangeError(`byteSize: expected an integer >= 1, got ${byteSize}`);
     const map = fileMapper();
     if (!map) throw new Error('SharedMemoryFile: the native addon is not in use (FSPD_NATIVE=0 or not built), and it is what maps the file');
     const file = path.join(dir, region);
-    const fd = fs.openSync(file, 'w+', 0o600);
+    let fd: number;
+    let created = true;
     try {
-      fs.ftruncateSync(fd, byteSize);
-    } finally {
-      fs.closeSync(fd);
+      fd = fs.openSync(file, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!options.replace) {
+        throw Object.assign(
+          new Error(`SharedMemoryFile: ${file} exists; it may be the file of a registered region (its data would be lost): choose another name, or pass { replace: true } to take over a left-over file no registered region uses`),
+          { code: 'EEXIST', path: file },
+        );
+      }
+      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+      created = false;
     }
-    return new SharedMemoryFile(file, region, map(file, byteSize));
+    try {
+      try {
+        fs.ftruncateSync(fd, byteSize);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return new SharedMemoryFile(file, region, map(file, byteSize));
+    } catch (err) {
+      if (created) fs.rmSync(file, { force: true }); // a file taken over stays: it was there before
+      throw err;
+    }
   }
 
   /** Copies `data` in at `offset` (a multiple of 4) and returns a float32 Tensor message referring to it. */
@@ -51,14 +76,36 @@ export class SharedMemoryFile {
   }
 
   /**
-   * A float32 view of a response tensor that lies in this region (e.g. a gradient written by gradients_to).
-   * It shares the region's memory: copy it before the next call overwrites it.
+   * A float32 view of a float32 response tensor that lies in this region (e.g. a gradient written by
+   * gradients_to). It shares the region's memory: copy it before the next call overwrites it. Other dtypes
+   * (TeacherFsp's float16 / bfloat16 matrices) throw: read those with readFloat32.
    */
   viewFloat32(tensor: TensorFields): Float32Array {
+    if (String(tensor.dtype) !== 'DATA_TYPE_FLOAT32') throw new TypeError(`tensor: ${String(tensor.dtype)}, not DATA_TYPE_FLOAT32; read it with readFloat32 (a widened copy)`);
+    const { offset, n } = this.locate(tensor, 4);
+    return new Float32Array(this.bytes.buffer, this.bytes.byteOffset + offset, n);
+  }
+
+  /** The values of a float32, float16 or bfloat16 tensor that lies in this region, copied into a new Float32Array. */
+  readFloat32(tensor: TensorFields): Float32Array {
+    const dtype = String(tensor.dtype);
+    const size = dtype === 'DATA_TYPE_FLOAT32' ? 4 : dtype === 'DATA_TYPE_FLOAT16' || dtype === 'DATA_TYPE_BFLOAT16' ? 2 : 0;
+    if (!size) throw new TypeError(`tensor: ${dtype}, not a float32, float16 or bfloat16 tensor`);
+    const { offset, n } = this.locate(tensor, size);
+    const data = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + offset, n * size);
+    return fromFloatTensor({ dtype: tensor.dtype, shape: tensor.shape, data }).data; // copies (and widens)
+  }
+
+  /** Where a tensor of `size`-byte elements lies in this region, checked to fit. */
+  private locate(tensor: TensorFields, size: number): { offset: number; n: number } {
     const ref = tensor.sharedMemory;
     if (!ref || ref.region !== this.region) throw new RangeError(`tensor: not in shared-memory region '${this.region}'`);
     const n = tensor.shape.reduce((a, d) => a * Number(d), 1);
-    return new Float32Array(this.bytes.buffer, this.bytes.byteOffset + Number(ref.offset), n);
+    const offset = Number(ref.offset);
+    if (offset % size !== 0 || offset + n * size > this.bytes.byteLength) {
+      throw new RangeError(`tensor: ${n * size} bytes at offset ${offset} do not fit region '${this.region}' of ${this.bytes.byteLength} bytes (or are not aligned to ${size})`);
+    }
+    return { offset, n };
   }
 
   /** Deletes the file (the mapping stays valid until collected). */

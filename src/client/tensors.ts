@@ -43,7 +43,7 @@ export function fromTensor(tensor: TensorFields | null | undefined): ShapedArray
   if (!tensor) throw new TypeError('tensor: missing');
   if (tensor.sharedMemory) {
     const { region, offset } = tensor.sharedMemory;
-    throw new TypeError(`tensor: its data lies in shared-memory region '${region}' at offset ${offset}; read it there (SharedMemoryRegion.read)`);
+    throw new TypeError(`tensor: its data lies in shared-memory region '${region}' at offset ${offset}; read it there (SharedMemoryFile.readFloat32, or viewFloat32 for float32 in place)`);
   }
   const shape = tensor.shape.map(Number);
   const n = shape.reduce((a, d) => a * d, 1);
