@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { FspdClient, toTensor, type FspdError } from '../src/client/index.js';
-import { parseTokenFile, requiredRole, type Role } from '../src/server/access.js';
+import { AccessPolicy, loadTokens, parseTokenFile, requiredRole, type Role } from '../src/server/access.js';
 import { loadConfig, type ServerConfig } from '../src/server/config.js';
 import { loadFspdDefinition } from '../src/proto/index.js';
 import type { FspdServer } from '../src/server/server.js';
@@ -63,13 +63,37 @@ describe('roles', () => {
   it('token files: `<token> <role> [name]` lines, comments and blank lines; errors name the line', () => {
     const entries = parseTokenFile('# tokens\n\nc0mpute compute trainer-a\nt0ken train   # the trainers\na0 admin\n', 'tokens.txt');
     assert.deepEqual(entries.map((e) => [e.role, e.name]), [['compute', 'trainer-a'], ['train', 'train-4'], ['admin', 'admin-5']]);
-    assert.throws(() => parseTokenFile('tok reader\n', 'f'), /^Error: f: line 1: role 'reader' is not one of compute, train, admin$/);
+    assert.throws(() => parseTokenFile('tok reader\n', 'f'), /^Error: f: line 1, column 2: expected a role \(compute, train, admin\) after the token$/);
     assert.throws(() => parseTokenFile('tok\n', 'f'), /^Error: f: line 1: expected '<token> <role> \[name\]', got 1 field\(s\)$/);
     assert.throws(() => parseTokenFile('a compute x y\n', 'f'), /got 4 field\(s\)/);
     assert.throws(() => parseTokenFile('a compute\na admin\n', 'f'), /^Error: f: line 2: the same token as an earlier line$/);
-    assert.throws(() => parseTokenFile('a compute bad/name\n', 'f'), /line 1: name 'bad\/name'/);
+    assert.throws(() => parseTokenFile('a compute bad/name\n', 'f'), /^Error: f: line 1, column 3: expected a name of 1\.\.64 characters of \[A-Za-z0-9\._-\]$/);
     assert.throws(() => parseTokenFile('# nothing\n', 'f'), /^Error: f: no tokens/);
     assert.doesNotThrow(() => parseTokenFile('a compute same\nb train same\n', 'f'), 'names may repeat (rotation)');
+  });
+
+  it('a token-file error never quotes a field: swapped columns put the token where the role or name goes', () => {
+    const token = '9f2c4e1d0b8a7f6e5d4c3b2a1f0e9d8c';
+    const message = (text: string) => {
+      try {
+        parseTokenFile(text, 'tokens');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      assert.fail(`no error for ${JSON.stringify(text)}`);
+    };
+    const roleFirst = message(`admin ${token}\n`);
+    assert.equal(roleFirst, 'tokens: line 1, column 2: expected a role (compute, train, admin) after the token');
+    const nameLast = message(`ops admin ${token}+/=\n`);
+    assert.equal(nameLast, 'tokens: line 1, column 3: expected a name of 1..64 characters of [A-Za-z0-9._-]');
+    for (const m of [roleFirst, nameLast]) assert.ok(!m.includes(token.slice(0, 8)), `the token leaked: ${m}`);
+  });
+
+  it('an empty --token is an error, not "no authentication"', () => {
+    assert.throws(() => loadTokens('', undefined), /^Error: --token \(FSPD_TOKEN\): the token is empty$/);
+    assert.throws(() => loadTokens('  ', undefined), /the token is empty/);
+    assert.equal(new AccessPolicy(loadTokens(undefined, undefined)).authenticates, false, 'no token at all: no authentication');
+    assert.equal(new AccessPolicy(loadTokens('t0ken', undefined)).authenticates, true);
   });
 
   it('`fspd serve` with a bad token file exits 1 naming the file and the line', () => {
@@ -83,7 +107,7 @@ describe('roles', () => {
     });
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 1, r.stderr);
-    assert.equal(r.stderr.trim(), `fspd serve: --token-file ${file}: line 2: role 'reader' is not one of compute, train, admin`);
+    assert.equal(r.stderr.trim(), `fspd serve: --token-file ${file}: line 2, column 2: expected a role (compute, train, admin) after the token`);
   });
 
   it('flags and FSPD_* variables: --token-file, --model-control, --teacher-cache-namespace', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { serveOptions } from '../src/cli/flags.js';
-import { DEFAULT_CONFIG, loadConfig, maskConfig, SERVER_OPTIONS } from '../src/server/config.js';
+import { DEFAULT_CONFIG, loadConfig, maskConfig, maskEnv, SERVER_OPTIONS } from '../src/server/config.js';
 import { DOC, withTable } from '../scripts/options-table.js';
 
 describe('loadConfig', () => {
@@ -54,10 +54,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({}, { FSPD_HEALTH_ADDRESS: 'h:65536' }), /FSPD_HEALTH_ADDRESS: expected HOST:PORT/, 'port range');
   });
 
-  it('health stall limit and shared-memory directory: seconds > 0, off by default', () => {
+  it('health stall limit and shared-memory directory: at least 1 s, off by default', () => {
     assert.equal(loadConfig({}, {}).healthStallLimitMs, 60_000, 'a minute by default');
     assert.equal(loadConfig({ healthStallLimit: '2.5' }, { FSPD_HEALTH_STALL_LIMIT: '9' }).healthStallLimitMs, 2500, 'flag wins, seconds to ms');
-    assert.throws(() => loadConfig({}, { FSPD_HEALTH_STALL_LIMIT: '0' }), /^RangeError: FSPD_HEALTH_STALL_LIMIT: expected seconds > 0, got '0'/);
+    assert.equal(loadConfig({ healthStallLimit: '1' }, {}).healthStallLimitMs, 1000, 'the least: 4 heartbeats');
+    assert.throws(() => loadConfig({}, { FSPD_HEALTH_STALL_LIMIT: '0' }), /^RangeError: FSPD_HEALTH_STALL_LIMIT: expected seconds >= 1 \(the main thread's heartbeat comes every 250 ms; a shorter limit flaps between SERVING and NOT_SERVING\), got '0'$/);
+    // Near the 250 ms heartbeat an idle server's health would flap.
+    assert.throws(() => loadConfig({ healthStallLimit: '0.25' }, {}), /^RangeError: --health-stall-limit: expected seconds >= 1 .*got '0\.25'$/);
+    assert.throws(() => loadConfig({ healthStallLimit: '0.999' }, {}), /--health-stall-limit: expected seconds >= 1/);
     assert.equal(loadConfig({}, {}).sharedMemoryDir, undefined, 'shared memory off by default');
     assert.equal(loadConfig({}, { FSPD_SHARED_MEMORY_DIR: '/dev/shm/fspd' }).sharedMemoryDir, '/dev/shm/fspd', 'from the environment');
   });
@@ -74,11 +78,35 @@ describe('loadConfig', () => {
     bad({}, { FSPD_SHUTDOWN_GRACE: '-1' }, /FSPD_SHUTDOWN_GRACE: expected seconds/);
   });
 
+  it('shutdown grace: at most 2147483 s, past which setTimeout would fire at once', () => {
+    assert.equal(loadConfig({ shutdownGrace: '2147483' }, {}).shutdownGraceMs, 2147483000, 'the longest grace');
+    assert.ok(loadConfig({ shutdownGrace: '2147483' }, {}).shutdownGraceMs <= 2 ** 31 - 1, 'fits a timer');
+    assert.equal(loadConfig({ shutdownGrace: '0' }, {}).shutdownGraceMs, 0, 'no grace');
+    assert.throws(() => loadConfig({ shutdownGrace: '2147484' }, {}), /^RangeError: --shutdown-grace: expected seconds <= 2147483 \(about 24\.8 days, the longest timer\), got '2147484'$/);
+    assert.throws(() => loadConfig({}, { FSPD_SHUTDOWN_GRACE: '3000000' }), /^RangeError: FSPD_SHUTDOWN_GRACE: expected seconds <= 2147483/);
+  });
+
+  it('an empty token is refused, not read as "no authentication"', () => {
+    const empty = /the token is empty; give a token, or leave both --token and FSPD_TOKEN unset to run without authentication$/;
+    // The flag beats the variable: `--token "$UNSET"` must not turn off the token in FSPD_TOKEN.
+    assert.throws(() => loadConfig({ token: '' }, { FSPD_TOKEN: 'secret' }), new RegExp(`^RangeError: --token: ${empty.source}`), 'empty --token');
+    assert.throws(() => loadConfig({ token: ' \t' }, {}), /^RangeError: --token: the token is empty/, 'whitespace-only --token');
+    assert.throws(() => loadConfig({}, { FSPD_TOKEN: '' }), new RegExp(`^RangeError: FSPD_TOKEN: ${empty.source}`), 'set but empty FSPD_TOKEN');
+    assert.throws(() => loadConfig({}, { FSPD_TOKEN: '  ' }), /^RangeError: FSPD_TOKEN: the token is empty/, 'whitespace-only FSPD_TOKEN');
+    assert.equal(loadConfig({}, {}).token, undefined, 'neither given: no token (no authentication), as documented');
+    assert.equal(loadConfig({}, { FSPD_LOGDIR: '' }).logdir, undefined, 'other empty variables are still unset');
+  });
+
   it('maskConfig hides the token', () => {
     const masked = maskConfig(loadConfig({ token: 'hunter2' }, {}));
     assert.equal(masked.token, '***', 'masked');
     assert.doesNotMatch(JSON.stringify(masked), /hunter2/, 'no secret left');
     assert.equal('token' in maskConfig(DEFAULT_CONFIG), false, 'no token, nothing to mask');
+  });
+
+  it('maskEnv hides the secret variables (fspd doctor)', () => {
+    assert.deepEqual(maskEnv({ FSPD_TOKEN: 'hunter2', FSPD_LOG_LEVEL: 'debug', FSPD_TOKEN_FILE: '/etc/fspd/tokens' }), { FSPD_TOKEN: '***', FSPD_LOG_LEVEL: 'debug', FSPD_TOKEN_FILE: '/etc/fspd/tokens' });
+    assert.deepEqual(maskEnv({ FSPD_TOKEN: '' }), { FSPD_TOKEN: '' }, 'an empty one shown as empty (serve refuses it)');
   });
 
   it('admission limits: defaults, flags and variables, bad values named', () => {

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { backendInfo, type BackendInfo } from '../models/backend.js';
 import { nativeInfo, type NativeInfo } from '../native/index.js';
+import { maskEnv } from '../server/config.js';
 
 export interface DoctorReport {
   /** The kernels chosen (NativeInfo), with the addon's build flattened to its version and compiler. */
@@ -11,6 +12,7 @@ export interface DoctorReport {
   /** What was found of libtensorflow for @tensorflow/tfjs-node (npm run setup:tensorflow). */
   tensorflow: BackendInfo['tensorflow'];
   machine: { platform: string; arch: string; cpus: number; cpuModel: string; node: string };
+  /** The FSPD_* variables, secrets (FSPD_TOKEN) masked. */
   env: Record<string, string>;
 }
 
@@ -28,7 +30,7 @@ export async function doctorReport(): Promise<DoctorReport> {
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       node: process.version,
     },
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('FSPD_')) as [string, string][]),
+    env: maskEnv(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('FSPD_')) as [string, string][])),
   };
 }
 

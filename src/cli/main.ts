@@ -5,7 +5,12 @@ import type { DemoOptions } from './demo.js';
 import { doctorReport, formatDoctor } from './doctor.js';
 import { healthOptions, serveOptions, type HealthFlags } from './flags.js';
 
-const program = new Command('fspd').description('FSP knowledge distillation as a service');
+// Commander's own usage errors (unknown option, missing value, unknown command) would exit 1, which
+// `fspd health` reserves for "not SERVING": every usage error exits 2. Help and --version exit 0, and
+// program.error keeps the exit code it is given. Subcommands inherit this from `program`.
+const program = new Command('fspd')
+  .description('FSP knowledge distillation as a service')
+  .exitOverride((err) => process.exit(err.exitCode === 0 || err.code === 'commander.error' ? err.exitCode : 2));
 
 program
   .command('doctor')

@@ -130,7 +130,9 @@ export class AccessPolicy {
 
 /** `--token` (admin) and the entries of `--token-file`, read and checked; errors name the flag and line. */
 export function loadTokens(token: string | undefined, tokenFile: string | undefined): TokenEntry[] {
-  const entries: TokenEntry[] = token ? [{ role: 'admin', name: 'token', digest: digest(token) }] : [];
+  // An empty token must not mean "no authentication" (loadConfig refuses one; this guards other callers).
+  if (token !== undefined && token.trim() === '') throw new Error('--token (FSPD_TOKEN): the token is empty');
+  const entries: TokenEntry[] = token !== undefined ? [{ role: 'admin', name: 'token', digest: digest(token) }] : [];
   if (tokenFile === undefined) return entries;
   let text: string;
   try {
@@ -159,8 +161,9 @@ export function parseTokenFile(text: string, source: string): TokenEntry[] {
     const fields = line.split(/\s+/);
     if (fields.length < 2 || fields.length > 3) throw new Error(`${where}: expected '<token> <role> [name]', got ${fields.length} field(s)`);
     const [token, role, name = `${role}-${i + 1}`] = fields as [string, string, string?];
-    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`${where}: role '${role}' is not one of ${ROLES.join(', ')}`);
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`${where}: name '${name}': expected 1..64 characters of [A-Za-z0-9._-]`);
+    // The fields are not quoted: with the columns swapped, the token would be printed (logs, CI output).
+    if (!(ROLES as readonly string[]).includes(role)) throw new Error(`${where}, column 2: expected a role (${ROLES.join(', ')}) after the token`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`${where}, column 3: expected a name of 1..64 characters of [A-Za-z0-9._-]`);
     const entry = { role: role as Role, name, digest: digest(token) };
     if (entries.some((e) => e.digest.equals(entry.digest))) throw new Error(`${where}: the same token as an earlier line`);
     entries.push(entry);

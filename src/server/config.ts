@@ -4,6 +4,7 @@
 // where the bad value came from (`--max-message-size` or `FSPD_MAX_MESSAGE_SIZE`).
 import type { Level } from 'pino';
 import type { ModelControl } from './access.js';
+import { HEARTBEAT_MS } from './health-port.js';
 import { HTTP2_DEFAULT_WINDOW, HTTP2_MAX_WINDOW } from './http2-window.js';
 
 export interface TlsConfig {
@@ -122,13 +123,17 @@ export interface ServerOption {
   help: string;
   /** Repeatable flag; its variable is comma-separated. */
   list?: boolean;
-  /** Shown masked in the start-up log. */
+  /** Shown masked in the start-up log and by `fspd doctor`; an empty variable is an error, not unset. */
   secret?: boolean;
 }
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 const text = (s: Source) => s.value;
+/** setTimeout fires at once past 2^31-1 ms (~24.8 days): a longer grace would cancel in-flight calls at once. */
+const MAX_GRACE_S = Math.floor((2 ** 31 - 1) / 1000);
+/** The main thread posts a heartbeat every HEARTBEAT_MS (250 ms): a stall limit near that flaps on an idle server. */
+const MIN_STALL_LIMIT_MS = 4 * HEARTBEAT_MS;
 
 export const SERVER_OPTIONS: readonly ServerOption[] = [
   { flag: 'address', arg: '<address>', env: 'FSPD_ADDRESS', key: 'addresses', default: ['127.0.0.1:50051'], defaultText: '127.0.0.1:50051', parse: parseAddress, list: true, help: 'HOST:PORT or unix:/path to listen on; repeatable' },
@@ -149,8 +154,8 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     key: 'healthStallLimitMs',
     default: 60_000,
     defaultText: '60',
-    parse: (s) => parsePositiveSeconds(s) * 1000,
-    help: 'the health port says NOT_SERVING while the main thread has been blocked longer than this',
+    parse: parseStallLimit,
+    help: 'the health port says NOT_SERVING while the main thread has been blocked longer than this; at least 1',
   },
   { flag: 'max-message-size', arg: '<size>', env: 'FSPD_MAX_MESSAGE_SIZE', key: 'maxMessageSize', default: 64 * 1024 ** 2, defaultText: '64MiB', parse: parseSize, help: 'largest message, bytes or KiB/MiB/GiB' },
   {
@@ -158,7 +163,7 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     arg: '<token>',
     env: 'FSPD_TOKEN',
     key: 'token',
-    parse: text,
+    parse: parseToken,
     secret: true,
     help: 'require `authorization: Bearer <token>` on every call but health checks; this token has role admin; prefer the variable, which keeps it out of `ps`',
   },
@@ -200,8 +205,8 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     key: 'shutdownGraceMs',
     default: 20_000,
     defaultText: '20',
-    parse: (s) => parseSeconds(s) * 1000,
-    help: 'on SIGTERM/SIGINT, how long in-flight calls may finish',
+    parse: parseGrace,
+    help: `on SIGTERM/SIGINT, how long in-flight calls may finish; at most ${MAX_GRACE_S}`,
   },
   {
     flag: 'checkpoint-dir',
@@ -338,7 +343,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     const values = f === undefined ? [] : [f].flat();
     if (values.length > 0) return values.map((value) => ({ value, from: `--${o.flag}` }));
     const e = env[o.env];
-    if (e === undefined || e === '') return undefined;
+    // An empty variable is unset, but not a secret's: FSPD_TOKEN='' must not quietly turn authentication off.
+    if (e === undefined || (e === '' && !o.secret)) return undefined;
     return (o.list ? e.split(',').map((v) => v.trim()) : [e]).map((value) => ({ value, from: o.env }));
   };
   const config: Record<string, unknown> = {};
@@ -360,6 +366,12 @@ export function maskConfig(config: ServerConfig): Record<string, unknown> {
   const masked: Record<string, unknown> = { ...config };
   for (const o of SERVER_OPTIONS) if (o.secret && o.key && masked[o.key] !== undefined) masked[o.key] = '***';
   return masked;
+}
+
+/** The FSPD_* variables as `fspd doctor` prints them: secrets' values masked. */
+export function maskEnv(env: Record<string, string>): Record<string, string> {
+  const secrets = new Set(SERVER_OPTIONS.filter((o) => o.secret).map((o) => o.env));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, secrets.has(k) && v !== '' ? '***' : v]));
 }
 
 function tlsOf(cert?: Source, key?: Source, ca?: Source): { tls?: TlsConfig } {
@@ -423,10 +435,26 @@ function parseLevel(s: Source): Level {
   return level;
 }
 
-function parsePositiveSeconds(s: Source): number {
-  const n = Number(s.value);
-  if (s.value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new RangeError(`${s.from}: expected seconds > 0, got '${s.value}'`);
-  return n;
+/** An empty token would turn authentication off while the start-up log still shows a (masked) token. */
+function parseToken(s: Source): string {
+  if (s.value.trim() === '') throw new RangeError(`${s.from}: the token is empty; give a token, or leave both --token and FSPD_TOKEN unset to run without authentication`);
+  return s.value;
+}
+
+function parseStallLimit(s: Source): number {
+  const ms = Number(s.value) * 1000;
+  if (s.value.trim() === '' || !Number.isFinite(ms) || ms < MIN_STALL_LIMIT_MS) {
+    throw new RangeError(
+      `${s.from}: expected seconds >= ${MIN_STALL_LIMIT_MS / 1000} (the main thread's heartbeat comes every ${HEARTBEAT_MS} ms; a shorter limit flaps between SERVING and NOT_SERVING), got '${s.value}'`,
+    );
+  }
+  return ms;
+}
+
+function parseGrace(s: Source): number {
+  const n = parseSeconds(s);
+  if (n > MAX_GRACE_S) throw new RangeError(`${s.from}: expected seconds <= ${MAX_GRACE_S} (about 24.8 days, the longest timer), got '${s.value}'`);
+  return n * 1000;
 }
 
 function parseSeconds(s: Source): number {

@@ -13,7 +13,8 @@ export interface HealthPort {
   stop(graceMs: number): Promise<void>;
 }
 
-const HEARTBEAT_MS = 250;
+/** How often the main thread tells the health thread it is alive (config.ts keeps the stall limit well above it). */
+export const HEARTBEAT_MS = 250;
 
 export interface HealthPortEvents {
   /** The main thread went past the stall limit (true) or came back (false). */

@@ -258,14 +258,34 @@ function warmUpInterceptor(ready: () => boolean): grpc.ServerInterceptor {
 /** Training metrics: steps, losses, teacher-FSP cache lookups, live tensors, models and sessions. */
 function trainingMetrics(registry: client.Registry) {
   const steps = new client.Counter({ name: 'fspd_train_steps_total', help: 'Training steps taken, by stage (fsp = stage 1, cross_entropy = stage 2)', labelNames: ['stage'], registers: [registry] });
-  const loss = new client.Gauge({ name: 'fspd_train_loss', help: 'Loss of the latest step of each session', labelNames: ['session', 'stage'], registers: [registry] });
+  let source: { registry: ModelRegistry; sessions: SessionManager } | undefined;
+  // The loss series of each session (per stage), dropped once the session is gone, so that deleted
+  // sessions' ids do not pile up on /metrics. Weak: a deleted session is not kept alive until a scrape.
+  const lossSeries = new Map<string, { session: WeakRef<Session>; stages: Set<string> }>();
+  const dropLoss = (id: string) => {
+    for (const stage of lossSeries.get(id)?.stages ?? []) loss.remove({ session: id, stage });
+    lossSeries.delete(id);
+  };
+  const loss = new client.Gauge({
+    name: 'fspd_train_loss',
+    help: 'Loss of the latest step of each session',
+    labelNames: ['session', 'stage'],
+    registers: [registry],
+    collect() {
+      if (!source) return;
+      const live = new Set(source.sessions.list());
+      for (const [id, tracked] of lossSeries) {
+        const session = tracked.session.deref();
+        if (!session || !live.has(session)) dropLoss(id);
+      }
+    },
+  });
   const lookups = new client.Counter({
     name: 'fspd_teacher_fsp_lookups_total',
     help: 'Teacher FSP matrices per sample: result hit (from the cache) or miss (teacher forward pass), by cache (session or teacher_fsp)',
     labelNames: ['cache', 'result'],
     registers: [registry],
   });
-  let source: { registry: ModelRegistry; sessions: SessionManager } | undefined;
   // Registered on creation; their collect() runs on each scrape.
   new client.Gauge({ name: 'fspd_tfjs_tensors', help: 'Live tfjs tensors', registers: [registry], collect() { this.set(tf.memory().numTensors); } });
   new client.Gauge({ name: 'fspd_tfjs_bytes', help: 'Bytes held by live tfjs tensors', registers: [registry], collect() { this.set(tf.memory().numBytes); } });
@@ -275,6 +295,14 @@ function trainingMetrics(registry: client.Registry) {
     onStep: (session: Session, step: StepSummary) => {
       const stage = STAGE_NAMES[step.stage].metric;
       steps.inc({ stage });
+      // A new session under a deleted one's id starts without the old one's series.
+      let tracked = lossSeries.get(session.id);
+      if (tracked?.session.deref() !== session) {
+        dropLoss(session.id);
+        tracked = { session: new WeakRef(session), stages: new Set() };
+        lossSeries.set(session.id, tracked);
+      }
+      tracked.stages.add(stage);
       loss.set({ session: session.id, stage }, step.loss);
       if (step.stage === 'fsp' && session.cache) {
         lookups.inc({ cache: 'session', result: 'hit' }, step.cacheHits);
