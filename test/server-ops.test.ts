@@ -1,6 +1,7 @@
 // The server around the FSP handlers: auth, message-size limit, health, reflection, metrics, unix socket,
 // TLS and mTLS, graceful shutdown, and `fspd serve` exiting 0 on SIGTERM.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -87,6 +88,36 @@ describe('auth', () => {
 
   it('metrics count refused calls', async () => {
     assert.match(await metricsText(server), /grpc_server_handled_total\{grpc_service="fspd\.v1\.FspService",grpc_method="FspLoss",grpc_code="UNAUTHENTICATED"\} 2/, 'UNAUTHENTICATED counted');
+  });
+});
+
+describe('a unix socket file left behind', () => {
+  /** A process listening on `socket` (a unix socket file), and a way to end it as SIGKILL does (the file stays). */
+  async function listener(socket: string) {
+    const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    return { kill: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL'))) };
+  }
+
+  it('by a killed server is removed, and the new server binds there', async () => {
+    const socket = path.join(os.tmpdir(), `fspd-stale-${process.pid}.sock`);
+    await (await listener(socket)).kill();
+    assert.ok(fs.lstatSync(socket).isSocket(), 'the killed listener left its socket file');
+    const server = await startTestServer({ addresses: [`unix:${socket}`] });
+    const c = fspClient(`unix:${socket}`);
+    assert.equal((await c.fspLoss(lossRequest(2))).pairLosses.length, 1, 'served on the socket');
+    c.close();
+    await server.shutdown();
+    fs.rmSync(socket, { force: true });
+  });
+
+  it('of a live server is left alone: the bind fails', async () => {
+    const socket = path.join(os.tmpdir(), `fspd-live-${process.pid}.sock`);
+    const live = await listener(socket);
+    await assert.rejects(startTestServer({ addresses: [`unix:${socket}`] }), /cannot listen on unix:.*fspd-live-\d+\.sock/);
+    assert.ok(fs.lstatSync(socket).isSocket(), 'the live socket stays');
+    await live.kill();
+    fs.rmSync(socket, { force: true });
   });
 });
 

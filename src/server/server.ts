@@ -37,6 +37,7 @@ import { SHARED_MEMORY_SERVICE, sharedMemoryServiceHandlers } from './shared-mem
 import { SharedMemoryRegions } from './shared-memory.js';
 import { startHealthPort, type HealthPort } from './health-port.js';
 import { TRAINING_SERVICE, trainingServiceHandlers } from './training-service.js';
+import { removeStaleSocket, unixSocketPath } from './unix-socket.js';
 import { parsingRequests, statusGuard } from './rpc.js';
 import { ReceiveGate, receiveGateInterceptor } from './receive-gate.js';
 import { applyHttp2Window, http2WindowOptions } from './http2-window.js';
@@ -134,7 +135,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Fs
   let healthAddress: string | undefined;
   try {
     const credentials = serverCredentials(config.tls);
-    addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials)));
+    addresses = await Promise.all(config.addresses.map((a) => bind(server, a, credentials, log)));
     if (!http2WindowAfterBind())
       log.warn({ http2Window: config.http2Window }, "this grpc-js version's internals were not found: HTTP/2 windows stay at 64 KiB (--http2-window)");
     if (config.healthAddress !== undefined) {
@@ -332,7 +333,9 @@ function serverCredentials(tls: TlsConfig | undefined): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: read(tls.cert, 'certificate'), private_key: read(tls.key, 'key') }], ca !== null);
 }
 
-function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<string> {
+async function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials, log: Logger): Promise<string> {
+  const socket = unixSocketPath(address);
+  if (socket !== undefined && (await removeStaleSocket(socket))) log.warn({ socket }, 'removed a unix socket no server answered on (left by a killed server)');
   return new Promise((resolve, reject) =>
     server.bindAsync(address, credentials, (err, port) => {
       if (err) reject(new Error(`cannot listen on ${address}: ${err.message}`));
