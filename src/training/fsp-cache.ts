@@ -67,8 +67,8 @@ interface Entry {
 export class TeacherFspCache {
   readonly maxBytes: number;
   // Recency lives in a linked list, not in the Map's insertion order: refreshing an entry by Map delete + set
-  // cost 0.16–0.21 ms per 128 lookups in a map of 100k–300k entries against 0.06–0.08 ms for moving a list node
-  // (docs/BENCHMARKS.md), the largest part of a warm TeacherFsp call's cache work.
+  // cost 0.16–0.21 ms per 128 lookups in a map of 100k–300k entries against 0.06–0.08 ms for moving a list node,
+  // the largest part of a warm TeacherFsp call's cache work (docs/BENCHMARKS.md, "The server's teacher cache").
   private readonly entries = new Map<string, Entry>();
   private oldest: Entry | undefined;
   private newest: Entry | undefined;
