@@ -277,6 +277,27 @@ describe('model ids and files', () => {
     return true;
   };
 
+  it('a model that cannot be saved does not stop the others from being saved (shutdown)', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-persist-all-'));
+    const registry = await registryOver(state);
+    try {
+      await registry.create('a', spec);
+      await registry.create('b', spec);
+      fs.rmSync(path.join(state, 'a'), { recursive: true });
+      fs.writeFileSync(path.join(state, 'a'), 'not a directory'); // a's save fails first
+      fs.rmSync(path.join(state, 'b'), { recursive: true });
+      await assert.rejects(registry.persistAll(), (err: AggregateError) => {
+        assert.equal(err.message, "cannot save model 'a'; the others were saved");
+        assert.equal(err.errors.length, 1);
+        return true;
+      });
+      assert.deepEqual(fs.readdirSync(path.join(state, 'b')).sort(), ['model.json', 'record.json', 'weights.bin'], "b was saved after a's failure");
+    } finally {
+      registry.disposeAll();
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it('an id stays taken while DeleteModel removes its directory: a create with it meanwhile is ALREADY_EXISTS', async () => {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'fspd-redelete-model-'));
     const registry = await registryOver(state);

@@ -182,8 +182,13 @@ export class ModelRegistry {
     await writeFileAtomic(path.join(dir, RECORD_JSON), JSON.stringify(record, null, 2));
   }
 
+  /** persist() of every model; one that fails does not stop the others (AggregateError naming those that failed). */
   async persistAll(): Promise<void> {
-    for (const entry of this.models.values()) await this.persist(entry);
+    const failed: { id: string; err: unknown }[] = [];
+    for (const entry of this.models.values()) await this.persist(entry).catch((err: unknown) => failed.push({ id: entry.id, err }));
+    if (failed.length > 0) {
+      throw new AggregateError(failed.map((f) => f.err), `cannot save model${failed.length > 1 ? 's' : ''} ${failed.map((f) => `'${f.id}'`).join(', ')}; the others were saved`);
+    }
   }
 
   /** Loads every model saved under the directory (at start); a model that fails to load is logged and skipped. */
