@@ -130,10 +130,8 @@ export class TeacherFspCache {
       this.delete(this.oldest!.key);
       this.counts.evictions++;
     }
-    const entry: Entry = { key, value, older: this.newest, newer: undefined };
-    if (this.newest) this.newest.newer = entry;
-    else this.oldest = entry;
-    this.newest = entry;
+    const entry: Entry = { key, value, older: undefined, newer: undefined };
+    this.append(entry);
     this.entries.set(key, entry);
     this.bytes += value.byteLength;
     return true;
@@ -169,9 +167,15 @@ export class TeacherFspCache {
   private touch(entry: Entry): void {
     if (entry === this.newest) return;
     this.unlink(entry);
+    this.append(entry);
+  }
+
+  /** Makes `entry` (in no list) the newest. */
+  private append(entry: Entry): void {
     entry.older = this.newest;
     entry.newer = undefined;
-    this.newest!.newer = entry;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
     this.newest = entry;
   }
 
