@@ -11,9 +11,9 @@
 //   tile(kc, a, a_rs, a_step, b, b_step, c, ldc, alpha, beta, stream, pf, pf_lines)  one full MR×NR tile
 //                   of C (unit column stride): C = alpha·Σ_k a[i·a_rs + k·a_step]·b[k·b_step + j] + beta·C
 //                   (beta == 0: C not read; stream: beta == 0 and C 64-byte aligned rows, may be written with
-//                   non-temporal stores), prefetching line k of pf (16 floats each) into L2 at step
-//                   k < pf_lines. Packed panels have a_rs = 1, a_step = MR, b_step = NR; operands used in
-//                   place their own strides.
+//                   non-temporal stores), prefetching the pf_lines lines of pf (16 floats each) into L2
+//                   during its k loop (at most one a step). Packed panels have a_rs = 1, a_step = MR,
+//                   b_step = NR; operands used in place their own strides.
 //   transpose8x8(src, lds, dst, ldd)     dst[t·ldd + r] = src[r·lds + t] for r, t < 8
 #pragma once
 
