@@ -302,7 +302,7 @@ def test_prefetch_gives_the_same_loss_and_is_taken_once(server: str, teacher8):
             loss_fn.prefetch(images, ids)
             for _ in range(2):
                 assert loss_fn(student, images=None, sample_ids=ids).item() == plain  # images=None: only prefetched or cached
-            assert len(rec.requests) == 2 and loss_fn._prefetched == {}, "each prefetch used once, nothing fetched again"
+            assert len(rec.requests) == 2 and not loss_fn._prefetched, "each prefetch used once, nothing fetched again"
             assert loss_fn.cache_hits == 2
             with pytest.raises(ValueError, match="needs the batch's sample_ids"):
                 loss_fn.prefetch(images)
@@ -345,6 +345,85 @@ def test_prefetch_copies_the_images(client: fspd.Client, server: str, teacher8):
                     assert torch.equal(h, w)
         finally:
             loss_fn.close()
+
+
+def test_prefetches_no_forward_takes_are_bounded(client: fspd.Client, server: str, teacher8, monkeypatch):
+    """Prefetches that no forward takes (a skipped batch, another order) are not kept without end: past
+    max_prefetches (4 by default) the oldest goes, its call cancelled while still queued, its matrices
+    released once it has run; a forward for a dropped batch fetches its matrices itself, the same loss."""
+    import gc
+    import threading
+    import weakref
+    from concurrent.futures import ThreadPoolExecutor
+
+    import grpc
+
+    submitted = []  # weak references to the prefetches' futures, in order
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            future = super().submit(*args, **kwargs)
+            submitted.append(weakref.ref(future))
+            return future
+
+    monkeypatch.setattr(ft, "ThreadPoolExecutor", Recording)
+    entered, go = threading.Event(), threading.Event()
+
+    class Hold(grpc.UnaryUnaryClientInterceptor):  # the first prefetch's call waits, the next ones queue behind it
+        def intercept_unary_unary(self, continuation, details, request):
+            entered.set()
+            assert go.wait(60)
+            return continuation(details, request)
+
+    gen = torch.Generator().manual_seed(14)
+    batches = [(torch.randn(2, 3, 8, 8, generator=gen), [f"pre-bound-{b}-{i}" for i in range(2)]) for b in range(7)]
+    student = _student_for(teacher8, 2, gen)
+    want = [ft.local_fsp_loss(student, ft.fetch_teacher_matrices(client, ft.TeacherRef(teacher8.model_id, x))[0]).item()
+            for x, _ in batches]  # no ids: nothing cached
+    rec = TeacherFspRecorder()
+    with fspd.Client(server, timeout=120, interceptors=[Hold(), rec.interceptor]) as c:
+        loss_fn = ft.FSPLoss(c, teacher_model_id=teacher8.model_id)
+        try:
+            for b, (x, ids) in enumerate(batches):
+                loss_fn.prefetch(x, ids)
+                if b == 0:
+                    assert entered.wait(60)  # batch 0's call is running
+            assert len(loss_fn._prefetched) == 4, "only max_prefetches kept"
+            assert loss_fn.max_prefetches == 4 and loss_fn.prefetches_dropped == 3
+            assert [ids for ids, _ in loss_fn._prefetched] == [tuple(ids) for _, ids in batches[3:]], "the oldest dropped"
+            assert submitted[1]().cancelled() and submitted[2]().cancelled(), "queued calls cancelled"
+            assert not submitted[0]().cancelled(), "a running call cannot be"
+            go.set()
+            for _, future in loss_fn._prefetched:
+                future.result(timeout=60)
+            gc.collect()
+            assert [r() is None for r in submitted] == [True] * 3 + [False] * 4, "the dropped futures (and matrices) released"
+            sent = rec.ids()
+            assert {tuple(ids) for ids, _ in sent} == {tuple(batches[b][1]) for b in (0, 3, 4, 5, 6)}, "cancelled calls never sent"
+            assert len(sent) == 10  # per batch the ids alone (refused), then the images
+
+            for b, (x, ids) in enumerate(batches):
+                assert loss_fn(student, images=x, sample_ids=ids).item() == want[b]
+            ids = [batches[b][1] for b in range(3)]
+            assert rec.ids() == [(ids[0], False), (ids[1], False), (ids[1], True), (ids[2], False), (ids[2], True)], \
+                "the dropped batches fetched again (batch 0's ran: cached on the server), the held ones not"
+            assert not loss_fn._prefetched and loss_fn.prefetches_dropped == 3
+        finally:
+            go.set()
+            loss_fn.close()
+
+    one = ft.FSPLoss(client, teacher_model_id=teacher8.model_id, max_prefetches=1)
+    try:
+        x, ids = batches[0]
+        one.prefetch(None, ids)
+        one.prefetch(x, ids)  # the same batch twice: the second replaces the first
+        assert len(one._prefetched) == 1 and one.prefetches_dropped == 1
+        assert one(student, sample_ids=ids).item() == want[0]
+    finally:
+        one.close()
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="max_prefetches: expected an integer >= 1"):
+            ft.FSPLoss(client, teacher_model_id=teacher8.model_id, max_prefetches=bad)
 
 
 def test_tensor_of_refuses_a_tensor_without_data():

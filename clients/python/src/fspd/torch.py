@@ -36,7 +36,7 @@ import math
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -370,7 +370,9 @@ class FSPLoss(nn.Module):
     FspLoss); see the module docstring for what moves in each case. ``cache_hits``: TeacherFsp's count of
     the last forward with a server teacher (0 when it made no call; None before). :meth:`prefetch` fetches a
     coming batch's teacher matrices in the background (the teacher does not depend on the student), hiding
-    the call's time behind the student's own work. ``shared_memory``: a :class:`fspd.SharedMemory` of the same
+    the call's time behind the student's own work; ``max_prefetches`` (default 4: prefetching one or two steps
+    ahead, with room to spare) bounds the prefetches held that no forward has taken yet, the oldest dropped
+    first (``prefetches_dropped`` counts them). ``shared_memory``: a :class:`fspd.SharedMemory` of the same
     server through which the maps and gradients (when sent) and the server teacher's matrices move instead
     of the socket.
 
@@ -397,6 +399,7 @@ class FSPLoss(nn.Module):
         matrices_dtype: str = "float32",
         compute: str = "auto",
         client_cache_bytes: int = 0,
+        max_prefetches: int = 4,
     ):
         super().__init__()
         self.client = client
@@ -413,8 +416,12 @@ class FSPLoss(nn.Module):
         self.client_cache: Optional[TeacherMatrixCache] = None
         self.client_cache_hits: Optional[int] = None
         self.set_client_cache_bytes(client_cache_bytes)
+        if isinstance(max_prefetches, bool) or not isinstance(max_prefetches, int) or max_prefetches < 1:
+            raise ValueError(f"max_prefetches: expected an integer >= 1, got {max_prefetches!r}")
+        self.max_prefetches = max_prefetches
+        self.prefetches_dropped = 0
         self._pool: Optional[ThreadPoolExecutor] = None
-        self._prefetched: Dict[tuple, Deque[Future]] = {}
+        self._prefetched: Deque[Tuple[tuple, Future]] = deque()  # (sample ids, future), oldest first
 
     def set_client_cache_bytes(self, max_bytes: int) -> None:
         """Turns the client-side teacher cache on with a bound of ``max_bytes`` (a new bound for the one there:
@@ -436,9 +443,12 @@ class FSPLoss(nn.Module):
     def prefetch(self, images: Optional[Any] = None, sample_ids: Optional[Sequence[str]] = None, *, device: Union[torch.device, str, None] = None) -> None:
         """Starts fetching the server teacher's matrices for a later batch (``sample_ids`` required: they
         name it) on a background thread, so the call overlaps the work in between; the forward call with the
-        same sample ids takes the oldest such prefetch; one that no forward call takes is kept until
-        :meth:`close`. ``device``: where the matrices go (the student's). ``images`` are copied here, so the
-        caller may change or reuse them as soon as this returns."""
+        same sample ids takes the oldest such prefetch. At most ``max_prefetches`` are kept that no forward
+        call has taken: one more drops the oldest (its call cancelled if it has not started, its matrices
+        discarded otherwise; ``prefetches_dropped`` + 1), and a forward call for that batch then fetches its
+        matrices itself, as without a prefetch (so pass its images there, unless the server or the client
+        cache holds its samples). ``device``: where the matrices go (the student's). ``images`` are copied
+        here, so the caller may change or reuse them as soon as this returns."""
         if self.teacher_model_id is None:
             raise ValueError("FSPLoss.prefetch: needs teacher_model_id (a server-side teacher)")
         if not sample_ids:
@@ -450,7 +460,11 @@ class FSPLoss(nn.Module):
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fspd-prefetch")
         future = self._pool.submit(_fetch, self.client, ref, self.pooling, self.matrices_dtype, device, self.timeout, self.client_cache,
                                    self.shared_memory)
-        self._prefetched.setdefault(tuple(str(i) for i in sample_ids), deque()).append(future)
+        self._prefetched.append((tuple(str(i) for i in sample_ids), future))
+        while len(self._prefetched) > self.max_prefetches:  # not taken: the oldest goes
+            _, dropped = self._prefetched.popleft()
+            dropped.cancel()  # only if still queued; a running call ends and its result goes with the future
+            self.prefetches_dropped += 1
 
     def close(self) -> None:
         """Waits for prefetches in flight and stops their thread."""
@@ -469,12 +483,12 @@ class FSPLoss(nn.Module):
         sample_ids: Optional[Sequence[str]] = None,
     ) -> torch.Tensor:
         if teacher is None and teacher_matrices is None and self.teacher_model_id is not None and sample_ids:
-            queue = self._prefetched.get(tuple(str(i) for i in sample_ids))
-            if queue:
-                future = queue.popleft()
-                if not queue:
-                    del self._prefetched[tuple(str(i) for i in sample_ids)]
-                teacher_matrices, self.cache_hits, self.client_cache_hits = future.result()
+            key = tuple(str(i) for i in sample_ids)
+            for n, (ids, future) in enumerate(self._prefetched):
+                if ids == key:  # the oldest prefetch of this batch
+                    del self._prefetched[n]
+                    teacher_matrices, self.cache_hits, self.client_cache_hits = future.result()
+                    break
         if teacher is None and teacher_matrices is None and self.teacher_model_id is not None:
             if images is None and not sample_ids:
                 raise ValueError("FSPLoss: a server-side teacher needs the batch's images (images=...) or sample_ids")
