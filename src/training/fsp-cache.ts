@@ -258,19 +258,23 @@ export function teacherFspMatrices(teacher: TappedModel, input: TeacherInput, op
   }
   if (missing.length > 0 && images) {
     const sub = missing.length === batch ? images : (tf.gather(images, missing) as tf.Tensor4D);
-    const { logits, features } = forwardWithTaps(teacher, sub, { training: false });
+    // The gathered samples are freed also when the teacher's forward pass throws.
     try {
-      teacher.pairs.forEach(([a, b], p) => {
-        const m = computeFsp({ first: mapOf(features[a]!), second: mapOf(features[b]!) }, options.pooling);
-        const size = sizes[p]!;
-        missing.forEach((s, k) => {
-          const one = m.subarray(k * size, (k + 1) * size);
-          matrices[p]!.set(one, s * size);
-          cache?.set(keys[s]![p]!, one.slice());
+      const { logits, features } = forwardWithTaps(teacher, sub, { training: false });
+      try {
+        teacher.pairs.forEach(([a, b], p) => {
+          const m = computeFsp({ first: mapOf(features[a]!), second: mapOf(features[b]!) }, options.pooling);
+          const size = sizes[p]!;
+          missing.forEach((s, k) => {
+            const one = m.subarray(k * size, (k + 1) * size);
+            matrices[p]!.set(one, s * size);
+            cache?.set(keys[s]![p]!, one.slice());
+          });
         });
-      });
+      } finally {
+        tf.dispose([logits, ...features]);
+      }
     } finally {
-      tf.dispose([logits, ...features]);
       if (sub !== images) sub.dispose();
     }
   }

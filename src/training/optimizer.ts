@@ -13,6 +13,7 @@
 // and the fresh objects a checkpoint is restored into. Here the state is one buffer per variable, by
 // position, with the variable's stable name for checking.
 import * as tf from '@tensorflow/tfjs';
+import { variableGrads } from './grads.js';
 
 export interface SgdOptions {
   learningRate?: number; // default 0.1
@@ -85,7 +86,7 @@ export class MomentumSgd {
   /** Minimises f over the variables: one forward + backward + update; returns the loss value. */
   minimize(f: () => tf.Scalar): number {
     return tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(f, this.vars.map((v) => v.variable));
+      const { value, grads } = variableGrads(f, this.vars.map((v) => v.variable));
       this.applyGradients(grads);
       return value.dataSync()[0]!;
     });

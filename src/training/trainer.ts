@@ -13,7 +13,7 @@
 // step(batch) takes the caller's batch (not disposed); nextStep() draws from the trainer's own seeded
 // data stream (options.data), whose position is part of a checkpoint. Stage 1 draws un-augmented batches
 // by default so that the teacher-FSP cache hits from the second epoch on. All tensors a step creates are
-// disposed before it returns.
+// disposed before it returns or throws (grads.ts frees the gradient tape of a step that fails).
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentConfig, AugParams, Dataset } from '../data/index.js';
 import { fspLoss, type Pooling, type Reduction } from '../fsp/index.js';
@@ -21,6 +21,7 @@ import { forwardWithTaps, type TappedModel } from '../models/index.js';
 import { checkDistillation, distillationLoss, type Distillation } from './distillation.js';
 import { countCorrect, evaluateBatch, numClasses } from './evaluate.js';
 import { TeacherFspCache, teacherFspMatrices, type CacheStats } from './fsp-cache.js';
+import { variableGrads } from './grads.js';
 import { MomentumSgd, type NamedVariable, type SgdState } from './optimizer.js';
 import { BatchSampler, type SamplerState } from './sampler.js';
 import { checkSchedule, defaultSchedule, learningRateAt, type Schedule } from './schedule.js';
@@ -297,7 +298,7 @@ export class Trainer {
       let pairLosses: number[] = [];
       const loss = tf.tidy(() => {
         const matrices = targets.map((m, i) => tf.tensor3d(m, [batchSize, ...t.dims[i]!]));
-        const { value, grads } = tf.variableGrads(() => {
+        const { value, grads } = variableGrads(() => {
           const { features } = forwardWithTaps(model, batch.images, { training: true });
           const pairs = model.pairs.map(([a, b]) => [features[a]!, features[b]!] as [tf.Tensor4D, tf.Tensor4D]);
           return fspLoss(pairs, matrices, {
@@ -324,7 +325,7 @@ export class Trainer {
           tf.dispose(features);
           return logits;
         }) : undefined;
-        const { value, grads } = tf.variableGrads(() => {
+        const { value, grads } = variableGrads(() => {
           const { logits } = forwardWithTaps(model, batch.images, { training: true });
           correct = countCorrect(logits, labels);
           if (!kd) return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
