@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
-import { FspdClient, fromFloatTensor, toBatch, toTensor, type Batch, type RunResponse } from '../src/client/index.js';
+import { FspdClient, FspdError, fromFloatTensor, toBatch, toTensor, type Batch, type RunResponse } from '../src/client/index.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/server/config.js';
 import type { SessionSpec__Output } from '../src/generated/fspd/v1/SessionSpec.js';
 import { toBfloat16, toFloat16 } from '../src/server/half-precision.js';
@@ -637,6 +637,45 @@ describe('TeacherFsp', () => {
     await expectStatus(client.teacherFsp({ modelId: 'teacher', images: images(2), sampleIds: ['a'] }), grpc.status.INVALID_ARGUMENT, /^sample_ids: 1 ids for 2 images/);
     await expectStatus(client.teacherFsp({ modelId: 'teacher', images: images(1), pairs: [{ first: 4, second: 0 }] }), grpc.status.INVALID_ARGUMENT, /^pairs\[0\]\.first: 4 is not a tap index/);
     await expectStatus(client.teacherFsp({ modelId: 'teacher' }), grpc.status.INVALID_ARGUMENT, /^images: missing/);
+  });
+});
+
+describe('shutdown', () => {
+  it('a call that reaches a session after shutdown began trains nothing (UNAVAILABLE, SHUTTING_DOWN); the session is still checkpointed', async () => {
+    const own = await start({ shutdownGraceMs: 5000 });
+    let closing: Promise<void> | undefined;
+    try {
+      const c = own.client;
+      await c.createModel({ modelId: 'late-model', resnet: { ...TINY, seed: 2 } });
+      await c.createSession({ sessionId: 'late', spec: { studentModelId: 'late-model', teacherModelId: '', seed: 3 } });
+      await c.trainStep('late', batchOf(4, 1));
+      // A Train stream the server has accepted (a later call's round trip on the same connection) is in flight
+      // when shutdown begins; its first batch, where it acquires the session, comes after.
+      const stream = c.train('late');
+      await c.getSession('late');
+      closing = own.server.shutdown();
+      const late = await stream.step(batchOf(4, 2)).then(
+        (r) => `trained: step ${r.step}`,
+        (err: FspdError) => `${grpc.status[err.code]} ${err.reason}: ${err.details}`,
+      );
+      assert.match(late, /^UNAVAILABLE SHUTTING_DOWN: the server is shutting down/);
+      await closing;
+    } finally {
+      own.client.close();
+      await (closing ?? own.server.shutdown());
+    }
+    // Restarted over the same directory: the session as shutdown checkpointed it, at the step before shutdown.
+    const again = await start({ checkpointDir: own.dir });
+    try {
+      const s = await again.client.getSession('late');
+      assert.equal(s.step, 1, 'no step after shutdown began');
+      assert.deepEqual(s.checkpoints.map((ck) => ck.checkpointId), ['step-1'], 'checkpointed at shutdown');
+    } finally {
+      again.client.close();
+      await again.server.shutdown();
+      fs.rmSync(own.dir, { recursive: true, force: true });
+      fs.rmSync(again.dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,9 +4,10 @@
 //
 // Start: the tfjs backend and the FSP kernels are chosen, then the models and sessions saved in the
 // checkpoint directory come back; until then health says NOT_SERVING and other calls get UNAVAILABLE.
-// Shutdown: NOT_SERVING, Train and Run streams stop at their next step (UNAVAILABLE), in-flight calls get
-// the grace period, then every session is checkpointed and every model saved, and all tensors are freed;
-// the health-only port closes last, so probes read NOT_SERVING rather than a refused connection meanwhile.
+// Shutdown: NOT_SERVING, Train and Run streams stop at their next step and calls that reach a session only
+// now are refused (UNAVAILABLE), in-flight calls get the grace period, then every session is checkpointed and
+// every model saved, and all tensors are freed; the health-only port closes last, so probes read NOT_SERVING
+// rather than a refused connection meanwhile.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';

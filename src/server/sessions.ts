@@ -171,6 +171,8 @@ export class Session {
   private teacherRevision: number;
   /** Set by delete(): the trainer is gone; holders stop at their next check. */
   deleted = false;
+  /** Set by SessionManager.stopAll (shutdown): what acquire throws from then on. */
+  stopped: RpcError | null = null;
 
   constructor(
     readonly id: string,
@@ -211,9 +213,12 @@ export class Session {
     }
   }
 
-  /** The holder lock: FAILED_PRECONDITION while another call holds the session. Returns the holder to release. */
+  /** The holder lock: FAILED_PRECONDITION while another call holds the session, UNAVAILABLE once shutdown began. Returns the holder to release. */
   acquire(what: string): Holder {
     if (this.deleted) throw notFound('session', this.id, `session_id: session '${this.id}' was deleted`);
+    // A call in flight when shutdown began that gets here only now (a Train stream's first batch, a Run that
+    // was loading its dataset) would otherwise train until the grace period ends.
+    if (this.stopped) throw this.stopped;
     if (this.holder) {
       throw failedPrecondition('SESSION_BUSY', `session '${this.id}' is busy: ${this.holder.what} holds it (steps of a session run one at a time); wait for it or cancel it`);
     }
@@ -571,10 +576,16 @@ export class SessionManager {
     return loaded.length;
   }
 
-  /** Shutdown, part 1: no new sessions; every Train and Run stream stops at its next step boundary. */
+  /**
+   * Shutdown, part 1: no new sessions; every Train and Run stream stops at its next step boundary, and no call
+   * acquires a session any more (create() refuses from here on, so every session there will be is here).
+   */
   stopAll(reason: string): void {
     this.closing = true;
-    for (const s of this.sessions.values()) s.holder?.stop.abort(new RpcError(grpc.status.UNAVAILABLE, reason));
+    for (const s of this.sessions.values()) {
+      s.stopped = new RpcError(grpc.status.UNAVAILABLE, reason);
+      s.holder?.stop.abort(s.stopped);
+    }
   }
 
   /**

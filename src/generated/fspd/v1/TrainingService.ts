@@ -32,7 +32,8 @@ import type { TrainStepResponse as _fspd_v1_TrainStepResponse, TrainStepResponse
  * RESOURCE_EXHAUSTED (session limit, --max-batch, the memory budget, or a full queue of compute calls for
  * TrainStep and Evaluate; the message names the flag that raises the limit), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
  * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
- * Train or Run stream ends after its current step, and the session is checkpointed).
+ * Train or Run stream ends after its current step, a call that reaches the session only after shutdown
+ * began does nothing to it, and the session is checkpointed).
  * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server
  * answers other calls, health checks included, between steps, not during one. Cancellation, deadlines
  * and DeleteSession take effect at the next step boundary.
@@ -210,7 +211,8 @@ export interface TrainingServiceClient extends grpc.Client {
  * RESOURCE_EXHAUSTED (session limit, --max-batch, the memory budget, or a full queue of compute calls for
  * TrainStep and Evaluate; the message names the flag that raises the limit), CANCELLED/DEADLINE_EXCEEDED (the step stops, its tensors
  * are freed, the session keeps the steps completed before), UNAVAILABLE (the server is shutting down: a
- * Train or Run stream ends after its current step, and the session is checkpointed).
+ * Train or Run stream ends after its current step, a call that reaches the session only after shutdown
+ * began does nothing to it, and the session is checkpointed).
  * A step is synchronous work on the server (about 1 s for a ResNet-26 batch of 128 on a CPU): the server
  * answers other calls, health checks included, between steps, not during one. Cancellation, deadlines
  * and DeleteSession take effect at the next step boundary.
