@@ -61,3 +61,26 @@ for (const [name, backend, skip] of backends) {
     });
   });
 }
+
+// fspForward's `into` over another SharedArrayBuffer object of an input's memory (structuredClone of it): the
+// addon compares addresses, so it is refused as `into` over the input's own buffer is.
+describe('native: into over a clone of an input SharedArrayBuffer', { skip: addonSkip }, () => {
+  it('is refused when it overlaps the input bytes, and accepted and exact past them', async () => {
+    const backend = () => validated(addonBackend(addon!, 0));
+    const rng = seededRandom(8);
+    const first = randomMap(rng, dims(2, 4, 4, 3), 'NCHW');
+    const second = randomMap(rng, dims(2, 4, 4, 5), 'NCHW');
+    const fresh = backend().fspForward(first, second);
+    const sab = new SharedArrayBuffer(first.data.byteLength + second.data.byteLength + fresh.byteLength);
+    const shared = { ...second, data: new Float32Array(sab, 0, second.data.length) };
+    shared.data.set(second.data);
+    const clone = structuredClone(sab);
+    const message = /^into: overlaps an input array \(the kernel reads the inputs while it writes\)$/;
+    const over = new Float32Array(clone, 40, fresh.length);
+    assert.throws(() => backend().fspForward(first, shared, over), (e: Error) => e instanceof RangeError && message.test(e.message));
+    await assert.rejects(backend().fspForwardAsync(first, shared, over), (e: Error) => e instanceof RangeError && message.test(e.message));
+    const past = new Float32Array(clone, second.data.byteLength, fresh.length);
+    assert.equal(backend().fspForward(first, shared, past), past);
+    assert.deepEqual([...past], [...fresh]);
+  });
+});

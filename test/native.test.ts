@@ -267,6 +267,47 @@ describe('bad input gives a clear error and the process survives', () => {
     await assert.rejects(raw.fspForwardAsync(a, map(2, 2, 2, 5), 0), RangeError);
     await assert.rejects(raw.poolToAsync(a, 9, 1, 'max', 0), /^RangeError: out_height: 9 exceeds input height 4$/);
   });
+
+  // threads: FSPD_THREADS allows 1 .. MAX_THREADS (0: every hardware thread). The addon refuses other counts
+  // per call instead of converting them (2^32 + 1 wrapped to 1, '8' meant all) or starting that many threads
+  // (which stay parked for reuse).
+  it('the addon refuses thread counts outside 0 .. MAX_THREADS, before starting any', { skip }, async () => {
+    const raw = addon!;
+    const MAX_THREADS = 4096; // src/native/addon.ts, native/binding/convert.h
+    const fails = (call: () => unknown, type: ErrorConstructor, message: RegExp) => assert.throws(call, (e: Error) => e instanceof type && message.test(e.message), String(message));
+    const range = (got: string) => new RegExp(`^threads: expected an integer in \\[0, ${MAX_THREADS}\\] \\(0: every hardware thread\\), got ${got}$`);
+    for (const [threads, shown] of [[MAX_THREADS + 1, '4097'], [1e6, '1000000'], [2 ** 32 + 1, '4294967297'], [1.5, '1.5'], [-1, '-1'], [NaN, 'NaN'], [Infinity, 'Infinity']] as const) {
+      fails(() => raw.fspForward(a, b, threads), RangeError, range(shown));
+      fails(() => raw.fspLossAsync([pair], [], [new Float32Array(30)], { weights: [], reduction: 'paper', pooling: 'max', returnGradients: false, returnTeacherMatrices: false }, threads), RangeError, range(shown));
+      fails(() => raw.measureFmaPeak(threads, 0.01), RangeError, range(shown));
+    }
+    fails(() => raw.poolTo(a, 2, 2, 'max', '8' as never), TypeError, /^threads: expected a number$/);
+    fails(() => raw.poolBackward(a, 2, 2, 'avg', new Float32Array(24), null as never), TypeError, /^threads: expected a number$/);
+    // The bounds themselves, and no count (the default: every hardware thread), still run.
+    const g = raw.fspForward(a, b, 0);
+    assert.deepEqual(raw.fspForward(a, b, MAX_THREADS), g);
+    assert.deepEqual(raw.fspForward(a, b, 1), g);
+    assert.deepEqual(raw.fspForward(a, b, undefined as never), g);
+    assert.ok((await raw.measureFmaPeak(1, 0.01)) > 0);
+  });
+
+  // Output and input lengths are products of dimensions; outHeight, outWidth and uploaded shapes each reach
+  // 2^53, so a product can overflow int64. The binding refuses that itself rather than check a length against
+  // the wrapped size: 274177 x 67280421310721 = 2^64 + 1 wrapped to 1 and let a one-float gradOut through.
+  it('the addon refuses dimensions whose product overflows int64, naming the array', { skip }, () => {
+    const raw = addon!;
+    const one = { data: new Float32Array([0.5]), shape: [1, 1, 1, 1], layout: 'NHWC' } as const satisfies FeatureMap;
+    const fails = (call: () => unknown, message: RegExp) => assert.throws(call, (e: Error) => e instanceof RangeError && message.test(e.message), String(message));
+    fails(() => raw.poolBackward(one, 274177, 67280421310721, 'avg', new Float32Array(1), 0), /^gradOut: 1x1x274177x67280421310721 elements overflow int64$/);
+    fails(() => raw.poolBackwardAsync(one, 274177, 67280421310721, 'max', new Float32Array(1), 0), /^gradOut: 1x1x274177x67280421310721 elements overflow int64$/);
+    fails(() => raw.poolTo(one, 274177, 67280421310721, 'max', 0), /^output: 1x1x274177x67280421310721 elements overflow int64$/);
+    fails(() => raw.poolTo(one, 2 ** 32, 2 ** 32, 'max', 0), /^output: 1x1x4294967296x4294967296 elements overflow int64$/);
+    fails(() => raw.cudaUploadTeacher([new Float32Array(1)], [[1, 274177, 67280421310721]]), /^shapes\[0\]: 1x274177x67280421310721 elements overflow int64$/);
+    // Products that fit are still checked against the arrays (then by the core's rules).
+    fails(() => raw.poolBackward(one, 2 ** 31, 2 ** 31, 'avg', new Float32Array(1), 0), /^gradOut: expected 4611686018427387904 elements, got 1$/);
+    fails(() => raw.poolTo(one, 2, 1, 'max', 0), /^out_height: 2 exceeds input height 1$/);
+    assert.deepEqual([...raw.poolTo(one, 1, 1, 'max', 0)], [0.5]);
+  });
 });
 
 describe('choosing the implementation', () => {
@@ -296,6 +337,8 @@ describe('choosing the implementation', () => {
     assert.throws(() => getKernels(), /FSPD_DEVICE: expected auto, cpu or cuda, got tpu/);
     withEnv({ FSPD_THREADS: '0' });
     assert.throws(() => getKernels(), /FSPD_THREADS: expected a positive integer, got 0/);
+    withEnv({ FSPD_THREADS: '4097' }); // more than MAX_THREADS (src/native/addon.ts)
+    assert.throws(() => getKernels(), { name: 'RangeError', message: 'FSPD_THREADS: 4097 is more than the 4096 threads a kernel call may use' });
   });
 
   it('FSPD_THREADS=1 gives the same numbers as all threads', { skip }, () => {

@@ -23,7 +23,10 @@ std::shared_ptr<Napi::ObjectReference> Hold(const Napi::Object& object) {
   return std::make_shared<Napi::ObjectReference>(Napi::Persistent(object));
 }
 
-int64_t MatrixSize(const MapView& first, const MapView& second) { return first.batch * first.channels * second.channels; }
+// batch·c1·c2 floats: checked, since each factor may reach a map's whole size.
+int64_t MatrixSize(Napi::Env env, const MapView& first, const MapView& second, const std::string& name) {
+  return CheckedProduct(env, {first.batch, first.channels, second.channels}, name);
+}
 
 // Where a kernel runs: the CPU kernels with `cpu` (threads), or the CUDA kernels on `gpu.device`.
 struct Target {
@@ -66,8 +69,8 @@ Napi::Value FspForward(const Napi::CallbackInfo& info, bool async) {
   MapView second = ReadMap(info[1], "second", *job);
   Target target = ReadTarget(info[2], info[3]);
   const bool given = !info[4].IsUndefined() && !info[4].IsNull();
-  Napi::Float32Array out = given ? ReadOutput(info[4], "into", MatrixSize(first, second), *job)
-                                 : NewOutput(env, MatrixSize(first, second), *job);
+  const int64_t size = MatrixSize(env, first, second, given ? "into" : "output");
+  Napi::Float32Array out = given ? ReadOutput(info[4], "into", size, *job) : NewOutput(env, size, *job);
   float* out_data = out.Data();
   job->run = [=] { target.run([&](const auto& on) { fsp_forward(first, second, out_data, on); }); };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
@@ -80,7 +83,7 @@ Napi::Value FspBackward(const Napi::CallbackInfo& info, bool async) {
   auto job = std::make_unique<Job>();
   MapView first = ReadMap(info[0], "first", *job);
   MapView second = ReadMap(info[1], "second", *job);
-  const float* grad = ReadFloats(info[2], "gradMatrices", MatrixSize(first, second), *job);
+  const float* grad = ReadFloats(info[2], "gradMatrices", MatrixSize(env, first, second, "gradMatrices"), *job);
   Target target = ReadTarget(info[3], info[4]);
   Napi::Float32Array grad_first = NewOutput(env, first.size(), *job);
   Napi::Float32Array grad_second = NewOutput(env, second.size(), *job);
@@ -106,8 +109,9 @@ Napi::Value PoolTo(const Napi::CallbackInfo& info, bool async) {
   Pooling pooling = ReadPooling(info[3], "pooling");
   Target target = ReadTarget(info[4], info[5]);
   // A target larger than the map is refused by validate.ts (and by the core's check_pool_target before the
-  // kernel runs); the output is sized by the target, so it is memory-safe either way.
-  Napi::Float32Array out = NewOutput(env, in.batch * in.channels * oh * ow, *job);
+  // kernel runs); the output is sized by the target (its size checked: oh and ow reach 2^53), so it is
+  // memory-safe either way.
+  Napi::Float32Array out = NewOutput(env, CheckedProduct(env, {in.batch, in.channels, oh, ow}, "output"), *job);
   float* out_data = out.Data();
   job->run = [=] { target.run([&](const auto& on) { pool_to(in, oh, ow, pooling, out_data, on); }); };
   job->result = [ref = Hold(out)](Napi::Env) { return ref->Value(); };
@@ -122,7 +126,9 @@ Napi::Value PoolBackward(const Napi::CallbackInfo& info, bool async) {
   int64_t oh = ReadPositiveInt(info[1], "outHeight");
   int64_t ow = ReadPositiveInt(info[2], "outWidth");
   Pooling pooling = ReadPooling(info[3], "pooling");
-  const float* grad_out = ReadFloats(info[4], "gradOut", in.batch * in.channels * oh * ow, *job);
+  // Checked: oh and ow reach 2^53, and a wrapped product would take a short gradOut.
+  const int64_t size = CheckedProduct(env, {in.batch, in.channels, oh, ow}, "gradOut");
+  const float* grad_out = ReadFloats(info[4], "gradOut", size, *job);
   Target target = ReadTarget(info[5], info[6]);
   Napi::Float32Array grad_in = NewOutput(env, in.size(), *job);
   float* grad_in_data = grad_in.Data();
@@ -179,8 +185,9 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
     for (uint32_t i = 0; i < matrices.Length(); ++i) {
       // Beyond the student pairs there is no shape to check a length against: a null stand-in, never read,
       // because the core rejects the count before any kernel runs.
-      teacher_matrices.push_back(i < student.size() ? ReadFloats(matrices.Get(i), "teacherMatrices[" + std::to_string(i) + "]",
-                                                                 MatrixSize(student[i].first, student[i].second), *job)
+      const std::string name = "teacherMatrices[" + std::to_string(i) + "]";
+      teacher_matrices.push_back(i < student.size() ? ReadFloats(matrices.Get(i), name,
+                                                                 MatrixSize(env, student[i].first, student[i].second, name), *job)
                                                     : nullptr);
     }
   }
@@ -228,7 +235,7 @@ Napi::Value FspLoss(const Napi::CallbackInfo& info, bool async) {
       grads_second->push_back(Napi::Persistent(static_cast<Napi::Object>(b)));
     }
     if (want_teacher) {
-      Napi::Float32Array t = NewOutput(env, MatrixSize(pair.first, pair.second), *job);
+      Napi::Float32Array t = NewOutput(env, MatrixSize(env, pair.first, pair.second, "teacherMatrices output"), *job);
       outputs.teacher_matrices.push_back(t.Data());
       teacher_out->push_back(Napi::Persistent(static_cast<Napi::Object>(t)));
     }
@@ -310,7 +317,9 @@ Napi::Value CudaUploadTeacher(const Napi::CallbackInfo& info, bool async) {
     cuda::MatrixShape m{ReadPositiveInt(a.Get(0u), name + "[0]"), ReadPositiveInt(a.Get(1u), name + "[1]"),
                         ReadPositiveInt(a.Get(2u), name + "[2]")};
     dims.push_back(m);
-    pointers.push_back(ReadFloats(matrices.Get(i), "matrices[" + std::to_string(i) + "]", m.size(), *job));
+    // Checked: each dimension reaches 2^53, and m.size() would wrap.
+    const int64_t size = CheckedProduct(env, {m.batch, m.c1, m.c2}, name);
+    pointers.push_back(ReadFloats(matrices.Get(i), "matrices[" + std::to_string(i) + "]", size, *job));
   }
   ReadTarget(env.Undefined(), Napi::String::New(env, "cuda"));  // a clear error now when there is no device
   auto handle = std::make_shared<cuda::TeacherHandle>();
@@ -348,6 +357,37 @@ Napi::Value ToHalf(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The bytes a typed array or DataView spans: its data address (node-api adds the byte offset) and length.
+struct Bytes {
+  uintptr_t begin = 0;
+  size_t length = 0;
+};
+
+Bytes ViewBytes(const Napi::Value& value, const std::string& name) {
+  napi_env env = value.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  napi_status status = napi_invalid_arg;
+  if (value.IsTypedArray()) {
+    Napi::TypedArray array = value.As<Napi::TypedArray>();
+    status = napi_get_typedarray_info(env, array, nullptr, nullptr, &data, nullptr, nullptr);
+    length = array.ByteLength();
+  } else if (value.IsDataView()) {
+    status = napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr);
+  }
+  if (status != napi_ok) throw Napi::TypeError::New(value.Env(), name + ": expected a typed array or DataView");
+  return {reinterpret_cast<uintptr_t>(data), length};
+}
+
+// viewsOverlap(a, b) -> whether two views share bytes, by address. Two SharedArrayBuffer objects can be one
+// memory (structuredClone or postMessage of one gives another object over it), which comparing the buffer
+// objects cannot tell: validate.ts asks here before a kernel writes one view while it reads the other.
+Napi::Value ViewsOverlap(const Napi::CallbackInfo& info) {
+  const Bytes a = ViewBytes(info[0], "a"), b = ViewBytes(info[1], "b");
+  const bool overlap = a.length > 0 && b.length > 0 && a.begin < b.begin + b.length && b.begin < a.begin + a.length;
+  return Napi::Boolean::New(info.Env(), overlap);
+}
+
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&, bool), bool Async>
 Napi::Value Bind(const Napi::CallbackInfo& info) {
   return Fn(info, Async);
@@ -374,6 +414,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("outputArray", Napi::Function::New(env, OutputArray, "outputArray"));
   exports.Set("toFloat16", Napi::Function::New(env, ToHalf<to_float16>, "toFloat16"));
   exports.Set("toBfloat16", Napi::Function::New(env, ToHalf<to_bfloat16>, "toBfloat16"));
+  exports.Set("viewsOverlap", Napi::Function::New(env, ViewsOverlap, "viewsOverlap"));
   return exports;
 }
 

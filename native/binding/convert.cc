@@ -115,8 +115,27 @@ Reduction ReadReduction(const Napi::Value& value, const std::string& name) {
 
 Context ReadContext(const Napi::Value& threads) {
   Context ctx;
-  if (threads.IsNumber()) ctx.threads = threads.As<Napi::Number>().Int32Value();
+  if (threads.IsUndefined()) return ctx;
+  if (!threads.IsNumber()) ThrowType(threads.Env(), "threads: expected a number");
+  // Checked as a double: Int32Value would wrap 2^32 + 1 to 1 and truncate 1.5.
+  double v = threads.As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= kMaxThreads) || v != std::floor(v)) {
+    ThrowRange(threads.Env(), "threads: expected an integer in [0, " + std::to_string(kMaxThreads) +
+                                  "] (0: every hardware thread), got " + threads.ToString().Utf8Value());
+  }
+  ctx.threads = static_cast<int>(v);
   return ctx;
+}
+
+int64_t CheckedProduct(Napi::Env env, std::initializer_list<int64_t> factors, const std::string& name) {
+  int64_t product = 1;
+  for (int64_t f : factors) {
+    if (!__builtin_mul_overflow(product, f, &product)) continue;
+    std::string shape;
+    for (int64_t g : factors) shape += (shape.empty() ? "" : "x") + std::to_string(g);
+    ThrowRange(env, name + ": " + shape + " elements overflow int64");
+  }
+  return product;
 }
 
 Napi::Float32Array NewOutput(Napi::Env env, int64_t n, Job& job) {

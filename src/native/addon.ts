@@ -74,7 +74,12 @@ export interface NativeAddon {
   toFloat16(data: Float32Array): Uint16Array;
   /** bfloat16 bit patterns of `data`'s values, round to nearest even (fspd/fsp.h: to_bfloat16). */
   toBfloat16(data: Float32Array): Uint16Array;
+  /** Whether two typed arrays (or DataViews) share bytes, by their data addresses (KernelBackend.viewsOverlap). */
+  viewsOverlap(a: ArrayBufferView, b: ArrayBufferView): boolean;
 }
+
+/** The most CPU threads a kernel call may ask for: the addon refuses more (native/binding/convert.h). */
+export const MAX_THREADS = 4096;
 
 export interface OutputPoolStats {
   /** Outputs served from an idle block / from new memory / as plain V8 arrays (pool off or at its limit). */
@@ -108,7 +113,7 @@ function lossArgs(student: readonly FeaturePair[], teacher: Teacher, options: Lo
   return [student, pairs, matrices, opts, 0];
 }
 
-/** `threads` <= 0 uses every hardware thread (CPU kernels); `device` picks the addon's CPU or CUDA kernels. */
+/** `threads`: 0 uses every hardware thread, else 1 .. MAX_THREADS (CPU kernels); `device` picks the addon's CPU or CUDA kernels. */
 export function addonBackend(addon: NativeAddon, threads: number, device: Device = 'cpu'): KernelBackend {
   const pooled = (map: FeatureMap, h: number, w: number, data: Float32Array): FeatureMap => ({
     data,
@@ -134,5 +139,6 @@ export function addonBackend(addon: NativeAddon, threads: number, device: Device
     poolBackwardAsync: (m, h, w, p, g) => addon.poolBackwardAsync(m, h, w, p, g, threads, device),
     fspLossAsync: (s, t, o) => addon.fspLossAsync(...loss(s, t, o)),
     outputArray: (length) => addon.outputArray(length),
+    viewsOverlap: (a, b) => addon.viewsOverlap(a, b),
   };
 }

@@ -4,9 +4,9 @@
 //   FSPD_DEVICE          auto|cpu|cuda: auto takes the addon's CUDA kernels when it was built with them
 //                        and a device is usable (said once, as a process warning), else its CPU kernels;
 //                        cuda without a usable device throws here, with the CUDA runtime's reason
-//   FSPD_THREADS         CPU threads for the native kernels (default: all hardware threads)
+//   FSPD_THREADS         CPU threads for the native kernels, 1 .. 4096 (default: all hardware threads)
 import type { KernelBackend } from './types.js';
-import { addonBackend, addonPath, loadAddon, type BuildInfo } from './addon.js';
+import { addonBackend, addonPath, loadAddon, MAX_THREADS, type BuildInfo } from './addon.js';
 import { tsKernels } from './ts-kernels.js';
 import { validated } from './validate.js';
 
@@ -170,5 +170,7 @@ function parseThreads(value: string | undefined): number {
   if (value === undefined || value === '') return 0;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`FSPD_THREADS: expected a positive integer, got ${value}`);
+  // The addon refuses more per call (each may start that many threads): say so at start, not at the first kernel.
+  if (n > MAX_THREADS) throw new RangeError(`FSPD_THREADS: ${value} is more than the ${MAX_THREADS} threads a kernel call may use`);
   return n;
 }

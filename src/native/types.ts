@@ -87,6 +87,13 @@ export interface KernelBackend {
    * pages from 2 MiB), so the kernels write them with streaming stores, which they use only on aligned rows.
    */
   outputArray(length: number): Float32Array;
+
+  /**
+   * Whether two views share bytes, by their memory addresses: two SharedArrayBuffer objects can be one memory
+   * (structuredClone or postMessage of one), which comparing buffers cannot tell. The addon's; the TS kernels
+   * have none (their checks compare buffers only).
+   */
+  viewsOverlap?(a: ArrayBufferView, b: ArrayBufferView): boolean;
 }
 
 export function dimsOf(map: { shape: readonly number[]; layout: Layout }): MapDims {

@@ -3,6 +3,7 @@
 // input rules are stated: the native binding checks only types and lengths against declared shapes (memory
 // safety, native/binding/convert.h), and the C++ core re-checks the rules as the last line of defence.
 // TypeError: the wrong kind of value. RangeError: the right kind with a wrong size or value.
+import { types } from 'node:util';
 import type { FeatureMap, FeaturePair, KernelBackend, LossOptions, PairGradients, Pooling, Teacher } from './types.js';
 import { dimsOf, type MapDims } from './types.js';
 
@@ -96,10 +97,15 @@ function checkOutSize(map: MapDims, outHeight: unknown, outWidth: unknown) {
   }
 }
 
+/** Compares two views' bytes by memory address (the addon's viewsOverlap). */
+type ByAddress = (a: ArrayBufferView, b: ArrayBufferView) => boolean;
+
+/** `byAddress`: the backend's viewsOverlap, for the overlap checks (see overlaps). */
 export function checkLoss(
   student: unknown,
   teacher: unknown,
   options: unknown,
+  byAddress?: ByAddress,
 ): Required<Omit<LossOptions, 'weights' | 'gradientsInto'>> & { weights: number[]; gradientsInto?: readonly PairGradients[] } {
   if (!Array.isArray(student) || student.length === 0) throw new TypeError('student: expected a non-empty array of feature pairs');
   const dims = student.map((p, i) => checkPair(p, `student[${i}]`));
@@ -139,7 +145,10 @@ export function checkLoss(
   });
   const reduction = opts.reduction ?? 'paper';
   if (reduction !== 'paper' && reduction !== 'mean') throw new RangeError(`reduction: expected 'paper' or 'mean', got ${String(reduction)}`);
-  const into = opts.gradientsInto === undefined ? undefined : checkGradientsInto(opts.gradientsInto, student as FeaturePair[], teacher as Teacher, Boolean(opts.returnGradients));
+  const into =
+    opts.gradientsInto === undefined
+      ? undefined
+      : checkGradientsInto(opts.gradientsInto, student as FeaturePair[], teacher as Teacher, Boolean(opts.returnGradients), byAddress);
   return {
     weights,
     reduction,
@@ -151,7 +160,7 @@ export function checkLoss(
 }
 
 /** gradientsInto: one {first, second} of the student maps' lengths per pair, overlapping nothing else. */
-function checkGradientsInto(into: unknown, student: FeaturePair[], teacher: Teacher, returnGradients: boolean): PairGradients[] {
+function checkGradientsInto(into: unknown, student: FeaturePair[], teacher: Teacher, returnGradients: boolean, byAddress?: ByAddress): PairGradients[] {
   if (!returnGradients) throw new TypeError('gradientsInto: set only with returnGradients');
   if (!Array.isArray(into) || into.length !== student.length) throw new RangeError(`gradientsInto: expected one {first, second} per student pair (${student.length})`);
   const outputs = into.flatMap((g: Partial<PairGradients> | null, i) =>
@@ -160,8 +169,8 @@ function checkGradientsInto(into: unknown, student: FeaturePair[], teacher: Teac
   const inputs = lossInputs(student, teacher);
   outputs.forEach((out, i) => {
     const name = `gradientsInto[${i >> 1}].${i % 2 ? 'second' : 'first'}`;
-    if (inputs.some((input) => overlaps(out, input))) throw new RangeError(`${name}: overlaps an input array (the kernel reads the inputs while it writes)`);
-    if (outputs.some((other, j) => j !== i && overlaps(out, other))) throw new RangeError(`${name}: overlaps another gradientsInto array`);
+    if (inputs.some((input) => overlaps(out, input, byAddress))) throw new RangeError(`${name}: overlaps an input array (the kernel reads the inputs while it writes)`);
+    if (outputs.some((other, j) => j !== i && overlaps(out, other, byAddress))) throw new RangeError(`${name}: overlaps another gradientsInto array`);
   });
   return into as PairGradients[];
 }
@@ -174,13 +183,19 @@ export function lossInputs(student: readonly FeaturePair[], teacher: Teacher): F
   ];
 }
 
-/** Whether two views share bytes. */
-export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+/**
+ * Whether two views share bytes. Views of two SharedArrayBuffer objects can too: structuredClone or postMessage
+ * of one gives another object over the same memory. `byAddress` (the addon's) tells those apart; without it
+ * (the TS kernels) such views count as apart. Two ArrayBuffer objects never share memory: no address needed.
+ */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView, byAddress?: ByAddress): boolean {
+  if (a.buffer === b.buffer) return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+  return byAddress !== undefined && types.isSharedArrayBuffer(a.buffer) && types.isSharedArrayBuffer(b.buffer) && byAddress(a, b);
 }
 
 /** Wraps a backend so every call is checked first. */
 export function validated(backend: KernelBackend): KernelBackend {
+  const byAddress = backend.viewsOverlap?.bind(backend);
   const forward = (first: FeatureMap, second: FeatureMap) => {
     const { first: a, second: b } = checkPair({ first, second }, 'pair');
     checkSameSize(a, b);
@@ -190,7 +205,7 @@ export function validated(backend: KernelBackend): KernelBackend {
     const { a, b } = forward(first, second);
     if (into === undefined) return;
     checkFloat32(into, 'into', a.batch * a.channels * b.channels, `[${a.batch}, ${a.channels}, ${b.channels}]`);
-    if (overlaps(into, first.data) || overlaps(into, second.data)) throw new RangeError('into: overlaps an input array (the kernel reads the inputs while it writes)');
+    if (overlaps(into, first.data, byAddress) || overlaps(into, second.data, byAddress)) throw new RangeError('into: overlaps an input array (the kernel reads the inputs while it writes)');
   };
   const outputLength = (length: number) => {
     checkPositiveInt(length, 'length');
@@ -211,7 +226,7 @@ export function validated(backend: KernelBackend): KernelBackend {
     const dims = pool(map, h, w, pooling);
     checkFloat32(grad, 'gradOut', dims.batch * dims.channels * h * w, `[${dims.batch}, ${dims.channels}, ${h}, ${w}] in the map's layout`);
   };
-  const loss = (student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossOptions => checkLoss(student, teacher, options);
+  const loss = (student: readonly FeaturePair[], teacher: Teacher, options: LossOptions): LossOptions => checkLoss(student, teacher, options, byAddress);
   return {
     variant: backend.variant,
     fspForward: (f, s, into) => (forwardInto(f, s, into), backend.fspForward(f, s, into)),
@@ -225,6 +240,7 @@ export function validated(backend: KernelBackend): KernelBackend {
     poolBackwardAsync: async (m, h, w, p, g) => (poolBack(m, h, w, p, g), backend.poolBackwardAsync(m, h, w, p, g)),
     fspLossAsync: async (s, t, o) => backend.fspLossAsync(s, t, loss(s, t, o)),
     outputArray: (length) => backend.outputArray(outputLength(length)),
+    ...(byAddress ? { viewsOverlap: byAddress } : {}),
   };
 }
 
