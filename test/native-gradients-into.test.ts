@@ -102,6 +102,8 @@ describe('native: gradientsInto and SharedArrayBuffer objects over one memory', 
     assert.equal(raw.viewsOverlap(new Float32Array(sab, 0, 4), new Float32Array(clone, 12, 4)), true, 'one float shared via the clone');
     assert.equal(raw.viewsOverlap(new Float32Array(sab, 0, 4), new Uint8Array(clone, 16, 4)), false, 'adjacent bytes');
     assert.equal(raw.viewsOverlap(new Float32Array(sab, 0, 4), new DataView(clone, 8, 1)), true, 'a DataView');
+    assert.equal(raw.viewsOverlap(new Float32Array(sab, 0, 4), new DataView(clone, 16, 4)), false, 'a DataView past it (its offset counted)');
+    assert.equal(raw.viewsOverlap(new Float32Array(sab, 0, 4), new DataView(clone, 12, 4)), true, 'a DataView over its last float');
     assert.equal(raw.viewsOverlap(new Float32Array(sab), new Float32Array(new SharedArrayBuffer(64))), false, 'another memory');
     assert.equal(raw.viewsOverlap(new Float32Array(sab, 8, 0), new Float32Array(clone)), false, 'an empty view');
     assert.throws(() => raw.viewsOverlap([1] as never, new Float32Array(sab)), (e: Error) => e instanceof TypeError && e.message === 'a: expected a typed array or DataView');

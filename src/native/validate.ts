@@ -186,7 +186,9 @@ export function lossInputs(student: readonly FeaturePair[], teacher: Teacher): F
 /**
  * Whether two views share bytes. Views of two SharedArrayBuffer objects can too: structuredClone or postMessage
  * of one gives another object over the same memory. `byAddress` (the addon's) tells those apart; without it
- * (the TS kernels) such views count as apart. Two ArrayBuffer objects never share memory: no address needed.
+ * (the TS kernels) such views count as apart. Two ArrayBuffers made in JS never share memory; two made by the
+ * addon's mapFile over one file do, at different addresses, which no check here can see (the server registers
+ * a file once).
  */
 export function overlaps(a: ArrayBufferView, b: ArrayBufferView, byAddress?: ByAddress): boolean {
   if (a.buffer === b.buffer) return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;

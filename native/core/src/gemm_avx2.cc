@@ -43,13 +43,13 @@ struct Avx2 {
                                              float beta, bool stream, const float* pf, int64_t pf_lines) {
     __m256 acc[MR][NV];
     each<MR>([&](auto i) { each<NV>([&](auto v) { acc[i.value][v.value] = _mm256_setzero_ps(); }); });
-    // The tile's share of prefetch lines is spread over its whole k loop, one every kc / pf_lines steps (all
-    // issued by the end), instead of one per step from the start (which the AVX-512 level still does; not
-    // measured there). Measured (Zen 3, blocks of 10–12 calls alternating the two in one process, 7–9
-    // rounds, median of the block ratios): NHWC forwards (64,64,64,32×32) 0.91–0.97× the time (four runs, one
-    // and two threads), (256,16,32,32×32) 0.94–0.97×; the other forward and loss cells 0.90–1.03×, but for
-    // the (128,16,16,32×32) NHWC forward at 1.07, 1.01 and 1.01× and the (32,48,24,24×24) NHWC loss at 1.06×
-    // (one thread, one run).
+    // The tile's share of prefetch lines is spread over its k loop, one every floor(kc / pf_lines) steps (all issued
+    // by the end; one a step from the start, as before, when pf_lines > kc / 2), instead of always one per step from
+    // the start (which the AVX-512 level still does; not measured there). Measured (Zen 3, blocks of 10–12 calls
+    // alternating the two in one process, 7–9 rounds, median of the block ratios): NHWC forwards (64,64,64,32×32)
+    // 0.91–0.97× the time (four runs, one and two threads), (256,16,32,32×32) 0.94–0.97×; the other forward and loss
+    // cells 0.90–1.03×, but for the (128,16,16,32×32) NHWC forward at 1.07, 1.01 and 1.01× and the (32,48,24,24×24)
+    // NHWC loss at 1.06× (one thread, one run).
     const int64_t pf_step = pf_lines > 0 && kc / pf_lines > 1 ? kc / pf_lines : 1;
     int64_t pf_due = 0;
     for (int64_t k = 0; k < kc; ++k, a += a_step, b += b_step) {
